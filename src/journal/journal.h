@@ -1,0 +1,167 @@
+// The local journal (DESIGN §5.4): a SQLite file in WAL mode with
+// synchronous = FULL and mode 0600 that records the plan hash, steps, actions
+// (SQL, hashes, status, timings, errors), runs, catalogue snapshots, compare
+// results and an event log. Only src/engine writes it; commands read it.
+//
+// Thread-safety: one Journal per thread. Two processes may open the same file;
+// SQLite's locking serialises writers, and a writer that cannot get the lock
+// within the busy timeout gets Error(kLocked, "journal_locked").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace dbsplit::journal {
+
+// The schema version this build writes. A journal with a higher user_version was
+// written by a newer dbsplit and is refused.
+constexpr int kSchemaVersion = 1;
+
+enum class StepStatus { kPending, kApplying, kApplied, kFailed, kRolledBack, kRollingBack };
+enum class ActionStatus { kPending, kStarted, kApplied, kFailed, kRollingBack, kRolledBack };
+
+const char* toString(StepStatus s);
+const char* toString(ActionStatus s);
+StepStatus stepStatusFromString(const std::string& s);
+ActionStatus actionStatusFromString(const std::string& s);
+
+struct ActionRecord {
+  std::string step;
+  int seq = 0;  // position in the step, from 0
+  std::string id;
+  std::string forward;
+  std::string inverse;  // empty = irreversible
+  std::string lock;     // e.g. "ACCESS EXCLUSIVE on public.orders"
+  bool transactional = true;
+  std::string verify;
+  std::string sha256;
+  ActionStatus status = ActionStatus::kPending;
+  std::string started_at;   // ISO-8601 UTC, empty when never started
+  std::string finished_at;
+  std::int64_t duration_ms = 0;
+  int attempts = 0;
+  std::string error;
+};
+
+struct StepRecord {
+  std::string name;
+  StepStatus status = StepStatus::kPending;
+  std::string plan_hash;  // hash of the plan inputs the step's actions came from
+  std::string chain_hash; // sha256 of the last action (the whole chain)
+  int actions_total = 0;
+  int actions_applied = 0;  // actions with status applied
+  std::string updated_at;
+  std::string error;
+};
+
+struct RunRecord {
+  std::int64_t id = 0;
+  std::string command;  // "run", "rollback", "resume", ...
+  std::string step;
+  std::string mode;     // "apply", "rehearse", "rollback", "resume"
+  std::string dsn;      // redacted: never holds a password
+  int pid = 0;
+  std::string started_at;
+  std::string finished_at;
+  int exit_code = -1;   // -1 while running or when the process died
+};
+
+struct EventRecord {
+  std::int64_t id = 0;
+  std::int64_t run_id = 0;
+  std::string at;
+  std::string kind;  // the JSON event's "event" value
+  std::string step;
+  std::string action_id;
+  std::string json;  // the whole event
+};
+
+struct SnapshotRecord {
+  std::int64_t id = 0;
+  std::string taken_at;
+  std::string kind;  // "catalogue", ...
+  std::string body;  // JSON
+};
+
+class Journal {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens (kReadWrite creates the file with mode 0600 when missing; its
+  // directory must exist) and migrates forward to kSchemaVersion. Throws:
+  //   Error(kUsage, "journal_dir_missing") when the directory does not exist,
+  //   Error(kDrift, "journal_too_new") for a newer user_version,
+  //   Error(kDrift, "journal_corrupt") when the file is not a dbsplit journal
+  //     or fails `PRAGMA quick_check` (the file is left untouched),
+  //   Error(kLocked, "journal_locked") when another process holds it.
+  static std::unique_ptr<Journal> open(const std::string& path, Mode mode);
+  static bool exists(const std::string& path);
+  ~Journal();
+
+  const std::string& path() const { return path_; }
+  int schemaVersion() const;
+
+  // Key/value facts about the migration: "migration", "plan_hash", ...
+  void setMeta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key) const;
+
+  std::int64_t beginRun(const RunRecord& run);
+  void endRun(std::int64_t run_id, int exit_code);
+  std::vector<RunRecord> runs(int limit) const;
+
+  // Records the planned actions of a step, replacing any earlier record of the
+  // step, with every action pending and the step set to `status`.
+  void recordStep(const std::string& step, const std::string& plan_hash,
+                  const std::vector<ActionRecord>& actions, StepStatus status);
+  std::optional<StepRecord> step(const std::string& name) const;
+  std::vector<StepRecord> steps() const;
+  void setStepStatus(const std::string& step, StepStatus status, const std::string& error = {});
+
+  std::vector<ActionRecord> actions(const std::string& step) const;
+  // Updates one action's status; `started` sets started_at and bumps attempts,
+  // terminal statuses set finished_at and duration_ms.
+  void setActionStatus(const std::string& step, const std::string& action_id,
+                       ActionStatus status, std::int64_t duration_ms = 0,
+                       const std::string& error = {});
+
+  void logEvent(const EventRecord& event);
+  std::vector<EventRecord> events(std::int64_t run_id_or_0, int limit) const;
+
+  std::int64_t addSnapshot(const std::string& kind, const std::string& body);
+  std::optional<SnapshotRecord> latestSnapshot(const std::string& kind) const;
+  std::vector<SnapshotRecord> snapshots(const std::string& kind) const;
+
+  // Runs `fn` inside one SQLite transaction (BEGIN IMMEDIATE).
+  template <typename Fn>
+  void transaction(Fn&& fn);
+
+ private:
+  Journal(std::string path, sqlite3* db, Mode mode);
+  void exec(const std::string& sql) const;
+  void begin();
+  void commit();
+  void rollbackQuietly();
+
+  std::string path_;
+  sqlite3* db_;
+  Mode mode_;
+};
+
+template <typename Fn>
+void Journal::transaction(Fn&& fn) {
+  begin();
+  try {
+    fn();
+  } catch (...) {
+    rollbackQuietly();
+    throw;
+  }
+  commit();
+}
+
+}  // namespace dbsplit::journal

@@ -1,0 +1,117 @@
+// The validated migration plan (DESIGN §3). A Plan is immutable once loaded;
+// loadPlan() reports every problem at once with file:line:column and throws
+// Error(kUsage, "plan_invalid") so that nothing runs on an invalid plan.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "plan/qualified_name.h"
+
+namespace dbsplit::plan {
+
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string str() const;  // "file:line:column"
+};
+
+struct Migration {
+  std::string name;
+  std::string database;  // libpq URI or key=value, may be empty (PG* env vars apply)
+  std::string journal;   // absolute path after loading (default .dbsplit/<name>.db beside the plan)
+  SourcePos pos;
+};
+
+struct Service {
+  std::string name;
+  std::vector<std::string> roles;
+  std::string database;  // optional target database for step 6
+  SourcePos pos;
+};
+
+struct Table {
+  QualifiedName name;
+  std::string owner;
+  SourcePos pos;
+};
+
+struct Event {
+  QualifiedName table;
+  std::string aggregate_type;
+  std::vector<std::string> aggregate_id;  // one or more columns
+  std::vector<std::string> columns;       // empty = all but `exclude`
+  std::vector<std::string> exclude;
+  std::vector<std::string> operations;    // insert, update, delete (default all three)
+  bool publish_truncate = false;          // `truncate = "publish"`; default refuse
+  SourcePos pos;
+};
+
+struct Projection {
+  std::string consumer;
+  QualifiedName source;
+  std::string name;
+  std::vector<std::string> columns;
+  std::vector<std::string> key;
+  SourcePos pos;
+};
+
+struct Waiver {
+  std::string service;
+  QualifiedName table;
+  std::string reason;
+  SourcePos pos;
+};
+
+struct RevokeSettings {
+  std::string deprecation_window = "7d";
+  bool require_compare = true;
+  std::string mode = "enforce";  // "enforce" | "observe"
+};
+
+struct SplitSettings {
+  std::string mode = "schema";  // "schema" | "database"
+  bool allow_unqualified = false;
+  std::string on_cutover;
+};
+
+// Settings of the engine's test-only step (enabled by DBSPLIT_TEST_STEPS=1).
+struct SelftestSettings {
+  std::vector<std::string> kinds;  // subset of schema, comment, column, index; empty = all
+};
+
+struct Plan {
+  std::string file;  // absolute path of the plan file
+  Migration migration;
+  std::vector<Service> services;
+  std::vector<Table> tables;
+  std::vector<Event> events;
+  std::vector<Projection> projections;
+  std::vector<Waiver> waivers;
+  RevokeSettings revoke;
+  SplitSettings split;
+  SelftestSettings selftest;
+
+  const Service* findService(const std::string& name) const;
+  const Table* findTable(const QualifiedName& name) const;
+  const Event* findEvent(const QualifiedName& table) const;
+  // The service whose `roles` lists `role`, or nullptr.
+  const Service* serviceOfRole(const std::string& role) const;
+
+  // Canonical form: the same plan written differently (key order, whitespace,
+  // comments, quoting) gives the same JSON. Positions are not part of it.
+  nlohmann::json canonical() const;
+  std::string hash() const;  // sha256 of canonical().dump()
+};
+
+// Parses and validates. `path` is used for positions and to resolve the default
+// journal path. Throws Error(kUsage, "plan_invalid") with one detail line per
+// problem ("file:line:column: message (did you mean \"x\"?)"), or
+// Error(kUsage, "plan_unreadable") when the file cannot be read.
+Plan loadPlan(const std::string& path);
+Plan parsePlan(const std::string& text, const std::string& path);
+
+}  // namespace dbsplit::plan

@@ -1,0 +1,23 @@
+// Small text helpers shared by the plan parser and the command line.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbsplit::util {
+
+// Levenshtein distance; used for "did you mean" hints.
+size_t editDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, or "" when nothing is close enough to help.
+std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates);
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Removes anything that looks like a password from free text: libpq key=value
+// `password=...` and URI `user:secret@`. Applied to every message that leaves the
+// process, as a second line of defence behind pg::redactDsn.
+std::string redactSecrets(std::string text);
+
+}  // namespace dbsplit::util

@@ -1,0 +1,94 @@
+// Test helpers for tests that need PostgreSQL. They use the suite's sandbox
+// (started by the ctest fixture `sandbox.start`, see tests/CMakeLists.txt) and
+// FAIL, never skip, when it is missing: a test that cannot fail proves nothing.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dbsplit::test {
+
+// Values of DBSPLIT_TEST_SANDBOX_DIR / DBSPLIT_TEST_PORT; throws when unset.
+std::string sandboxDir();
+int sandboxPort();
+// key=value DSN of the superuser `postgres` on the sandbox, database `dbname`.
+std::string sandboxDsn(const std::string& dbname = "postgres");
+// Directory of the PostgreSQL server binaries (pg_dump, psql, pgbench).
+std::string pgBindir();
+
+// A fresh database per test, dropped (WITH (FORCE)) at the end, together with
+// every role made through role(). Roles are cluster-wide, so their names carry
+// the database name to keep parallel tests apart.
+class TestDb {
+ public:
+  TestDb();
+  ~TestDb();
+  TestDb(const TestDb&) = delete;
+  TestDb& operator=(const TestDb&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::string dsn() const;  // superuser DSN of this database
+
+  void exec(const std::string& sql) const;  // autocommit, may hold several statements
+  std::string scalar(const std::string& sql) const;  // first column of the first row, "" for NULL
+  std::vector<std::vector<std::string>> rows(const std::string& sql) const;
+
+  // `pg_dump --schema-only` of this database (owners, ACLs and comments included).
+  std::string schemaDump() const;
+
+  // Creates `<dbname>_<base>` (LOGIN, with `options` appended to CREATE ROLE) and
+  // returns its name; dropped with the database.
+  std::string role(const std::string& base, const std::string& options = "LOGIN");
+
+ private:
+  std::string name_;
+  std::vector<std::string> roles_;
+};
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  void write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the dbsplit binary (DBSPLIT_BINARY) with `args`, extra `env` and `cwd`,
+// with stdin from /dev/null (no TTY), and waits for it.
+CliResult runCli(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env = {},
+                 const std::string& cwd = {});
+
+// A dbsplit process running in the background, for lock and kill tests.
+class BackgroundCli {
+ public:
+  BackgroundCli(const std::vector<std::string>& args,
+                const std::map<std::string, std::string>& env = {},
+                const std::string& cwd = {});
+  ~BackgroundCli();  // kills it (SIGKILL) if still running
+  int pid() const { return pid_; }
+  CliResult wait();  // waits and collects output
+  void kill9();
+
+ private:
+  int pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  bool done_ = false;
+};
+
+std::string readFile(const std::string& path);
+std::string fileSha256(const std::string& path);  // "" when the file does not exist
+
+}  // namespace dbsplit::test
