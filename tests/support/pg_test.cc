@@ -1,0 +1,1 @@
+// placeholder: replaced by the implementation of pg_test.h
