@@ -35,6 +35,10 @@ void addGlobalOptions(CLI::App& cmd, GlobalOptions& g) {
                  "lock_timeout for each DDL statement, in ms (default 500)")
       ->type_name("MS")
       ->check(CLI::Range(1, 600000));
+  cmd.add_option("--lock-retries", g.lock_retries,
+                 "tries for a DDL statement that meets a lock timeout (default 10)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1000));
 }
 
 CLI::App* addCommand(CLI::App& app, AppState& state, const std::string& name,

@@ -11,6 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "util/error.h"
+#include "util/outcome.h"
 #include "util/reporter.h"
 
 namespace dbsplit::cli {
@@ -23,14 +24,10 @@ struct GlobalOptions {
   bool yes = false;
   bool no_progress = false;
   int lock_timeout_ms = 500;
+  int lock_retries = 10;
 };
 
-// What a command returns: its exit code and the next steps the user may want.
-struct Outcome {
-  ExitCode code = ExitCode::kOk;
-  std::vector<std::string> next_steps;
-  nlohmann::json extra = nlohmann::json::object();  // extra keys for the result event
-};
+using Outcome = util::Outcome;
 
 struct Context {
   GlobalOptions& global;

@@ -1,1 +1,49 @@
-// placeholder: replaced by the module's implementation
+#include "engine/action.h"
+
+#include "util/hash.h"
+
+namespace dbsplit::engine {
+
+std::string LockSpec::str() const {
+  if (mode.empty() || mode == "none") return "none";
+  return target.empty() ? mode : mode + " on " + target;
+}
+
+void chainHashes(std::vector<Action>& actions) {
+  std::string previous;
+  for (Action& a : actions) {
+    a.sha256 = util::sha256Fields({previous, a.id, a.forward, a.inverse});
+    previous = a.sha256;
+  }
+}
+
+journal::ActionRecord toRecord(const Action& a, const std::string& step, int seq) {
+  journal::ActionRecord r;
+  r.step = step;
+  r.seq = seq;
+  r.id = a.id;
+  r.forward = a.forward;
+  r.inverse = a.inverse;
+  r.lock = a.lock.str();
+  r.transactional = a.transactional;
+  r.verify = a.verify;
+  r.sha256 = a.sha256;
+  return r;
+}
+
+Action fromRecord(const journal::ActionRecord& r) {
+  Action a;
+  a.id = r.id;
+  a.forward = r.forward;
+  a.inverse = r.inverse;
+  // The journal keeps the lock as text; split it back for display only.
+  auto pos = r.lock.find(" on ");
+  a.lock.mode = pos == std::string::npos ? r.lock : r.lock.substr(0, pos);
+  a.lock.target = pos == std::string::npos ? "" : r.lock.substr(pos + 4);
+  a.transactional = r.transactional;
+  a.verify = r.verify;
+  a.sha256 = r.sha256;
+  return a;
+}
+
+}  // namespace dbsplit::engine

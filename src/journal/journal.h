@@ -104,18 +104,33 @@ class Journal {
   ~Journal();
 
   const std::string& path() const { return path_; }
+  // The schema version this connection reads. A journal older than this build
+  // opened kReadOnly is migrated in a private in-memory copy, so this is
+  // kSchemaVersion for every open journal.
   int schemaVersion() const;
+  // The value of a PRAGMA on this connection ("journal_mode", "synchronous"),
+  // for diagnostics and tests; several are per connection, not per file.
+  // REQUIRES: `name` is a bare pragma name ([a-z_]+).
+  std::string pragma(const std::string& name) const;
+
+  // Every method that writes throws Error(kStepFailed, "journal_read_only") on
+  // a journal opened kReadOnly.
 
   // Key/value facts about the migration: "migration", "plan_hash", ...
   void setMeta(const std::string& key, const std::string& value);
   std::optional<std::string> meta(const std::string& key) const;
 
+  // Stores a new run (unfinished: exit_code -1) and returns its id. An empty
+  // started_at means now; the dsn is redacted again before it is stored.
   std::int64_t beginRun(const RunRecord& run);
   void endRun(std::int64_t run_id, int exit_code);
+  // The latest `limit` runs (all when limit <= 0), oldest first.
   std::vector<RunRecord> runs(int limit) const;
 
   // Records the planned actions of a step, replacing any earlier record of the
-  // step, with every action pending and the step set to `status`.
+  // step, with every action pending and the step set to `status`. Each action's
+  // seq is its position in `actions` and its step is `step`; chain_hash is the
+  // sha256 of the last action.
   void recordStep(const std::string& step, const std::string& plan_hash,
                   const std::vector<ActionRecord>& actions, StepStatus status);
   std::optional<StepRecord> step(const std::string& name) const;
@@ -123,20 +138,28 @@ class Journal {
   void setStepStatus(const std::string& step, StepStatus status, const std::string& error = {});
 
   std::vector<ActionRecord> actions(const std::string& step) const;
-  // Updates one action's status; `started` sets started_at and bumps attempts,
-  // terminal statuses set finished_at and duration_ms.
+  // Updates one action's status; `started` sets started_at, bumps attempts and
+  // clears finished_at, duration_ms and error; applied, failed and rolled_back
+  // set finished_at, duration_ms and the (redacted) error. An unknown step or
+  // action throws Error(kStepFailed, "journal_error").
   void setActionStatus(const std::string& step, const std::string& action_id,
                        ActionStatus status, std::int64_t duration_ms = 0,
                        const std::string& error = {});
 
+  // Stores an event (run_id 0 = outside any run; an empty `at` means now).
+  // The json is redacted before it is stored.
   void logEvent(const EventRecord& event);
+  // The latest `limit` events (all when limit <= 0) of one run, or of all runs
+  // when run_id_or_0 is 0, oldest first.
   std::vector<EventRecord> events(std::int64_t run_id_or_0, int limit) const;
 
   std::int64_t addSnapshot(const std::string& kind, const std::string& body);
   std::optional<SnapshotRecord> latestSnapshot(const std::string& kind) const;
   std::vector<SnapshotRecord> snapshots(const std::string& kind) const;
 
-  // Runs `fn` inside one SQLite transaction (BEGIN IMMEDIATE).
+  // Runs `fn` inside one SQLite transaction (BEGIN IMMEDIATE); an exception
+  // from `fn` rolls it back and propagates.
+  // REQUIRES: not already inside transaction().
   template <typename Fn>
   void transaction(Fn&& fn);
 

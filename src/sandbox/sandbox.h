@@ -17,6 +17,10 @@ struct Options {
   int port = 54329;
   std::string bindir;     // empty = find it (DBSPLIT_PG_BINDIR, pg_config --bindir,
                           // /usr/lib/postgresql/<newest>/bin, PATH)
+  // false (--no-fsync): fsync, synchronous_commit and full_page_writes off and
+  // initdb --no-sync. Much faster; a machine crash can corrupt the cluster, so
+  // only for tests and demos.
+  bool durable = true;
 };
 
 struct Status {

@@ -5,11 +5,19 @@
 namespace dbsplit::sql {
 
 const std::map<std::string, std::string>& embeddedTemplates();  // generated
+const std::map<std::string, std::string>& embeddedPlaybooks();  // generated
 
 const std::string& templateText(const std::string& path) {
   const auto& all = embeddedTemplates();
   auto it = all.find(path);
   if (it == all.end()) throw std::out_of_range("no template named " + path);
+  return it->second;
+}
+
+const std::string& playbookText(const std::string& path) {
+  const auto& all = embeddedPlaybooks();
+  auto it = all.find(path);
+  if (it == all.end()) throw std::out_of_range("no playbook file named " + path);
   return it->second;
 }
 

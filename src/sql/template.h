@@ -19,4 +19,8 @@ std::string render(const std::string& text, const std::map<std::string, std::str
 std::string renderTemplate(const std::string& path,
                            const std::map<std::string, std::string>& values);
 
+// The text of playbooks/<path> (also compiled in, so `dbsplit demo` works from
+// an installed binary). Throws std::out_of_range for an unknown path.
+const std::string& playbookText(const std::string& path);
+
 }  // namespace dbsplit::sql

@@ -1,1 +1,24 @@
-// placeholder: replaced by the module's implementation
+#include "steps/registry.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "steps/selftest.h"
+
+namespace dbsplit::steps {
+
+bool testStepsEnabled() {
+  const char* v = std::getenv("DBSPLIT_TEST_STEPS");
+  return v && std::strcmp(v, "1") == 0;
+}
+
+engine::StepList registry() {
+  static const SelftestStep selftest;
+  engine::StepList list;
+  if (testStepsEnabled()) list.push_back(&selftest);
+  // The six playbook steps register here, in order, as they land:
+  // catalogue, ownership, outbox, projections, revoke, split.
+  return list;
+}
+
+}  // namespace dbsplit::steps

@@ -1,0 +1,42 @@
+// The unit the engine runs, journals, resumes and reverses (DESIGN §2). Steps
+// build Actions; only the engine executes them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "journal/journal.h"
+
+namespace dbsplit::engine {
+
+struct LockSpec {
+  std::string mode;    // strongest lock the action takes: "ACCESS EXCLUSIVE", ... or "none"
+  std::string target;  // what it is taken on: "public.orders", "database", ...
+  std::string str() const;  // "ACCESS EXCLUSIVE on public.orders" or "none"
+};
+
+struct Action {
+  std::string id;           // stable: "<step>/<kind>/<object>"
+  std::string description;  // one line for people
+  std::string forward;      // SQL that makes the change
+  std::string inverse;      // SQL that undoes it exactly; empty = irreversible
+  LockSpec lock;
+  // false for statements PostgreSQL refuses inside a transaction block (CREATE
+  // INDEX CONCURRENTLY, CREATE SUBSCRIPTION, ...). Such an action must have a
+  // `verify` query: it is how resume learns whether it ran.
+  bool transactional = true;
+  std::string verify;       // SQL returning one boolean: true when the effect is present
+  bool destructive = false; // asks for confirmation before it runs
+  std::string sha256;       // filled by chainHashes()
+
+  bool irreversible() const { return inverse.empty(); }
+};
+
+// Fills each action's sha256 = H(previous hash, id, forward, inverse), so the
+// last hash names the whole ordered list: any change to any action changes it.
+void chainHashes(std::vector<Action>& actions);
+
+journal::ActionRecord toRecord(const Action& action, const std::string& step, int seq);
+Action fromRecord(const journal::ActionRecord& record);
+
+}  // namespace dbsplit::engine

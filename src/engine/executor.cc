@@ -1,0 +1,258 @@
+#include "engine/executor.h"
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "engine/fault.h"
+#include "engine/markers.h"
+#include "fmt/format.h"
+#include "util/time.h"
+
+namespace dbsplit::engine {
+namespace {
+
+std::string setLockTimeout(int ms, bool local) {
+  return fmt::format("SET {}lock_timeout = '{}ms'", local ? "LOCAL " : "", ms);
+}
+
+bool isLockTimeout(const Error& e) { return e.sqlstate() == pg::kLockNotAvailable; }
+
+void rollbackQuietly(pg::Session& s) {
+  try {
+    s.exec("ROLLBACK");
+  } catch (const Error&) {
+    // The connection may be gone; the server rolled back anyway.
+  }
+}
+
+}  // namespace
+
+void ApplyExecutor::withLockRetries(const Action& action, const char* direction,
+                                    const std::function<void()>& attempt) {
+  Backoff backoff(ctx_.backoff);
+  for (int n = 1;; ++n) {
+    try {
+      attempt();
+      return;
+    } catch (const Error& e) {
+      if (!isLockTimeout(e) || n >= backoff.policy().max_tries) {
+        if (isLockTimeout(e)) {
+          throw Error(ExitCode::kStepFailed, "lock_timeout",
+                      fmt::format("{}: could not take {} within {} ms after {} tries",
+                                  action.id, action.lock.str(), ctx_.lock_timeout_ms, n),
+                      "something holds a conflicting lock; find it in pg_locks / "
+                      "pg_stat_activity, then `dbsplit resume` (or raise --lock-timeout / "
+                      "--lock-retries)",
+                      e.sqlstate());
+        }
+        throw;
+      }
+      std::int64_t wait = backoff.delayMs(n + 1);
+      ctx_.out->event({{"event", "retry"},
+                       {"step", ctx_.step},
+                       {"action", action.id},
+                       {"direction", direction},
+                       {"attempt", n + 1},
+                       {"max_tries", backoff.policy().max_tries},
+                       {"sqlstate", e.sqlstate()},
+                       {"wait_ms", wait}},
+                      fmt::format("  retry {}/{} {}: lock not available within {} ms; next try "
+                                  "in {} ms",
+                                  n + 1, backoff.policy().max_tries, action.id,
+                                  ctx_.lock_timeout_ms, wait));
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    }
+  }
+}
+
+void ApplyExecutor::runTransactional(const Action& action, const std::string& sql,
+                                     bool forward) {
+  pg::Session& s = *ctx_.session;
+  withLockRetries(action, forward ? "forward" : "inverse", [&] {
+    try {
+      s.exec("BEGIN");
+      s.exec(setLockTimeout(ctx_.lock_timeout_ms, true));
+      s.exec(sql);
+      if (forward) {
+        s.execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
+      } else {
+        s.execParams(markers::kDelete, ctx_.migration, action.id);
+      }
+      s.exec("COMMIT");
+    } catch (const Error&) {
+      rollbackQuietly(s);
+      throw;
+    }
+  });
+}
+
+void ApplyExecutor::runNonTransactional(const Action& action, const std::string& sql,
+                                        bool forward) {
+  pg::Session& s = *ctx_.session;
+  withLockRetries(action, forward ? "forward" : "inverse", [&] {
+    s.exec(setLockTimeout(ctx_.lock_timeout_ms, false));
+    try {
+      s.exec(sql);
+    } catch (const Error&) {
+      s.exec("RESET lock_timeout");
+      throw;
+    }
+    s.exec("RESET lock_timeout");
+  });
+  if (forward) {
+    if (!action.verify.empty() && s.scalar(action.verify).value_or("f") != "t") {
+      throw Error::stepFailed("verify_failed",
+                              fmt::format("{} ran but its verify query says the effect is "
+                                          "missing",
+                                          action.id),
+                              "inspect the object by hand, then `dbsplit resume`");
+    }
+    s.execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
+  } else {
+    s.execParams(markers::kDelete, ctx_.migration, action.id);
+  }
+}
+
+void ApplyExecutor::apply(const Action& action) {
+  if (ctx_.lock) ctx_.lock->checkAlive();
+  auto start = std::chrono::steady_clock::now();
+  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kStarted);
+  faultPoint(action.id, FaultPoint::kBefore);
+  try {
+    // A non-transactional action may have run before a crash: its verify query
+    // makes it idempotent.
+    bool already = !action.transactional && !action.verify.empty() &&
+                   ctx_.session->scalar(action.verify).value_or("f") == "t";
+    if (already) {
+      ctx_.session->execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
+    } else if (action.transactional) {
+      runTransactional(action, action.forward, true);
+    } else {
+      runNonTransactional(action, action.forward, true);
+    }
+  } catch (const Error& e) {
+    ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kFailed,
+                                  util::millisSince(start), e.what());
+    throw;
+  }
+  faultPoint(action.id, FaultPoint::kAfter);
+  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kApplied,
+                                util::millisSince(start));
+}
+
+void ApplyExecutor::revert(const Action& action) {
+  if (action.irreversible()) {
+    throw Error::precondition("irreversible", action.id + " is irreversible and cannot be undone");
+  }
+  if (ctx_.lock) ctx_.lock->checkAlive();
+  auto start = std::chrono::steady_clock::now();
+  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kRollingBack);
+  faultPoint(action.id, FaultPoint::kBefore);
+  try {
+    if (action.transactional) {
+      runTransactional(action, action.inverse, false);
+    } else {
+      runNonTransactional(action, action.inverse, false);
+    }
+  } catch (const Error& e) {
+    ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kFailed,
+                                  util::millisSince(start), e.what());
+    throw;
+  }
+  faultPoint(action.id, FaultPoint::kAfter);
+  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kRolledBack,
+                                util::millisSince(start));
+}
+
+void RehearseExecutor::begin() {
+  ctx_.session->exec("BEGIN");
+}
+
+void RehearseExecutor::apply(const Action& action) {
+  pg::Session& s = *ctx_.session;
+  if (!action.transactional) {
+    ctx_.out->event({{"event", "rehearsal"}, {"step", ctx_.step}, {"action", action.id},
+                     {"skipped", true}, {"reason", "not transactional"}},
+                    fmt::format("  skipped  {}  (not transactional: cannot run inside a "
+                                "rehearsal)",
+                                action.id));
+    return;
+  }
+  // Locks held before the action, to report only what this action added.
+  const char* kLocks =
+      "SELECT l.mode || ' on ' || CASE WHEN l.locktype = 'relation'"
+      "         THEN (SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+      "                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+      "                WHERE c.oid = l.relation)"
+      "         ELSE l.locktype END"
+      "  FROM pg_locks l"
+      " WHERE l.pid = pg_backend_pid() AND l.granted"
+      "   AND l.locktype IN ('relation', 'object')"
+      "   AND (l.locktype <> 'relation' OR l.relation NOT IN"
+      "        (SELECT oid FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace))"
+      " ORDER BY 1";
+  std::set<std::string> before;
+  for (const auto& row : s.exec(kLocks)) before.insert(row[0].c_str());
+  Backoff backoff(ctx_.backoff);
+  auto start = std::chrono::steady_clock::now();
+  pqxx::result r;
+  for (int n = 1;; ++n) {
+    try {
+      s.exec("SAVEPOINT dbsplit_rehearsal");
+      s.exec(setLockTimeout(ctx_.lock_timeout_ms, true));
+      r = s.exec(action.forward);
+      s.exec("RELEASE SAVEPOINT dbsplit_rehearsal");
+      break;
+    } catch (const Error& e) {
+      s.exec("ROLLBACK TO SAVEPOINT dbsplit_rehearsal");
+      if (!isLockTimeout(e) || n >= backoff.policy().max_tries) throw;
+      std::int64_t wait = backoff.delayMs(n + 1);
+      ctx_.out->event({{"event", "retry"}, {"step", ctx_.step}, {"action", action.id},
+                       {"attempt", n + 1}, {"max_tries", backoff.policy().max_tries},
+                       {"sqlstate", e.sqlstate()}, {"wait_ms", wait}},
+                      fmt::format("  retry {}/{} {}: lock not available", n + 1,
+                                  backoff.policy().max_tries, action.id));
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    }
+  }
+  std::int64_t ms = util::millisSince(start);
+  std::vector<std::string> added;
+  for (const auto& row : s.exec(kLocks)) {
+    if (!before.count(row[0].c_str())) added.push_back(row[0].c_str());
+  }
+  std::int64_t rows = static_cast<std::int64_t>(r.affected_rows());
+  std::string locks_text;
+  for (const auto& l : added) locks_text += (locks_text.empty() ? "" : ", ") + l;
+  ctx_.out->event({{"event", "rehearsal"}, {"step", ctx_.step}, {"action", action.id},
+                   {"locks", added}, {"rows", rows}, {"ms", ms}},
+                  fmt::format("  ok  {}  {} ms, {} rows, locks: {}", action.id, ms, rows,
+                              locks_text.empty() ? "none" : locks_text));
+}
+
+void RehearseExecutor::finish() { ctx_.session->exec("ROLLBACK"); }
+
+void DryRunExecutor::apply(const Action& action) {
+  std::string human = fmt::format("-- {}{}\n--   lock: {}{}\n{}\n", action.id,
+                                  action.description.empty() ? "" : ": " + action.description,
+                                  action.lock.str(),
+                                  action.transactional ? "" : " (not transactional)",
+                                  action.forward);
+  human += action.irreversible() ? "--   inverse: none (irreversible)\n"
+                                 : "--   inverse:\n" + action.inverse + "\n";
+  if (!action.verify.empty()) human += "--   verify: " + action.verify + "\n";
+  ctx_.out->event({{"event", "action"},
+                   {"step", ctx_.step},
+                   {"id", action.id},
+                   {"status", "would_apply"},
+                   {"description", action.description},
+                   {"forward", action.forward},
+                   {"inverse", action.inverse},
+                   {"lock", action.lock.str()},
+                   {"transactional", action.transactional},
+                   {"verify", action.verify},
+                   {"sha256", action.sha256}},
+                  human);
+}
+
+}  // namespace dbsplit::engine

@@ -1,0 +1,75 @@
+// How an action is carried out. The engine picks one executor per run (ninja's
+// DryRunCommandRunner idea): steps never know which.
+//   ApplyExecutor     journal + transaction + marker, lock_timeout and retries;
+//   RehearseExecutor  everything inside one BEGIN ... ROLLBACK, reporting locks;
+//   DryRunExecutor    prints what would run; touches nothing.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/action.h"
+#include "engine/backoff.h"
+#include "engine/run_lock.h"
+#include "journal/journal.h"
+#include "pg/session.h"
+#include "util/reporter.h"
+
+namespace dbsplit::engine {
+
+struct ExecContext {
+  pg::Session* session = nullptr;       // the session that runs the SQL
+  journal::Journal* journal = nullptr;  // null for dry-run and rehearse
+  util::Reporter* out = nullptr;
+  RunLock* lock = nullptr;              // null for dry-run
+  std::string migration;
+  std::string step;
+  int lock_timeout_ms = 500;
+  BackoffPolicy backoff;
+};
+
+class Executor {
+ public:
+  explicit Executor(ExecContext ctx) : ctx_(std::move(ctx)) {}
+  virtual ~Executor() = default;
+  virtual void begin() {}
+  // Carries out one action; throws Error when it fails.
+  virtual void apply(const Action& action) = 0;
+  virtual void finish() {}
+
+ protected:
+  ExecContext ctx_;
+};
+
+class ApplyExecutor : public Executor {
+ public:
+  using Executor::Executor;
+  void apply(const Action& action) override;
+  // Runs the inverse of an applied action and removes its marker.
+  void revert(const Action& action);
+
+ private:
+  // Runs `attempt` until it succeeds, retrying on lock timeouts (55P03) with
+  // backoff; each retry is reported as a `retry` event.
+  void withLockRetries(const Action& action, const char* direction,
+                       const std::function<void()>& attempt);
+  void runTransactional(const Action& action, const std::string& sql, bool forward);
+  void runNonTransactional(const Action& action, const std::string& sql, bool forward);
+};
+
+class RehearseExecutor : public Executor {
+ public:
+  using Executor::Executor;
+  void begin() override;
+  void apply(const Action& action) override;
+  void finish() override;  // ROLLBACK
+};
+
+class DryRunExecutor : public Executor {
+ public:
+  using Executor::Executor;
+  void apply(const Action& action) override;
+};
+
+}  // namespace dbsplit::engine

@@ -1,0 +1,451 @@
+// Runner: construction, shared helpers, and the forward direction (apply,
+// dry-run, rehearse). Recovery (rollback, resume, reconcile) is in
+// runner_recovery.cc; reports (status, plan, log) in runner_report.cc.
+#include "engine/runner.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/executor.h"
+#include "engine/markers.h"
+#include "engine/run_lock.h"
+#include "engine/run_scope.h"
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "util/hash.h"
+#include "util/text.h"
+#include "util/time.h"
+
+namespace dbsplit::engine {
+
+Runner::Runner(const plan::Plan& plan, EngineConfig config, util::Reporter& out, StepList steps)
+    : plan_(plan), config_(std::move(config)), out_(out), steps_(std::move(steps)) {}
+
+const Step& Runner::findStep(const std::string& name) const {
+  std::vector<std::string> names;
+  for (const Step* s : steps_) {
+    if (s->name() == name) return *s;
+    names.push_back(s->name());
+  }
+  std::string close = util::closestMatch(name, names);
+  throw Error::usage("unknown_step",
+                     fmt::format("unknown step \"{}\"{}", name,
+                                 close.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", close)),
+                     "steps available in this build: " + util::join(names, ", "));
+}
+
+pg::ConnectOptions Runner::connectOptions(const std::string& step, bool read_only) const {
+  pg::ConnectOptions o;
+  o.dsn = config_.dsn;
+  o.application_name = fmt::format("dbsplit/{}/{}", plan_.migration.name, step);
+  o.read_only = read_only;
+  return o;
+}
+
+std::unique_ptr<journal::Journal> Runner::openJournal(bool write) const {
+  const std::string& path = plan_.migration.journal;
+  if (!write) {
+    if (!journal::Journal::exists(path)) return nullptr;
+    return journal::Journal::open(path, journal::Journal::Mode::kReadOnly);
+  }
+  // The default .dbsplit/ folder beside the plan is ours to create; a folder the
+  // user named explicitly must already exist (a typo should not scatter journals).
+  std::string plan_dir = plan_.file.substr(0, plan_.file.find_last_of('/'));
+  std::string default_dir = plan_dir + "/.dbsplit";
+  std::string dir = path.substr(0, path.find_last_of('/'));
+  if (dir == default_dir) ::mkdir(dir.c_str(), 0700);
+  return journal::Journal::open(path, journal::Journal::Mode::kReadWrite);
+}
+
+void Runner::checkJournalOwner(journal::Journal& journal) const {
+  auto owner = journal.meta("migration");
+  if (owner && *owner != plan_.migration.name) {
+    throw Error::drift("journal_mismatch",
+                       fmt::format("journal {} belongs to migration \"{}\", not \"{}\"",
+                                   journal.path(), *owner, plan_.migration.name),
+                       "point [migration].journal at this migration's own journal");
+  }
+}
+
+std::string Runner::inputsHash(const Step& step) const {
+  return util::sha256Hex(step.inputs(plan_).dump());
+}
+
+std::vector<std::string> Runner::planDrift(const journal::Journal& journal) const {
+  std::vector<std::string> drift;
+  for (const Step* s : steps_) {
+    auto rec = journal.step(s->name());
+    if (!rec || rec->status == journal::StepStatus::kPending ||
+        rec->status == journal::StepStatus::kRolledBack || rec->actions_applied == 0) {
+      continue;
+    }
+    if (rec->plan_hash != inputsHash(*s)) {
+      drift.push_back(fmt::format(
+          "step {} was applied from a different plan (journal {}, plan now {})", s->name(),
+          rec->plan_hash.substr(0, 12), inputsHash(*s).substr(0, 12)));
+    }
+  }
+  return drift;
+}
+
+std::vector<std::string> Runner::unmetPredecessors(const Step& step,
+                                                   const journal::Journal* journal) const {
+  std::vector<std::string> unmet;
+  if (step.standalone()) return unmet;
+  for (const Step* s : steps_) {
+    if (s == &step) break;
+    if (s->standalone()) continue;
+    auto rec = journal ? journal->step(s->name()) : std::nullopt;
+    if (!rec || rec->status != journal::StepStatus::kApplied) unmet.push_back(s->name());
+  }
+  return unmet;
+}
+
+std::string Runner::nextPendingStep(const journal::Journal* journal) const {
+  for (const Step* s : steps_) {
+    if (s->standalone()) continue;
+    auto rec = journal ? journal->step(s->name()) : std::nullopt;
+    if (!rec || rec->status != journal::StepStatus::kApplied) return s->name();
+  }
+  return {};
+}
+
+std::vector<std::string> Runner::nextStepsAfterApply(const std::string& step,
+                                                     const journal::Journal* journal) const {
+  std::string next = nextPendingStep(journal);
+  std::vector<std::string> out;
+  if (!next.empty()) out.push_back("dbsplit run " + next + " --dry-run");
+  out.push_back("dbsplit status");
+  out.push_back("dbsplit rollback " + step);
+  return out;
+}
+
+std::unique_ptr<RunLock> Runner::acquireLock(const std::string& step,
+                                             const journal::Journal* journal) const {
+  try {
+    return RunLock::acquire(connectOptions(step, false), plan_.migration.name);
+  } catch (Error& e) {
+    if (e.code() != ExitCode::kLocked || !journal) throw;
+    std::vector<std::string> details;
+    try {
+      for (const auto& run : journal->runs(5)) {
+        if (run.exit_code >= 0 || !run.finished_at.empty()) continue;
+        details.push_back(fmt::format("journal: run #{} `{} {}` by dbsplit pid {} since {}",
+                                      run.id, run.command, run.step, run.pid, run.started_at));
+      }
+    } catch (const Error&) {
+      // The journal is busy too; pg_locks already named the holder.
+    }
+    e.withDetails(details);
+    throw;
+  }
+}
+
+void Runner::requireWritable(pg::Session& session) const {
+  pqxx::result r = session.exec(
+      "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')");
+  if (r[0][0].as<bool>() || std::string(r[0][1].c_str()) == "on") {
+    throw Error::precondition(
+        "read_only_server",
+        fmt::format("{} is read-only ({}); nothing was changed", session.redactedDsn(),
+                    r[0][0].as<bool>() ? "a standby in recovery"
+                                       : "default_transaction_read_only is on"),
+        "connect to the primary, or ALTER DATABASE ... SET default_transaction_read_only = off");
+  }
+}
+
+void Runner::confirmIfNeeded(const std::string& step, const std::vector<Action>& actions) const {
+  std::vector<std::string> risky;
+  for (const Action& a : actions) {
+    if (a.destructive || a.irreversible()) risky.push_back(a.id);
+  }
+  if (risky.empty() || config_.yes) return;
+  std::string question = fmt::format("step {} has {} destructive or irreversible action(s): {}. "
+                                     "Go ahead?",
+                                     step, risky.size(), util::join(risky, ", "));
+  if (config_.ask) {
+    if (config_.ask(question)) return;
+    throw Error(ExitCode::kConfirm, "not_confirmed", "not confirmed; nothing changed");
+  }
+  throw Error(ExitCode::kConfirm, "confirmation_needed",
+              fmt::format("step {} needs confirmation and there is no terminal to ask on", step),
+              "re-run with --yes after reading `dbsplit run " + step + " --dry-run`");
+}
+
+void Runner::checkGates(const Step& step, pg::Session& catalog) const {
+  std::vector<std::string> failed;
+  for (const Gate& g : step.gates(plan_, catalog)) {
+    out_.event({{"event", "gate"}, {"step", step.name()}, {"gate", g.name},
+                {"passed", g.passed}, {"evidence", g.evidence}},
+               fmt::format("  gate {:<24} {}  {}", g.name, g.passed ? "pass" : "FAIL", g.evidence));
+    if (!g.passed) failed.push_back(g.name + ": " + g.evidence);
+  }
+  if (!failed.empty()) {
+    throw Error::precondition("gate_failed",
+                              fmt::format("step {}: {} gate(s) not met; nothing changed",
+                                          step.name(), failed.size()))
+        .withDetails(failed);
+  }
+}
+
+util::Outcome Runner::run(const std::string& name, Mode mode) {
+  const Step& step = findStep(name);
+  switch (mode) {
+    case Mode::kDryRun:
+      return dryRun(step);
+    case Mode::kRehearse:
+      return rehearse(step);
+    case Mode::kApply:
+      break;
+  }
+  return apply(step);
+}
+
+util::Outcome Runner::runNext(Mode mode) {
+  auto journal = openJournal(false);
+  std::string next = nextPendingStep(journal.get());
+  journal.reset();
+  if (next.empty()) {
+    out_.say("every step is applied; nothing to run");
+    return {ExitCode::kOk, {"dbsplit status"}};
+  }
+  return run(next, mode);
+}
+
+util::Outcome Runner::runAll(Mode mode) {
+  util::Outcome last{ExitCode::kOk, {"dbsplit status"}};
+  for (const Step* s : steps_) {
+    if (s->standalone()) continue;
+    auto journal = openJournal(false);
+    auto rec = journal ? journal->step(s->name()) : std::nullopt;
+    journal.reset();
+    if (rec && rec->status == journal::StepStatus::kApplied) continue;
+    last = run(s->name(), mode);
+    if (last.code != ExitCode::kOk) return last;
+  }
+  return last;
+}
+
+util::Outcome Runner::dryRun(const Step& step) {
+  auto journal = openJournal(false);  // read-only: a dry-run writes nothing
+  if (journal) checkJournalOwner(*journal);
+  auto rec = journal ? journal->step(step.name()) : std::nullopt;
+  if (rec && rec->status == journal::StepStatus::kApplied) {
+    out_.event({{"event", "step"}, {"step", step.name()}, {"status", "applied"}},
+               fmt::format("step {} is already applied; a run would change nothing",
+                           step.name()));
+    return {ExitCode::kOk, {"dbsplit status"}};
+  }
+  auto catalog = pg::Session::connect(connectOptions(step.name(), true));
+  ExitCode code = ExitCode::kOk;
+  for (const auto& missing : unmetPredecessors(step, journal.get())) {
+    out_.warn(fmt::format("step {} is not applied yet; `run {}` would refuse", missing,
+                          step.name()));
+    code = ExitCode::kPrecondition;
+  }
+  try {
+    checkGates(step, *catalog);
+  } catch (const Error& e) {
+    out_.warn(e.what());
+    code = ExitCode::kPrecondition;
+  }
+  std::vector<Action> actions = step.plan(plan_, *catalog);
+  chainHashes(actions);
+  out_.event({{"event", "plan"}, {"step", step.name()}, {"mode", "dry_run"},
+              {"actions", actions.size()}},
+             fmt::format("-- dry-run of step {}: {} action(s); nothing is changed, not even the "
+                         "journal\n",
+                         step.name(), actions.size()));
+  ExecContext ctx;
+  ctx.out = &out_;
+  ctx.step = step.name();
+  DryRunExecutor executor(ctx);
+  for (const Action& a : actions) executor.apply(a);
+  return {code, {"dbsplit run " + step.name() + " --rehearse", "dbsplit run " + step.name()}};
+}
+
+util::Outcome Runner::rehearse(const Step& step) {
+  auto journal = openJournal(false);
+  if (journal) checkJournalOwner(*journal);
+  auto unmet = unmetPredecessors(step, journal.get());
+  if (!unmet.empty()) {
+    throw Error::precondition("step_order",
+                              fmt::format("step {} needs {} applied first", step.name(),
+                                          util::join(unmet, ", ")),
+                              "dbsplit run " + unmet.front());
+  }
+  auto lock = acquireLock(step.name(), journal.get());
+  auto catalog = pg::Session::connect(connectOptions(step.name(), true));
+  auto session = pg::Session::connect(connectOptions(step.name(), false));
+  requireWritable(*session);
+  checkGates(step, *catalog);
+  std::vector<Action> actions = step.plan(plan_, *catalog);
+  chainHashes(actions);
+  out_.event({{"event", "plan"}, {"step", step.name()}, {"mode", "rehearse"},
+              {"actions", actions.size()}},
+             fmt::format("rehearsal of step {}: {} action(s) inside BEGIN ... ROLLBACK",
+                         step.name(), actions.size()));
+  ExecContext ctx;
+  ctx.session = session.get();
+  ctx.out = &out_;
+  ctx.lock = lock.get();
+  ctx.migration = plan_.migration.name;
+  ctx.step = step.name();
+  ctx.lock_timeout_ms = config_.lock_timeout_ms;
+  ctx.backoff.max_tries = config_.lock_retries;
+  RehearseExecutor executor(ctx);
+  auto start = std::chrono::steady_clock::now();
+  executor.begin();
+  try {
+    for (const Action& a : actions) executor.apply(a);
+  } catch (const Error& e) {
+    try {
+      executor.finish();
+    } catch (const Error&) {
+    }
+    throw Error(e.code(), e.kind(),
+                fmt::format("rehearsal of step {} failed: {}", step.name(), e.what()),
+                "everything was rolled back; fix the cause and rehearse again", e.sqlstate());
+  }
+  executor.finish();
+  out_.event({{"event", "step"}, {"step", step.name()}, {"status", "rehearsed"},
+              {"ms", util::millisSince(start)}},
+             fmt::format("rehearsal of step {} done in {} ms; everything rolled back",
+                         step.name(), util::millisSince(start)));
+  return {ExitCode::kOk, {"dbsplit run " + step.name()}};
+}
+
+util::Outcome Runner::apply(const Step& step) {
+  const std::string& name = step.name();
+  auto journal = openJournal(true);
+  checkJournalOwner(*journal);
+  auto lock = acquireLock(name, journal.get());
+  auto catalog = pg::Session::connect(connectOptions(name, true));
+  auto session = pg::Session::connect(connectOptions(name, false));
+  requireWritable(*session);
+
+  auto drift = planDrift(*journal);
+  if (!drift.empty()) {
+    throw Error::drift("plan_drift", "the plan changed under applied steps; nothing changed",
+                       "restore the plan those steps ran with, or roll them back first")
+        .withDetails(drift);
+  }
+  if (auto rec = journal->step(name)) {
+    if (rec->status == journal::StepStatus::kApplied) {
+      out_.event({{"event", "step"}, {"step", name}, {"status", "applied"}},
+                 fmt::format("step {} is already applied; nothing to do", name));
+      return {ExitCode::kOk, nextStepsAfterApply(name, journal.get())};
+    }
+    bool interrupted = rec->status == journal::StepStatus::kApplying ||
+                       rec->status == journal::StepStatus::kRollingBack ||
+                       (rec->status == journal::StepStatus::kFailed && rec->actions_applied > 0);
+    if (interrupted) {
+      throw Error::precondition(
+          "step_interrupted",
+          fmt::format("step {} was interrupted ({} of {} actions applied)", name,
+                      rec->actions_applied, rec->actions_total),
+          fmt::format("`dbsplit resume` finishes it; `dbsplit rollback {}` undoes it", name));
+    }
+  }
+  auto unmet = unmetPredecessors(step, journal.get());
+  if (!unmet.empty()) {
+    throw Error::precondition("step_order",
+                              fmt::format("step {} needs {} applied first", name,
+                                          util::join(unmet, ", ")),
+                              "dbsplit run " + unmet.front());
+  }
+  checkGates(step, *catalog);
+  std::vector<Action> actions = step.plan(plan_, *catalog);
+  chainHashes(actions);
+  confirmIfNeeded(name, actions);
+
+  markers::ensure(*session, config_.lock_timeout_ms);
+  RunScope scope(*journal, out_, "run", name, "apply", pg::redactDsn(config_.dsn));
+  std::vector<journal::ActionRecord> records;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    records.push_back(toRecord(actions[i], name, static_cast<int>(i)));
+  }
+  journal->recordStep(name, inputsHash(step), records, journal::StepStatus::kApplying);
+  out_.event({{"event", "plan"}, {"step", name}, {"mode", "apply"}, {"actions", actions.size()},
+              {"chain_sha256", actions.empty() ? "" : actions.back().sha256}},
+             fmt::format("run {}: {} action(s) on {}", name, actions.size(),
+                         session->redactedDsn()));
+  auto start = std::chrono::steady_clock::now();
+  try {
+    applyPending(*journal, *session, lock.get(), name, journal->actions(name));
+  } catch (const Error& failure) {
+    // Leave the database as we found it (STYLE "Errors", like pgroll's start):
+    // undo what this run applied, and report both errors if that fails too.
+    std::string undo;
+    try {
+      if (!session->ping()) session = pg::Session::connect(connectOptions(name, false));
+      journal->setStepStatus(name, journal::StepStatus::kRollingBack, failure.what());
+      auto reconciled = reconcile(*journal, *session, name);
+      int n = revertApplied(*journal, *session, lock.get(), name, reconciled);
+      journal->setStepStatus(name, journal::StepStatus::kFailed, failure.what());
+      markers::dropIfEmpty(*session, config_.lock_timeout_ms);
+      undo = fmt::format("the {} action(s) applied before it were rolled back; nothing is "
+                         "changed. Fix the cause and run it again",
+                         n);
+    } catch (const std::exception& again) {
+      undo = fmt::format("rolling back failed too ({}); `dbsplit resume` finishes the "
+                         "rollback once the cause is fixed",
+                         again.what());
+    }
+    scope.finish(ExitCode::kStepFailed);
+    throw Error(ExitCode::kStepFailed, failure.kind(),
+                fmt::format("step {} failed: {}", name, failure.what()), undo,
+                failure.sqlstate());
+  }
+  journal->setStepStatus(name, journal::StepStatus::kApplied);
+  out_.event({{"event", "step"}, {"step", name}, {"status", "applied"},
+              {"actions", actions.size()}, {"ms", util::millisSince(start)}},
+             fmt::format("step {} applied: {} action(s) in {} ms", name, actions.size(),
+                         util::millisSince(start)));
+  scope.finish(ExitCode::kOk);
+  return {ExitCode::kOk, nextStepsAfterApply(name, journal.get())};
+}
+
+void Runner::applyPending(journal::Journal& journal, pg::Session& session, RunLock* lock,
+                          const std::string& step,
+                          const std::vector<journal::ActionRecord>& records) {
+  ExecContext ctx;
+  ctx.session = &session;
+  ctx.journal = &journal;
+  ctx.out = &out_;
+  ctx.lock = lock;
+  ctx.migration = plan_.migration.name;
+  ctx.step = step;
+  ctx.lock_timeout_ms = config_.lock_timeout_ms;
+  ctx.backoff.max_tries = config_.lock_retries;
+  ApplyExecutor executor(ctx);
+  auto progress = out_.progress("run " + step, static_cast<std::int64_t>(records.size()),
+                                "actions");
+  for (const auto& r : records) {
+    if (r.status == journal::ActionStatus::kApplied) {
+      progress->advance();
+      continue;
+    }
+    Action a = fromRecord(r);
+    auto start = std::chrono::steady_clock::now();
+    try {
+      executor.apply(a);
+    } catch (const Error& e) {
+      out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "failed"},
+                  {"error", e.what()}, {"sqlstate", e.sqlstate()}},
+                 fmt::format("  FAILED   {}: {}", a.id, e.what()));
+      throw Error(e.code(), e.kind(), fmt::format("action {} failed: {}", a.id, e.what()),
+                  e.hint(), e.sqlstate());
+    }
+    std::int64_t ms = util::millisSince(start);
+    out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "applied"},
+                {"ms", ms}},
+               fmt::format("  applied  {}  ({} ms)", a.id, ms));
+    progress->advance();
+  }
+}
+
+}  // namespace dbsplit::engine

@@ -1,0 +1,91 @@
+// The engine (DESIGN §2, §5): the only code that changes the schema or the
+// journal. It plans a step through its Step, picks an executor for the mode,
+// holds the run lock, journals every action before and after, reconciles the
+// journal with the database's markers on resume and status, and rolls back in
+// reverse order.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/backoff.h"
+#include "engine/run_lock.h"
+#include "engine/step.h"
+#include "journal/journal.h"
+#include "plan/plan.h"
+#include "util/outcome.h"
+#include "util/reporter.h"
+
+namespace dbsplit::engine {
+
+struct EngineConfig {
+  std::string dsn;  // what to connect to (may hold a password: never printed)
+  int lock_timeout_ms = 500;
+  int lock_retries = 10;
+  bool yes = false;
+  // Asks a yes/no question on the terminal; empty when there is no TTY.
+  std::function<bool(const std::string& question)> ask;
+};
+
+enum class Mode { kApply, kDryRun, kRehearse };
+
+class Runner {
+ public:
+  Runner(const plan::Plan& plan, EngineConfig config, util::Reporter& out, StepList steps);
+
+  util::Outcome run(const std::string& step, Mode mode);
+  util::Outcome runNext(Mode mode);
+  util::Outcome runAll(Mode mode);
+  util::Outcome rollback(const std::string& step);
+  util::Outcome resume();
+  util::Outcome status();
+  util::Outcome showPlan(const std::string& step);  // empty: every step
+  util::Outcome showLog(int limit);
+
+ private:
+  const Step& findStep(const std::string& name) const;
+  pg::ConnectOptions connectOptions(const std::string& step, bool read_only) const;
+  std::unique_ptr<journal::Journal> openJournal(bool write) const;  // null: none yet (read-only)
+  void checkJournalOwner(journal::Journal& journal) const;
+  std::string inputsHash(const Step& step) const;
+  std::vector<std::string> planDrift(const journal::Journal& journal) const;
+  std::vector<std::string> unmetPredecessors(const Step& step,
+                                             const journal::Journal* journal) const;
+  // Takes the run lock; when another run holds it, the error also names that
+  // run's dbsplit process from the journal (pg_locks only knows the backend).
+  std::unique_ptr<RunLock> acquireLock(const std::string& step,
+                                       const journal::Journal* journal) const;
+  // Refuses (exit 3) a standby or a read-only database before anything runs.
+  void requireWritable(pg::Session& session) const;
+  void confirmIfNeeded(const std::string& step, const std::vector<Action>& actions) const;
+  void checkGates(const Step& step, pg::Session& catalog) const;
+  std::string nextPendingStep(const journal::Journal* journal) const;
+  std::vector<std::string> nextStepsAfterApply(const std::string& step,
+                                               const journal::Journal* journal) const;
+
+  util::Outcome dryRun(const Step& step);
+  util::Outcome rehearse(const Step& step);
+  util::Outcome apply(const Step& step);
+  // Reverts `actions` (already reconciled) in reverse order; returns how many.
+  int revertApplied(journal::Journal& journal, pg::Session& session, RunLock* lock,
+                    const std::string& step, const std::vector<journal::ActionRecord>& actions);
+  // Runs pending actions of `records` in order.
+  void applyPending(journal::Journal& journal, pg::Session& session, RunLock* lock,
+                    const std::string& step, const std::vector<journal::ActionRecord>& records);
+  // Brings the journal's view of `step` in line with the database's markers and
+  // verify queries; returns the reconciled records.
+  std::vector<journal::ActionRecord> reconcile(journal::Journal& journal, pg::Session& session,
+                                               const std::string& step);
+  std::int64_t beginRun(journal::Journal& journal, const std::string& command,
+                        const std::string& step, const std::string& mode);
+  void endRun(journal::Journal& journal, std::int64_t run_id, ExitCode code);
+
+  const plan::Plan& plan_;
+  EngineConfig config_;
+  util::Reporter& out_;
+  StepList steps_;
+};
+
+}  // namespace dbsplit::engine

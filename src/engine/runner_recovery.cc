@@ -1,0 +1,245 @@
+// Runner: the way back and the way out of a crash. rollback reverses a step in
+// reverse order; resume finishes whichever direction was interrupted; both start
+// by reconciling the journal with what the database says committed.
+#include <algorithm>
+#include <chrono>
+
+#include "engine/executor.h"
+#include "engine/markers.h"
+#include "engine/run_lock.h"
+#include "engine/run_scope.h"
+#include "engine/runner.h"
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "util/text.h"
+#include "util/time.h"
+
+namespace dbsplit::engine {
+
+using journal::ActionStatus;
+using journal::StepStatus;
+
+std::vector<journal::ActionRecord> Runner::reconcile(journal::Journal& journal,
+                                                     pg::Session& session,
+                                                     const std::string& step) {
+  std::set<std::string> present = markers::present(session, plan_.migration.name);
+  std::vector<journal::ActionRecord> records = journal.actions(step);
+  std::vector<std::string> drift;
+  for (auto& r : records) {
+    bool there = markers::effectPresent(session, present, r);
+    ActionStatus truth = r.status;
+    switch (r.status) {
+      case ActionStatus::kApplied:
+        if (!there) drift.push_back(r.id + ": the journal says applied, the database lacks it");
+        break;
+      case ActionStatus::kRolledBack:
+        if (there) drift.push_back(r.id + ": the journal says rolled back, the database has it");
+        break;
+      case ActionStatus::kStarted:
+      case ActionStatus::kFailed:
+      case ActionStatus::kPending:
+        truth = there ? ActionStatus::kApplied : ActionStatus::kPending;
+        break;
+      case ActionStatus::kRollingBack:
+        truth = there ? ActionStatus::kApplied : ActionStatus::kRolledBack;
+        break;
+    }
+    if (truth != r.status) {
+      out_.event({{"event", "reconcile"}, {"step", step}, {"id", r.id},
+                  {"journal", journal::toString(r.status)}, {"database", there},
+                  {"status", journal::toString(truth)}},
+                 fmt::format("  reconciled {}: journal said {}, the database says {}", r.id,
+                             journal::toString(r.status),
+                             there ? "it committed" : "it did not commit"));
+      journal.setActionStatus(step, r.id, truth);
+      r.status = truth;
+    }
+  }
+  if (!drift.empty()) {
+    throw Error::drift("state_drift",
+                       fmt::format("step {}: the journal and the database disagree", step),
+                       "someone changed these objects by hand; inspect them, then fix the "
+                       "database or the journal")
+        .withDetails(drift);
+  }
+  return records;
+}
+
+int Runner::revertApplied(journal::Journal& journal, pg::Session& session, RunLock* lock,
+                          const std::string& step,
+                          const std::vector<journal::ActionRecord>& records) {
+  for (const auto& r : records) {
+    if (r.status == ActionStatus::kApplied && r.inverse.empty()) {
+      throw Error::precondition("irreversible",
+                                fmt::format("step {} cannot be rolled back: {} is irreversible",
+                                            step, r.id));
+    }
+  }
+  ExecContext ctx;
+  ctx.session = &session;
+  ctx.journal = &journal;
+  ctx.out = &out_;
+  ctx.lock = lock;
+  ctx.migration = plan_.migration.name;
+  ctx.step = step;
+  ctx.lock_timeout_ms = config_.lock_timeout_ms;
+  ctx.backoff.max_tries = config_.lock_retries;
+  ApplyExecutor executor(ctx);
+  int count = 0;
+  auto todo = std::count_if(records.begin(), records.end(),
+                            [](const auto& r) { return r.status == ActionStatus::kApplied; });
+  auto progress = out_.progress("rollback " + step, todo, "actions");
+  for (auto it = records.rbegin(); it != records.rend(); ++it) {
+    if (it->status != ActionStatus::kApplied) continue;
+    Action a = fromRecord(*it);
+    auto start = std::chrono::steady_clock::now();
+    try {
+      executor.revert(a);
+    } catch (const Error& e) {
+      out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "failed"},
+                  {"direction", "inverse"}, {"error", e.what()}, {"sqlstate", e.sqlstate()}},
+                 fmt::format("  FAILED   undo {}: {}", a.id, e.what()));
+      throw Error(e.code(), e.kind(), fmt::format("undoing {} failed: {}", a.id, e.what()),
+                  e.hint(), e.sqlstate());
+    }
+    std::int64_t ms = util::millisSince(start);
+    out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "rolled_back"},
+                {"ms", ms}},
+               fmt::format("  undone   {}  ({} ms)", a.id, ms));
+    progress->advance();
+    ++count;
+  }
+  return count;
+}
+
+util::Outcome Runner::rollback(const std::string& name) {
+  const Step& step = findStep(name);
+  auto journal = openJournal(false) ? openJournal(true) : nullptr;
+  auto rec = journal ? journal->step(name) : std::nullopt;
+  if (!rec || rec->status == StepStatus::kPending || rec->status == StepStatus::kRolledBack ||
+      (rec->status == StepStatus::kFailed && rec->actions_applied == 0)) {
+    out_.event({{"event", "step"}, {"step", name},
+                {"status", rec ? journal::toString(rec->status) : "pending"}},
+               fmt::format("step {} is not applied; nothing to roll back", name));
+    return {ExitCode::kOk, {"dbsplit status"}};
+  }
+  checkJournalOwner(*journal);
+  // Steps roll back in reverse order (DESIGN §5.5).
+  std::vector<std::string> later;
+  bool after = false;
+  for (const Step* s : steps_) {
+    if (s == &step) {
+      after = true;
+      continue;
+    }
+    if (!after || s->standalone() || step.standalone()) continue;
+    auto r = journal->step(s->name());
+    if (r && r->actions_applied > 0) later.push_back(s->name());
+  }
+  if (!later.empty()) {
+    throw Error::precondition("later_step_applied",
+                              fmt::format("cannot roll back {} while {} is applied", name,
+                                          util::join(later, ", ")),
+                              "dbsplit rollback " + later.back());
+  }
+  auto lock = acquireLock(name, journal.get());
+  auto session = pg::Session::connect(connectOptions(name, false));
+  requireWritable(*session);
+  RunScope scope(*journal, out_, "rollback", name, "rollback", pg::redactDsn(config_.dsn));
+  auto records = reconcile(*journal, *session, name);
+  journal->setStepStatus(name, StepStatus::kRollingBack);
+  out_.event({{"event", "plan"}, {"step", name}, {"mode", "rollback"},
+              {"actions", std::count_if(records.begin(), records.end(), [](const auto& r) {
+                 return r.status == ActionStatus::kApplied;
+               })}},
+             fmt::format("rollback {}: undoing applied actions in reverse order", name));
+  auto start = std::chrono::steady_clock::now();
+  int n = 0;
+  try {
+    n = revertApplied(*journal, *session, lock.get(), name, records);
+  } catch (const Error& e) {
+    scope.finish(ExitCode::kStepFailed);
+    throw Error(e.code() == ExitCode::kPrecondition ? e.code() : ExitCode::kStepFailed, e.kind(),
+                fmt::format("rollback of {} stopped: {}", name, e.what()),
+                "fix the cause, then `dbsplit resume` finishes the rollback", e.sqlstate());
+  }
+  journal->setStepStatus(name, StepStatus::kRolledBack);
+  markers::dropIfEmpty(*session, config_.lock_timeout_ms);
+  out_.event({{"event", "step"}, {"step", name}, {"status", "rolled_back"}, {"actions", n},
+              {"ms", util::millisSince(start)}},
+             fmt::format("step {} rolled back: {} action(s) undone in {} ms", name, n,
+                         util::millisSince(start)));
+  scope.finish(ExitCode::kOk);
+  return {ExitCode::kOk, {"dbsplit status", "dbsplit run " + name + " --dry-run"}};
+}
+
+util::Outcome Runner::resume() {
+  if (!journal::Journal::exists(plan_.migration.journal)) {
+    out_.say("nothing to resume: no journal yet");
+    return {ExitCode::kOk, {"dbsplit status"}};
+  }
+  auto journal = openJournal(true);
+  checkJournalOwner(*journal);
+  const Step* target = nullptr;
+  journal::StepRecord rec;
+  for (const Step* s : steps_) {
+    auto r = journal->step(s->name());
+    if (!r) continue;
+    bool open = r->status == StepStatus::kApplying || r->status == StepStatus::kRollingBack ||
+                (r->status == StepStatus::kFailed && r->actions_applied > 0);
+    if (open) {
+      target = s;
+      rec = *r;
+      break;
+    }
+  }
+  if (!target) {
+    out_.say("nothing to resume: no step was interrupted");
+    return {ExitCode::kOk, {"dbsplit status"}};
+  }
+  const std::string name = target->name();
+  bool backwards = rec.status == StepStatus::kRollingBack;
+  auto lock = acquireLock(name, journal.get());
+  auto session = pg::Session::connect(connectOptions(name, false));
+  requireWritable(*session);
+  RunScope scope(*journal, out_, "resume", name, backwards ? "rollback" : "apply",
+                 pg::redactDsn(config_.dsn));
+  out_.event({{"event", "resume"}, {"step", name},
+              {"direction", backwards ? "rollback" : "apply"}},
+             fmt::format("resume {}: finishing the interrupted {}", name,
+                         backwards ? "rollback" : "run"));
+  auto records = reconcile(*journal, *session, name);
+  auto start = std::chrono::steady_clock::now();
+  try {
+    if (backwards) {
+      int n = revertApplied(*journal, *session, lock.get(), name, records);
+      journal->setStepStatus(name, StepStatus::kRolledBack);
+      markers::dropIfEmpty(*session, config_.lock_timeout_ms);
+      out_.event({{"event", "step"}, {"step", name}, {"status", "rolled_back"}, {"actions", n},
+                  {"ms", util::millisSince(start)}},
+                 fmt::format("step {} rolled back", name));
+      scope.finish(ExitCode::kOk);
+      return {ExitCode::kOk, {"dbsplit status", "dbsplit run " + name + " --dry-run"}};
+    }
+    journal->setStepStatus(name, StepStatus::kApplying);
+    applyPending(*journal, *session, lock.get(), name, records);
+  } catch (const Error& e) {
+    journal->setStepStatus(name, backwards ? StepStatus::kRollingBack : StepStatus::kFailed,
+                           e.what());
+    scope.finish(ExitCode::kStepFailed);
+    throw Error(e.code() == ExitCode::kDrift ? e.code() : ExitCode::kStepFailed, e.kind(),
+                fmt::format("resume of {} stopped: {}", name, e.what()),
+                fmt::format("fix the cause and `dbsplit resume` again, or `dbsplit rollback {}`",
+                            name),
+                e.sqlstate());
+  }
+  journal->setStepStatus(name, StepStatus::kApplied);
+  auto total = journal->step(name)->actions_total;
+  out_.event({{"event", "step"}, {"step", name}, {"status", "applied"}, {"actions", total},
+              {"ms", util::millisSince(start)}},
+             fmt::format("step {} applied ({} action(s))", name, total));
+  scope.finish(ExitCode::kOk);
+  return {ExitCode::kOk, nextStepsAfterApply(name, journal.get())};
+}
+
+}  // namespace dbsplit::engine

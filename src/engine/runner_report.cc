@@ -1,0 +1,209 @@
+// Runner: read-only reports. status reconciles the journal with the database
+// without writing either; plan shows what would run; log shows the history.
+#include <algorithm>
+
+#include "engine/executor.h"
+#include "engine/markers.h"
+#include "engine/run_lock.h"
+#include "engine/runner.h"
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "util/text.h"
+
+namespace dbsplit::engine {
+
+using journal::ActionStatus;
+using journal::StepStatus;
+
+namespace {
+
+// The contract's five statuses (DESIGN §4). An interrupted rollback has no
+// status of its own there: it is "failed" with operation "rollback".
+const char* contractStatus(StepStatus s) {
+  switch (s) {
+    case StepStatus::kRollingBack:
+      return "failed";
+    default:
+      return journal::toString(s);
+  }
+}
+
+}  // namespace
+
+util::Outcome Runner::status() {
+  auto journal = openJournal(false);
+  if (journal) checkJournalOwner(*journal);
+  std::unique_ptr<pg::Session> session;
+  ExitCode code = ExitCode::kOk;
+  try {
+    session = pg::Session::connect(connectOptions("status", true));
+  } catch (const Error& e) {
+    out_.warn(fmt::format("{}; showing the journal only", e.what()));
+    code = ExitCode::kPrecondition;
+  }
+  std::optional<LockHolder> holder;
+  std::set<std::string> present;
+  if (session) {
+    holder = RunLock::holder(*session, plan_.migration.name);
+    present = markers::present(*session, plan_.migration.name);
+  }
+  out_.say(fmt::format("migration {}  journal {}{}", plan_.migration.name,
+                       plan_.migration.journal, journal ? "" : " (not created yet)"));
+  if (holder) {
+    out_.event({{"event", "run_lock"}, {"pid", holder->pid},
+                {"application_name", holder->application_name}, {"since", holder->since}},
+               fmt::format("a run is in progress: pid {} ({}) since {}", holder->pid,
+                           holder->application_name, holder->since));
+  }
+  std::vector<std::string> all_drift = journal ? planDrift(*journal) : std::vector<std::string>{};
+  std::vector<std::string> next;
+  for (const Step* s : steps_) {
+    auto rec = journal ? journal->step(s->name()) : std::nullopt;
+    StepStatus st = rec ? rec->status : StepStatus::kPending;
+    nlohmann::json ev = {{"event", "step"},
+                         {"step", s->name()},
+                         {"status", contractStatus(st)},
+                         {"actions_applied", rec ? rec->actions_applied : 0},
+                         {"actions_total", rec ? rec->actions_total : 0}};
+    std::string extra;
+    std::vector<std::string> drift;
+    if (rec && session) {
+      bool in_progress = st == StepStatus::kApplying || st == StepStatus::kRollingBack ||
+                         st == StepStatus::kFailed;
+      for (const auto& a : journal->actions(s->name())) {
+        bool there = markers::effectPresent(*session, present, a);
+        if (a.status == ActionStatus::kApplied && !there) {
+          drift.push_back(a.id + ": journal says applied, the database lacks it");
+        } else if ((a.status == ActionStatus::kPending ||
+                    a.status == ActionStatus::kRolledBack) && there && !in_progress) {
+          drift.push_back(a.id + ": journal says not applied, the database has it");
+        } else if (a.status == ActionStatus::kStarted ||
+                   a.status == ActionStatus::kRollingBack) {
+          ev["interrupted_action"] = a.id;
+          ev["committed"] = there;
+          ev["operation"] = a.status == ActionStatus::kRollingBack ? "rollback" : "apply";
+          extra = fmt::format("  interrupted at {} ({}; its {} {})", a.id,
+                              a.status == ActionStatus::kRollingBack ? "undo" : "apply",
+                              a.transactional ? "transaction" : "effect",
+                              there == (a.status == ActionStatus::kStarted) ? "committed"
+                                                                            : "did not commit");
+        }
+      }
+    }
+    if (st == StepStatus::kRollingBack) ev["operation"] = "rollback";
+    if (rec && !rec->error.empty()) ev["error"] = rec->error;
+    for (const auto& d : all_drift) {
+      if (d.rfind("step " + s->name() + " ", 0) == 0) drift.push_back(d);
+    }
+    if (!drift.empty()) {
+      ev["drift"] = drift;
+      code = ExitCode::kDrift;
+    }
+    bool interrupted = (st == StepStatus::kApplying || st == StepStatus::kRollingBack ||
+                        (st == StepStatus::kFailed && rec && rec->actions_applied > 0)) &&
+                       !holder;
+    if (interrupted) ev["interrupted"] = true;
+    std::string human = fmt::format("  {:<12} {:<12} {}/{} actions{}{}", s->name(),
+                                    st == StepStatus::kRollingBack ? "failed (rollback)"
+                                                                   : contractStatus(st),
+                                    rec ? rec->actions_applied : 0, rec ? rec->actions_total : 0,
+                                    interrupted ? "  INTERRUPTED" : "", extra);
+    for (const auto& d : drift) human += "\n      drift: " + d;
+    out_.event(ev, human);
+    if (interrupted && next.empty()) {
+      next = {"dbsplit resume", "dbsplit rollback " + s->name()};
+    }
+  }
+  if (next.empty()) {
+    std::string n = nextPendingStep(journal.get());
+    if (!n.empty()) next.push_back("dbsplit run " + n + " --dry-run");
+  }
+  return {code, next};
+}
+
+util::Outcome Runner::showPlan(const std::string& only) {
+  std::vector<const Step*> chosen;
+  if (only.empty()) {
+    chosen = steps_;
+  } else {
+    chosen.push_back(&findStep(only));
+  }
+  auto journal = openJournal(false);
+  if (journal) checkJournalOwner(*journal);
+  std::unique_ptr<pg::Session> catalog;
+  ExecContext ctx;
+  ctx.out = &out_;
+  for (const Step* s : chosen) {
+    auto rec = journal ? journal->step(s->name()) : std::nullopt;
+    bool journaled = rec && rec->status != StepStatus::kPending &&
+                     rec->status != StepStatus::kRolledBack && rec->actions_applied > 0;
+    std::vector<std::pair<Action, std::string>> rows;
+    if (journaled) {
+      for (const auto& r : journal->actions(s->name())) {
+        rows.emplace_back(fromRecord(r), journal::toString(r.status));
+      }
+    } else {
+      if (!catalog) catalog = pg::Session::connect(connectOptions("plan", true));
+      std::vector<Action> actions = s->plan(plan_, *catalog);
+      chainHashes(actions);
+      for (auto& a : actions) rows.emplace_back(std::move(a), "pending");
+    }
+    out_.event({{"event", "plan"}, {"step", s->name()},
+                {"status", rec ? contractStatus(rec->status) : "pending"},
+                {"actions", rows.size()}},
+               fmt::format("-- step {} ({}): {} action(s)\n", s->name(),
+                           rec ? contractStatus(rec->status) : "pending", rows.size()));
+    for (const auto& [a, st] : rows) {
+      std::string human = fmt::format("-- [{}] {}{}\n--   lock: {}{}\n{}\n", st, a.id,
+                                      a.description.empty() ? "" : ": " + a.description,
+                                      a.lock.str(), a.transactional ? "" : " (not transactional)",
+                                      a.forward);
+      human += a.irreversible() ? "--   inverse: none (irreversible)\n"
+                                : "--   inverse:\n" + a.inverse + "\n";
+      out_.event({{"event", "action"}, {"step", s->name()}, {"id", a.id}, {"status", st},
+                  {"description", a.description}, {"forward", a.forward},
+                  {"inverse", a.inverse}, {"lock", a.lock.str()},
+                  {"transactional", a.transactional}, {"verify", a.verify},
+                  {"sha256", a.sha256}},
+                 human);
+    }
+  }
+  return {ExitCode::kOk, {}};
+}
+
+util::Outcome Runner::showLog(int limit) {
+  auto journal = openJournal(false);
+  if (!journal) {
+    out_.say("no journal yet: nothing has run");
+    return {ExitCode::kOk, {"dbsplit run --next --dry-run"}};
+  }
+  checkJournalOwner(*journal);
+  for (const auto& run : journal->runs(limit)) {
+    std::string outcome = run.exit_code < 0 ? (run.finished_at.empty() ? "did not finish" : "?")
+                                            : fmt::format("exit {}", run.exit_code);
+    out_.event({{"event", "run"}, {"run_id", run.id}, {"command", run.command},
+                {"step", run.step}, {"mode", run.mode}, {"started_at", run.started_at},
+                {"finished_at", run.finished_at}, {"exit_code", run.exit_code},
+                {"pid", run.pid}, {"dsn", run.dsn}},
+               fmt::format("#{} {}  {} {} ({})  {}  pid {}  {}", run.id, run.started_at,
+                           run.command, run.step, run.mode, outcome, run.pid, run.dsn));
+    for (const auto& ev : journal->events(run.id, 10000)) {
+      nlohmann::json j = nlohmann::json::parse(ev.json, nullptr, false);
+      if (j.is_discarded()) continue;
+      std::string kind = j.value("event", "");
+      if (kind != "action" && kind != "retry" && kind != "step" && kind != "reconcile" &&
+          kind != "error") {
+        continue;
+      }
+      std::string line = fmt::format("    {} {:<9} {}", ev.at.substr(11, 12), kind,
+                                     j.value("id", j.value("action", j.value("step", ""))));
+      if (j.contains("status")) line += " " + j["status"].get<std::string>();
+      if (j.contains("error")) line += ": " + j["error"].get<std::string>();
+      if (kind == "retry") line += fmt::format(" attempt {}", j.value("attempt", 0));
+      out_.say(line);
+    }
+  }
+  return {ExitCode::kOk, {}};
+}
+
+}  // namespace dbsplit::engine

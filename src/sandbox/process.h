@@ -1,0 +1,25 @@
+// Runs the PostgreSQL tools the sandbox needs (initdb, pg_ctl, psql, pg_config)
+// as child processes with fork/exec: arguments are passed as a vector, never
+// through a shell, so a directory name cannot inject anything. Private to the
+// sandbox module.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dbsplit::sandbox {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + signal when the child was killed
+  std::string output;  // stdout and stderr, interleaved as written
+};
+
+// Runs argv[0] (searched in PATH when it holds no '/') with stdin from
+// /dev/null, in `cwd` when not empty, and waits for it. Throws dbsplit::Error
+// when the program cannot be started at all.
+ProcessResult runProcess(const std::vector<std::string>& argv, const std::string& cwd = {});
+
+// The last `max_lines` lines of `text`, for error messages.
+std::string lastLines(const std::string& text, size_t max_lines);
+
+}  // namespace dbsplit::sandbox

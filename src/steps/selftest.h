@@ -1,0 +1,26 @@
+// `selftest`: the engine's test-only step (enabled by DBSPLIT_TEST_STEPS=1). It
+// exercises every kind of action the real steps use, on the plan's [[table]]s:
+//   schema   CREATE SCHEMA (transactional, no lock on user tables)
+//   comment  COMMENT ON TABLE (SHARE UPDATE EXCLUSIVE; exact prior comment restored)
+//   column   ALTER TABLE ADD COLUMN (ACCESS EXCLUSIVE: the lock-wait path)
+//   index    CREATE INDEX CONCURRENTLY (not transactional: the verify path)
+// [step.selftest] kinds = [...] picks a subset (the benchmark uses "comment").
+#pragma once
+
+#include "engine/step.h"
+
+namespace dbsplit::steps {
+
+class SelftestStep : public engine::Step {
+ public:
+  std::string name() const override { return "selftest"; }
+  std::string summary() const override {
+    return "engine self-test: harmless, reversible DDL on the plan's tables";
+  }
+  bool standalone() const override { return true; }
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Action> plan(const plan::Plan& plan,
+                                   pg::Session& catalog) const override;
+};
+
+}  // namespace dbsplit::steps
