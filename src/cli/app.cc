@@ -72,6 +72,8 @@ int runMain(int argc, char** argv) {
   addRollbackCommand(app, state);
   addResumeCommand(app, state);
   addLogCommand(app, state);
+  addCatalogueCommand(app, state);
+  addOutboxCommand(app, state);
   addSandboxCommand(app, state);
   addDemoCommand(app, state);
 

@@ -65,5 +65,7 @@ void addRollbackCommand(CLI::App& app, AppState& state);
 void addResumeCommand(CLI::App& app, AppState& state);
 void addLogCommand(CLI::App& app, AppState& state);
 void addDemoCommand(CLI::App& app, AppState& state);
+void addCatalogueCommand(CLI::App& app, AppState& state);
+void addOutboxCommand(CLI::App& app, AppState& state);
 
 }  // namespace dbsplit::cli

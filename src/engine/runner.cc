@@ -175,9 +175,9 @@ void Runner::confirmIfNeeded(const std::string& step, const std::vector<Action>&
               "re-run with --yes after reading `dbsplit run " + step + " --dry-run`");
 }
 
-void Runner::checkGates(const Step& step, pg::Session& catalog) const {
+void Runner::checkGates(const Step& step, const PlanContext& ctx) const {
   std::vector<std::string> failed;
-  for (const Gate& g : step.gates(plan_, catalog)) {
+  for (const Gate& g : step.gates(ctx)) {
     out_.event({{"event", "gate"}, {"step", step.name()}, {"gate", g.name},
                 {"passed", g.passed}, {"evidence", g.evidence}},
                fmt::format("  gate {:<24} {}  {}", g.name, g.passed ? "pass" : "FAIL", g.evidence));
@@ -246,13 +246,14 @@ util::Outcome Runner::dryRun(const Step& step) {
                           step.name()));
     code = ExitCode::kPrecondition;
   }
+  PlanContext pctx{plan_, *catalog, journal.get()};
   try {
-    checkGates(step, *catalog);
+    checkGates(step, pctx);
   } catch (const Error& e) {
     out_.warn(e.what());
     code = ExitCode::kPrecondition;
   }
-  std::vector<Action> actions = step.plan(plan_, *catalog);
+  std::vector<Action> actions = step.plan(pctx);
   chainHashes(actions);
   out_.event({{"event", "plan"}, {"step", step.name()}, {"mode", "dry_run"},
               {"actions", actions.size()}},
@@ -281,8 +282,9 @@ util::Outcome Runner::rehearse(const Step& step) {
   auto catalog = pg::Session::connect(connectOptions(step.name(), true));
   auto session = pg::Session::connect(connectOptions(step.name(), false));
   requireWritable(*session);
-  checkGates(step, *catalog);
-  std::vector<Action> actions = step.plan(plan_, *catalog);
+  PlanContext pctx{plan_, *catalog, journal.get()};
+  checkGates(step, pctx);
+  std::vector<Action> actions = step.plan(pctx);
   chainHashes(actions);
   out_.event({{"event", "plan"}, {"step", step.name()}, {"mode", "rehearse"},
               {"actions", actions.size()}},
@@ -357,8 +359,9 @@ util::Outcome Runner::apply(const Step& step) {
                                           util::join(unmet, ", ")),
                               "dbsplit run " + unmet.front());
   }
-  checkGates(step, *catalog);
-  std::vector<Action> actions = step.plan(plan_, *catalog);
+  PlanContext pctx{plan_, *catalog, journal.get()};
+  checkGates(step, pctx);
+  std::vector<Action> actions = step.plan(pctx);
   chainHashes(actions);
   confirmIfNeeded(name, actions);
 
@@ -400,6 +403,7 @@ util::Outcome Runner::apply(const Step& step) {
                 fmt::format("step {} failed: {}", name, failure.what()), undo,
                 failure.sqlstate());
   }
+  storeRecords(*journal, step, pctx);
   journal->setStepStatus(name, journal::StepStatus::kApplied);
   out_.event({{"event", "step"}, {"step", name}, {"status", "applied"},
               {"actions", actions.size()}, {"ms", util::millisSince(start)}},
@@ -407,6 +411,33 @@ util::Outcome Runner::apply(const Step& step) {
                          util::millisSince(start)));
   scope.finish(ExitCode::kOk);
   return {ExitCode::kOk, nextStepsAfterApply(name, journal.get())};
+}
+
+void Runner::storeRecords(journal::Journal& journal, const Step& step,
+                          const PlanContext& ctx) const {
+  std::vector<std::string> ids;
+  journal.transaction([&] {
+    for (const auto& r : step.records(ctx)) {
+      ids.push_back(std::to_string(journal.addSnapshot(r.kind, r.body)));
+    }
+    journal.setMeta("records:" + step.name(), util::join(ids, ","));
+  });
+}
+
+void Runner::deleteRecords(journal::Journal& journal, const std::string& step) const {
+  auto ids = journal.meta("records:" + step);
+  if (!ids || ids->empty()) return;
+  journal.transaction([&] {
+    size_t pos = 0;
+    while (pos <= ids->size()) {
+      size_t comma = ids->find(',', pos);
+      if (comma == std::string::npos) comma = ids->size();
+      std::string id = ids->substr(pos, comma - pos);
+      if (!id.empty()) journal.deleteSnapshot(std::stoll(id));
+      pos = comma + 1;
+    }
+    journal.setMeta("records:" + step, "");
+  });
 }
 
 void Runner::applyPending(journal::Journal& journal, pg::Session& session, RunLock* lock,

@@ -60,7 +60,11 @@ class Runner {
   // Refuses (exit 3) a standby or a read-only database before anything runs.
   void requireWritable(pg::Session& session) const;
   void confirmIfNeeded(const std::string& step, const std::vector<Action>& actions) const;
-  void checkGates(const Step& step, pg::Session& catalog) const;
+  void checkGates(const Step& step, const PlanContext& ctx) const;
+  // Stores the step's records (StepRecordData) and remembers their ids so that
+  // rollback can delete them.
+  void storeRecords(journal::Journal& journal, const Step& step, const PlanContext& ctx) const;
+  void deleteRecords(journal::Journal& journal, const std::string& step) const;
   std::string nextPendingStep(const journal::Journal* journal) const;
   std::vector<std::string> nextStepsAfterApply(const std::string& step,
                                                const journal::Journal* journal) const;

@@ -163,6 +163,7 @@ util::Outcome Runner::rollback(const std::string& name) {
                 fmt::format("rollback of {} stopped: {}", name, e.what()),
                 "fix the cause, then `dbsplit resume` finishes the rollback", e.sqlstate());
   }
+  deleteRecords(*journal, name);
   journal->setStepStatus(name, StepStatus::kRolledBack);
   markers::dropIfEmpty(*session, config_.lock_timeout_ms);
   out_.event({{"event", "step"}, {"step", name}, {"status", "rolled_back"}, {"actions", n},
@@ -213,6 +214,7 @@ util::Outcome Runner::resume() {
   try {
     if (backwards) {
       int n = revertApplied(*journal, *session, lock.get(), name, records);
+      deleteRecords(*journal, name);
       journal->setStepStatus(name, StepStatus::kRolledBack);
       markers::dropIfEmpty(*session, config_.lock_timeout_ms);
       out_.event({{"event", "step"}, {"step", name}, {"status", "rolled_back"}, {"actions", n},

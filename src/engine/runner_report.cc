@@ -144,7 +144,7 @@ util::Outcome Runner::showPlan(const std::string& only) {
       }
     } else {
       if (!catalog) catalog = pg::Session::connect(connectOptions("plan", true));
-      std::vector<Action> actions = s->plan(plan_, *catalog);
+      std::vector<Action> actions = s->plan(PlanContext{plan_, *catalog, journal.get()});
       chainHashes(actions);
       for (auto& a : actions) rows.emplace_back(std::move(a), "pending");
     }

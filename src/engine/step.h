@@ -15,6 +15,23 @@
 
 namespace dbsplit::engine {
 
+// What a planner may look at: the validated plan, the live catalog through a
+// read-only session, and the journal read-only (catalogue snapshots, compare
+// results). `journal` is null before anything was ever journaled.
+struct PlanContext {
+  const plan::Plan& plan;
+  pg::Session& catalog;
+  const journal::Journal* journal;
+};
+
+// Data a step keeps in the journal when it is applied (the catalogue's
+// snapshot): the engine stores it once the step's actions are applied and
+// deletes it when the step is rolled back.
+struct StepRecordData {
+  std::string kind;  // snapshot kind, e.g. "catalogue"
+  std::string body;  // JSON
+};
+
 // A named check that must pass before a step may change anything.
 struct Gate {
   std::string name;      // "compare_clean", "deprecation_window", ...
@@ -35,10 +52,13 @@ class Step {
 
   // Checked before apply and rehearse; any failed gate stops the run (exit 3)
   // before anything changes.
-  virtual std::vector<Gate> gates(const plan::Plan&, pg::Session&) const { return {}; }
+  virtual std::vector<Gate> gates(const PlanContext&) const { return {}; }
 
-  // REQUIRES: `catalog` is a read-only session.
-  virtual std::vector<Action> plan(const plan::Plan& plan, pg::Session& catalog) const = 0;
+  // REQUIRES: `ctx.catalog` is a read-only session.
+  virtual std::vector<Action> plan(const PlanContext& ctx) const = 0;
+
+  // Journal records the step leaves behind when applied (see StepRecordData).
+  virtual std::vector<StepRecordData> records(const PlanContext&) const { return {}; }
 
   // Standalone steps sit outside the six-step order (the engine's test step).
   virtual bool standalone() const { return false; }

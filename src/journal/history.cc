@@ -70,8 +70,7 @@ void Journal::endRun(std::int64_t run_id, int exit_code) {
                          "UPDATE runs SET finished_at = ?2, exit_code = ?3 WHERE id = ?1");
   int changed = st.bindInt(1, run_id).bindText(2, util::nowIso8601()).bindInt(3, exit_code).run();
   if (changed == 0) {
-    throw Error::stepFailed("journal_error",
-                            fmt::format("journal {} has no run {}", path_, run_id),
+    throw Error::stepFailed("journal_error", fmt::format("journal {} has no run {}", path_, run_id),
                             "end only a run that beginRun() returned");
   }
 }
@@ -126,6 +125,12 @@ std::int64_t Journal::addSnapshot(const std::string& kind, const std::string& bo
                          "INSERT INTO snapshots (taken_at, kind, body) VALUES (?1, ?2, ?3)");
   st.bindText(1, util::nowIso8601()).bindText(2, kind).bindText(3, body).run();
   return sqlite3_last_insert_rowid(db_);
+}
+
+void Journal::deleteSnapshot(std::int64_t id) {
+  if (mode_ == Mode::kReadOnly) throw internal::readOnlyError(path_);
+  internal::Statement st(db_, path_, "DELETE FROM snapshots WHERE id = ?1");
+  st.bindInt(1, id).run();
 }
 
 std::optional<SnapshotRecord> Journal::latestSnapshot(const std::string& kind) const {

@@ -16,9 +16,9 @@ struct StepName {
   const char* name;
 };
 constexpr StepName kStepNames[] = {
-    {StepStatus::kPending, "pending"},         {StepStatus::kApplying, "applying"},
-    {StepStatus::kApplied, "applied"},         {StepStatus::kFailed, "failed"},
-    {StepStatus::kRolledBack, "rolled_back"},  {StepStatus::kRollingBack, "rolling_back"},
+    {StepStatus::kPending, "pending"},        {StepStatus::kApplying, "applying"},
+    {StepStatus::kApplied, "applied"},        {StepStatus::kFailed, "failed"},
+    {StepStatus::kRolledBack, "rolled_back"}, {StepStatus::kRollingBack, "rolling_back"},
 };
 
 struct ActionName {
@@ -79,8 +79,8 @@ int Journal::schemaVersion() const {
 }
 
 std::string Journal::pragma(const std::string& name) const {
-  bool bare = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==
-                                   std::string::npos;
+  bool bare =
+      !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
   if (!bare) {
     throw Error::usage("journal_bad_pragma", fmt::format("\"{}\" is not a PRAGMA name", name));
   }

@@ -156,6 +156,8 @@ class Journal {
   std::int64_t addSnapshot(const std::string& kind, const std::string& body);
   std::optional<SnapshotRecord> latestSnapshot(const std::string& kind) const;
   std::vector<SnapshotRecord> snapshots(const std::string& kind) const;
+  // Removes one snapshot (a rolled-back step's record); unknown ids are ignored.
+  void deleteSnapshot(std::int64_t id);
 
   // Runs `fn` inside one SQLite transaction (BEGIN IMMEDIATE); an exception
   // from `fn` rolls it back and propagates.

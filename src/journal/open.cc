@@ -107,8 +107,8 @@ int inspect(sqlite3* db, const std::string& path) {
 DbHandle migratedCopy(sqlite3* source, const std::string& path) {
   DbHandle copy = internal::openConnection(":memory:", SQLITE_OPEN_READWRITE);
   sqlite3_backup* backup = sqlite3_backup_init(copy.get(), "main", source, "main");
-  if (backup == nullptr) internal::throwSqlite(copy.get(), sqlite3_errcode(copy.get()), path,
-                                               "copying the journal");
+  if (backup == nullptr)
+    internal::throwSqlite(copy.get(), sqlite3_errcode(copy.get()), path, "copying the journal");
   int rc = sqlite3_backup_step(backup, -1);
   sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE) internal::throwSqlite(source, rc, path, "copying the journal");
@@ -121,10 +121,10 @@ void configure(sqlite3* db, const std::string& path) {
   internal::Statement wal(db, path, "PRAGMA journal_mode = WAL");
   std::string mode = wal.step() ? wal.text(0) : "";
   if (mode != "wal") {
-    throw Error::stepFailed("journal_error",
-                            fmt::format("journal {}: cannot switch to WAL mode (got \"{}\")",
-                                        path, mode),
-                            "keep the journal on a local file system");
+    throw Error::stepFailed(
+        "journal_error",
+        fmt::format("journal {}: cannot switch to WAL mode (got \"{}\")", path, mode),
+        "keep the journal on a local file system");
   }
   internal::execSql(db, path, "PRAGMA synchronous = FULL");
 }

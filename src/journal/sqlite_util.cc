@@ -30,10 +30,10 @@ Error tooNewError(const std::string& path, int version) {
 }
 
 Error readOnlyError(const std::string& path) {
-  return Error::stepFailed("journal_read_only",
-                           fmt::format("journal {} was opened read-only and cannot be written",
-                                       path),
-                           "this is a dbsplit bug: a read-only command tried to write");
+  return Error::stepFailed(
+      "journal_read_only",
+      fmt::format("journal {} was opened read-only and cannot be written", path),
+      "this is a dbsplit bug: a read-only command tried to write");
 }
 
 void throwSqlite(sqlite3* db, int rc, const std::string& path, const std::string& what) {
@@ -73,8 +73,7 @@ std::int64_t pragmaInt(sqlite3* db, const std::string& path, const std::string& 
   return st.step() ? st.integer(0) : 0;
 }
 
-Statement::Statement(sqlite3* db, const std::string& path, const char* sql)
-    : db_(db), path_(path) {
+Statement::Statement(sqlite3* db, const std::string& path, const char* sql) : db_(db), path_(path) {
   int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr);
   if (rc != SQLITE_OK) throwSqlite(db_, rc, path_, "preparing a statement");
 }
@@ -82,8 +81,8 @@ Statement::Statement(sqlite3* db, const std::string& path, const char* sql)
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement& Statement::bindText(int index, const std::string& value) {
-  int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                               SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) throwSqlite(db_, rc, path_, "binding a value");
   return *this;
 }

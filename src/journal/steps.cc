@@ -117,8 +117,7 @@ std::vector<StepRecord> Journal::steps() const {
   return out;
 }
 
-void Journal::setStepStatus(const std::string& step, StepStatus status,
-                            const std::string& error) {
+void Journal::setStepStatus(const std::string& step, StepStatus status, const std::string& error) {
   if (mode_ == Mode::kReadOnly) throw internal::readOnlyError(path_);
   internal::Statement st(db_, path_,
                          "UPDATE steps SET status = ?2, error = ?3, updated_at = ?4"

@@ -31,8 +31,9 @@ nlohmann::json SelftestStep::inputs(const plan::Plan& plan) const {
   return {{"tables", tables}, {"kinds", plan.selftest.kinds}};
 }
 
-std::vector<engine::Action> SelftestStep::plan(const plan::Plan& plan,
-                                               pg::Session& catalog) const {
+std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) const {
+  const plan::Plan& plan = ctx.plan;
+  pg::Session& catalog = ctx.catalog;
   std::vector<engine::Action> actions;
   if (wants(plan, "schema") &&
       catalog.scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1", std::string(kSchema))

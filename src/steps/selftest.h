@@ -19,8 +19,7 @@ class SelftestStep : public engine::Step {
   }
   bool standalone() const override { return true; }
   nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Action> plan(const plan::Plan& plan,
-                                   pg::Session& catalog) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
 };
 
 }  // namespace dbsplit::steps

@@ -83,8 +83,7 @@ inline unsigned fileMode(const std::string& path) {
 // Runs SQL on the file through a connection of its own (not through Journal).
 inline void rawExec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   char* err = nullptr;
   if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   std::string message = err ? err : sqlite3_errmsg(db);

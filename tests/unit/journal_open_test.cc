@@ -57,8 +57,7 @@ TEST_CASE("a journal runs in WAL mode with synchronous FULL, foreign keys and a 
   CHECK(j->pragma("foreign_keys") == "1");
   CHECK(std::stoi(j->pragma("busy_timeout")) >= 1000);
   CHECK(j->schemaVersion() == kSchemaVersion);
-  CHECK(test::rawScalar(path, "PRAGMA application_id") ==
-        std::to_string(internal::kApplicationId));
+  CHECK(test::rawScalar(path, "PRAGMA application_id") == std::to_string(internal::kApplicationId));
   CHECK(test::rawScalar(path, "PRAGMA user_version") == std::to_string(kSchemaVersion));
   CHECK_THROWS_AS(j->pragma("journal_mode; DROP TABLE meta"), Error);
 }
@@ -73,8 +72,8 @@ TEST_CASE("opening a journal in a missing directory is a usage error", "[journal
   Error e = errorFrom([&] { Journal::open(path, Journal::Mode::kReadWrite); });
   CHECK(e.kind() == "journal_dir_missing");
   CHECK(toInt(e.code()) == 2);
-  CHECK(std::string(e.what()) == "journal directory " + dir.file("no-such-dir") +
-                                     " does not exist");
+  CHECK(std::string(e.what()) ==
+        "journal directory " + dir.file("no-such-dir") + " does not exist");
   CHECK(e.hint().find("[migration].journal") != std::string::npos);
   CHECK_FALSE(fileExists(dir.file("no-such-dir")));
 }
@@ -104,8 +103,7 @@ TEST_CASE("an empty version-0 file is migrated to the current schema", "[journal
     j->setMeta("migration", "shop");
     CHECK(j->pragma("journal_mode") == "wal");
   }
-  CHECK(test::rawScalar(path, "PRAGMA application_id") ==
-        std::to_string(internal::kApplicationId));
+  CHECK(test::rawScalar(path, "PRAGMA application_id") == std::to_string(internal::kApplicationId));
   auto again = Journal::open(path, Journal::Mode::kReadWrite);
   CHECK(again->meta("migration") == "shop");
 }
@@ -144,8 +142,10 @@ TEST_CASE("a journal written by a newer dbsplit is refused and left untouched", 
   requireRefusedUntouched(path, "journal_too_new");
   Error e = errorFrom([&] { Journal::open(path, Journal::Mode::kReadWrite); });
   CHECK(std::string(e.what()) ==
-        "journal " + path + " was written by a newer dbsplit (schema version 99; this build "
-                            "knows " + std::to_string(kSchemaVersion) + ")");
+        "journal " + path +
+            " was written by a newer dbsplit (schema version 99; this build "
+            "knows " +
+            std::to_string(kSchemaVersion) + ")");
   CHECK(e.hint() == "upgrade dbsplit");
 }
 
@@ -170,12 +170,12 @@ TEST_CASE("a text file shorter than the SQLite header is refused as corrupt", "[
 TEST_CASE("an SQLite database of another program is refused and left untouched", "[journal]") {
   TempDir dir;
   std::string path = dir.file("j.db");
-  test::rawExec(path, "CREATE TABLE customers (id integer primary key, name text);"
-                      "INSERT INTO customers (name) VALUES ('ada');");
+  test::rawExec(path,
+                "CREATE TABLE customers (id integer primary key, name text);"
+                "INSERT INTO customers (name) VALUES ('ada');");
   requireRefusedUntouched(path, "journal_corrupt");
   Error e = errorFrom([&] { Journal::open(path, Journal::Mode::kReadWrite); });
-  CHECK(std::string(e.what()).find("is damaged or not a dbsplit journal: ") !=
-        std::string::npos);
+  CHECK(std::string(e.what()).find("is damaged or not a dbsplit journal: ") != std::string::npos);
   CHECK(e.hint().find("dbsplit.applied") != std::string::npos);
   CHECK_FALSE(fileExists(path + "-wal"));
 }
@@ -252,9 +252,9 @@ TEST_CASE("a read-only open never modifies the journal file", "[journal]") {
     auto j = Journal::open(path, Journal::Mode::kReadWrite);
     j->setMeta("migration", "shop");
     std::int64_t run = j->beginRun({0, "run", "outbox", "apply", "dbname=shop", 7, "", "", -1});
-    j->recordStep("outbox", "plan", {{"outbox", 0, "outbox/table/orders", "CREATE TABLE x ()",
-                                      "DROP TABLE x", "", true, "", "h1", ActionStatus::kPending,
-                                      "", "", 0, 0, ""}},
+    j->recordStep("outbox", "plan",
+                  {{"outbox", 0, "outbox/table/orders", "CREATE TABLE x ()", "DROP TABLE x", "",
+                    true, "", "h1", ActionStatus::kPending, "", "", 0, 0, ""}},
                   StepStatus::kPending);
     j->logEvent({0, run, "", "step", "outbox", "", R"({"event":"step"})"});
     j->addSnapshot("catalogue", "{}");

@@ -15,8 +15,8 @@ namespace {
 using test::TempDir;
 
 // Text that breaks naive storage: quotes, newlines, non-ASCII and a NUL byte.
-const std::string kAwkward = std::string("it's \"quoted\"\n\ttab; -- ünïcødé ✓ ") +
-                             std::string(1, '\0') + "after NUL";
+const std::string kAwkward =
+    std::string("it's \"quoted\"\n\ttab; -- ünïcødé ✓ ") + std::string(1, '\0') + "after NUL";
 
 void checkSameAction(const ActionRecord& got, const ActionRecord& want) {
   CHECK(got.step == want.step);
@@ -127,8 +127,8 @@ TEST_CASE("meta facts round-trip and a second write replaces the first", "[journ
 
 TEST_CASE("runs round-trip with every field, and endRun finishes them", "[journal]") {
   TempDir dir;
-  RunRecord want{0, "run", "outbox", "apply", "host=db user=ops", 4242,
-                 "2024-05-01T10:00:00.000Z", "", -1};
+  RunRecord want{0,  "run", "outbox", "apply", "host=db user=ops", 4242, "2024-05-01T10:00:00.000Z",
+                 "", -1};
   {
     auto j = newJournal(dir);
     want.id = j->beginRun(want);
@@ -192,8 +192,14 @@ TEST_CASE("recorded steps and actions round-trip with every field", "[journal]")
 
     auto step = j->step("outbox");
     REQUIRE(step.has_value());
-    want_step = {"outbox",  StepStatus::kApplying, "plan-hash-1", planned.back().sha256, 4, 0,
-                 step->updated_at, ""};
+    want_step = {"outbox",
+                 StepStatus::kApplying,
+                 "plan-hash-1",
+                 planned.back().sha256,
+                 4,
+                 0,
+                 step->updated_at,
+                 ""};
     checkSameStep(*step, want_step);
     CHECK_FALSE(step->updated_at.empty());
     CHECK_FALSE(j->step("ownership").has_value());
@@ -260,8 +266,8 @@ TEST_CASE("a duplicate action id leaves the earlier record of the step intact", 
   j->recordStep("outbox", "h1", plannedActions("outbox", 2), StepStatus::kPending);
   auto duplicated = plannedActions("outbox", 2);
   duplicated[1].id = duplicated[0].id;
-  Error e = test::errorFrom(
-      [&] { j->recordStep("outbox", "h2", duplicated, StepStatus::kApplying); });
+  Error e =
+      test::errorFrom([&] { j->recordStep("outbox", "h2", duplicated, StepStatus::kApplying); });
   CHECK(e.kind() == "journal_error");
   CHECK(toInt(e.code()) == 1);
   CHECK(j->actions("outbox").size() == 2);
@@ -351,8 +357,7 @@ TEST_CASE("changing the status of an unknown step or action is an error", "[jour
   j->recordStep("outbox", "h", plannedActions("outbox", 1), StepStatus::kPending);
   CHECK_THROWS_AS(j->setStepStatus("nosuch", StepStatus::kApplied), Error);
   CHECK_THROWS_AS(j->setActionStatus("outbox", "nosuch", ActionStatus::kStarted), Error);
-  CHECK_THROWS_AS(j->setActionStatus("nosuch", "outbox/action/0", ActionStatus::kApplied),
-                  Error);
+  CHECK_THROWS_AS(j->setActionStatus("nosuch", "outbox/action/0", ActionStatus::kApplied), Error);
 }
 
 TEST_CASE("events round-trip with every field", "[journal]") {
@@ -401,8 +406,8 @@ TEST_CASE("events(run, limit) returns a run's latest events, oldest first", "[jo
 TEST_CASE("event json is redacted before it is stored", "[journal]") {
   TempDir dir;
   auto j = newJournal(dir);
-  j->logEvent({0, 0, "", "error", "", "",
-               R"({"event":"error","dsn":"postgresql://ops:hunter2@db/shop"})"});
+  j->logEvent(
+      {0, 0, "", "error", "", "", R"({"event":"error","dsn":"postgresql://ops:hunter2@db/shop"})"});
   auto stored = j->events(0, 1).at(0);
   CHECK(stored.json.find("hunter2") == std::string::npos);
   CHECK(stored.json.find("postgresql://ops:") != std::string::npos);
@@ -441,6 +446,21 @@ TEST_CASE("snapshots round-trip and the latest of a kind is found", "[journal]")
   for (size_t i = 0; i < 2; ++i) checkSameSnapshot(got[i], want[i]);
   CHECK(j->snapshots("compare").size() == 1);
   CHECK(j->snapshots("none").empty());
+}
+
+TEST_CASE("deleting a snapshot removes only that one and ignores unknown ids", "[journal]") {
+  TempDir dir;
+  auto j = newJournal(dir);
+  std::int64_t first = j->addSnapshot("catalogue", "{\"n\":1}");
+  std::int64_t second = j->addSnapshot("catalogue", "{\"n\":2}");
+  j->deleteSnapshot(second);
+  j->deleteSnapshot(second + 100);
+  auto left = j->snapshots("catalogue");
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].id == first);
+  CHECK(j->latestSnapshot("catalogue")->id == first);
+  auto ro = reopenReadOnly(dir);
+  CHECK(test::errorFrom([&] { ro->deleteSnapshot(first); }).kind() == "journal_read_only");
 }
 
 TEST_CASE("status names round-trip and unknown names are refused", "[journal]") {
@@ -498,8 +518,7 @@ TEST_CASE("transaction commits everything or, on an exception, nothing", "[journ
   CHECK(j->events(0, 0).size() == 1);
 }
 
-TEST_CASE("a failed recordStep inside a transaction leaves the transaction usable",
-          "[journal]") {
+TEST_CASE("a failed recordStep inside a transaction leaves the transaction usable", "[journal]") {
   TempDir dir;
   auto j = newJournal(dir);
   j->transaction([&] {
