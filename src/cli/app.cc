@@ -56,8 +56,9 @@ CLI::App* addCommand(CLI::App& app, AppState& state, const std::string& name,
 
 int runMain(int argc, char** argv) {
   AppState state;
-  CLI::App app{"dbsplit: break a shared PostgreSQL database into per-service ownership, "
-               "step by step, safely, on a live system."};
+  CLI::App app{
+      "dbsplit: break a shared PostgreSQL database into per-service ownership, "
+      "step by step, safely, on a live system."};
   app.name("dbsplit");
   app.require_subcommand(1);
   app.footer(std::string("\nRun `dbsplit COMMAND --help` for a command's manual.\n\n") +

@@ -18,10 +18,10 @@ void addCheckCommand(CLI::App& app, AppState& state) {
       "  dbsplit --plan playbooks/ecommerce.toml --dsn postgresql:///shop check --json",
       [](Context& ctx) -> Outcome {
         plan::Plan plan = loadPlan(ctx);
-        ctx.out.event({{"event", "check"}, {"check", "plan"}, {"status", "pass"},
-                       {"detail", plan.file}},
-                      fmt::format("  pass  plan             {} ({} services, {} tables)",
-                                  plan.file, plan.services.size(), plan.tables.size()));
+        ctx.out.event(
+            {{"event", "check"}, {"check", "plan"}, {"status", "pass"}, {"detail", plan.file}},
+            fmt::format("  pass  plan             {} ({} services, {} tables)", plan.file,
+                        plan.services.size(), plan.tables.size()));
         pg::ConnectOptions options;
         options.dsn = resolveDsn(ctx, plan);
         options.application_name = "dbsplit/" + plan.migration.name + "/check";
@@ -30,9 +30,9 @@ void addCheckCommand(CLI::App& app, AppState& state) {
         int failed = 0;
         for (const auto& r : engine::preflight(plan, *session)) {
           if (r.status == "fail") ++failed;
-          ctx.out.event({{"event", "check"}, {"check", r.name}, {"status", r.status},
-                         {"detail", r.detail}},
-                        fmt::format("  {:<5} {:<16} {}", r.status, r.name, r.detail));
+          ctx.out.event(
+              {{"event", "check"}, {"check", r.name}, {"status", r.status}, {"detail", r.detail}},
+              fmt::format("  {:<5} {:<16} {}", r.status, r.name, r.detail));
         }
         if (failed > 0) {
           throw Error::precondition("preflight_failed",

@@ -23,7 +23,8 @@ namespace dbsplit::cli {
 namespace {
 
 struct DemoOptions {
-  std::string dir = ".dbsplit/demo";
+  // Under /tmp: as root the server runs as `postgres`, which must reach it.
+  std::string dir = "/tmp/dbsplit-demo";
   int port = 54330;
   bool keep = false;
   std::string playbook = "ecommerce";
@@ -57,15 +58,16 @@ Outcome runDemo(Context& ctx, const DemoOptions& o) {
   std::string work = absolute(o.dir);
   mkdirs(work);
   narrate(ctx, "1. A throwaway PostgreSQL",
-          "dbsplit sandbox start: initdb + pg_ctl in " + work + "/sandbox, with "
-          "pg_stat_statements and wal_level=logical.");
+          "dbsplit sandbox start: initdb + pg_ctl in " + work +
+              "/sandbox, with "
+              "pg_stat_statements and wal_level=logical.");
   sandbox::Options sb;
   sb.dir = work + "/sandbox";
   sb.port = o.port;
   bool already = false;
   sandbox::Status st = sandbox::start(sb, &already);
-  ctx.out.say(fmt::format("   {} on port {} ({})", already ? "already running" : "started",
-                          st.port, st.dsn));
+  ctx.out.say(fmt::format("   {} on port {} ({})", already ? "already running" : "started", st.port,
+                          st.dsn));
 
   narrate(ctx, "2. The shared database",
           "The e-commerce shop of seed 001: six services' tables in one schema, every "
@@ -98,7 +100,8 @@ Outcome runDemo(Context& ctx, const DemoOptions& o) {
 
   narrate(ctx, "3. dbsplit check", "The plan validates and the database can take it.");
   auto ws = openSession(ctx);
-  for (const auto& r : engine::preflight(ws->plan, *pg::Session::connect({dsn, "dbsplit/demo", true, 10}))) {
+  for (const auto& r :
+       engine::preflight(ws->plan, *pg::Session::connect({dsn, "dbsplit/demo", true, 10}))) {
     ctx.out.say(fmt::format("   {:<5} {:<22} {}", r.status, r.name, r.detail));
   }
 
@@ -114,9 +117,8 @@ Outcome runDemo(Context& ctx, const DemoOptions& o) {
   ws->runner->rollback("selftest");
   ws->runner->status();
 
-  std::vector<std::string> next = {
-      fmt::format("dbsplit --plan {} status", plan_path),
-      fmt::format("dbsplit --plan {} log", plan_path)};
+  std::vector<std::string> next = {fmt::format("dbsplit --plan {} status", plan_path),
+                                   fmt::format("dbsplit --plan {} log", plan_path)};
   if (o.keep) {
     ctx.out.say("\nThe sandbox keeps running: " + st.dsn);
     next.push_back(fmt::format("dbsplit sandbox stop --dir {}", sb.dir));
@@ -131,15 +133,15 @@ Outcome runDemo(Context& ctx, const DemoOptions& o) {
 
 void addDemoCommand(CLI::App& app, AppState& state) {
   auto o = std::make_shared<DemoOptions>();
-  CLI::App* cmd = addCommand(
-      app, state, "demo", "The playbook on a throwaway sandbox",
-      "  Starts a sandbox PostgreSQL, loads the e-commerce playbook's shared database,\n"
-      "  checks the plan against it and walks the engine through rehearse, apply,\n"
-      "  status and rollback. Everything lives under --dir; nothing else is touched.",
-      "  dbsplit demo\n"
-      "  dbsplit demo --keep --dir /tmp/dbsplit-demo",
-      [o](Context& ctx) -> Outcome { return runDemo(ctx, *o); });
-  cmd->add_option("--dir", o->dir, "Working folder (default ./.dbsplit/demo)");
+  CLI::App* cmd =
+      addCommand(app, state, "demo", "The playbook on a throwaway sandbox",
+                 "  Starts a sandbox PostgreSQL, loads the e-commerce playbook's shared database,\n"
+                 "  checks the plan against it and walks the engine through rehearse, apply,\n"
+                 "  status and rollback. Everything lives under --dir; nothing else is touched.",
+                 "  dbsplit demo\n"
+                 "  dbsplit demo --keep --dir /tmp/dbsplit-demo",
+                 [o](Context& ctx) -> Outcome { return runDemo(ctx, *o); });
+  cmd->add_option("--dir", o->dir, "Working folder (default /tmp/dbsplit-demo)");
   cmd->add_option("--port", o->port, "Sandbox port (default 54330)");
   cmd->add_flag("--keep", o->keep, "Leave the sandbox running");
   cmd->add_option("--playbook", o->playbook, "Playbook (ecommerce)");

@@ -10,8 +10,8 @@
 namespace dbsplit::engine {
 
 struct LockSpec {
-  std::string mode;    // strongest lock the action takes: "ACCESS EXCLUSIVE", ... or "none"
-  std::string target;  // what it is taken on: "public.orders", "database", ...
+  std::string mode;         // strongest lock the action takes: "ACCESS EXCLUSIVE", ... or "none"
+  std::string target;       // what it is taken on: "public.orders", "database", ...
   std::string str() const;  // "ACCESS EXCLUSIVE on public.orders" or "none"
 };
 
@@ -25,9 +25,9 @@ struct Action {
   // INDEX CONCURRENTLY, CREATE SUBSCRIPTION, ...). Such an action must have a
   // `verify` query: it is how resume learns whether it ran.
   bool transactional = true;
-  std::string verify;       // SQL returning one boolean: true when the effect is present
-  bool destructive = false; // asks for confirmation before it runs
-  std::string sha256;       // filled by chainHashes()
+  std::string verify;        // SQL returning one boolean: true when the effect is present
+  bool destructive = false;  // asks for confirmation before it runs
+  std::string sha256;        // filled by chainHashes()
 
   bool irreversible() const { return inverse.empty(); }
 };

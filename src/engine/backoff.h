@@ -11,9 +11,9 @@
 namespace dbsplit::engine {
 
 struct BackoffPolicy {
-  int max_tries = 10;            // attempts in all, the first included
-  std::int64_t base_ms = 100;    // ceiling of the first delay
-  std::int64_t cap_ms = 5000;    // ceiling of any delay
+  int max_tries = 10;          // attempts in all, the first included
+  std::int64_t base_ms = 100;  // ceiling of the first delay
+  std::int64_t cap_ms = 5000;  // ceiling of any delay
 };
 
 class Backoff {

@@ -39,8 +39,8 @@ void ApplyExecutor::withLockRetries(const Action& action, const char* direction,
       if (!isLockTimeout(e) || n >= backoff.policy().max_tries) {
         if (isLockTimeout(e)) {
           throw Error(ExitCode::kStepFailed, "lock_timeout",
-                      fmt::format("{}: could not take {} within {} ms after {} tries",
-                                  action.id, action.lock.str(), ctx_.lock_timeout_ms, n),
+                      fmt::format("{}: could not take {} within {} ms after {} tries", action.id,
+                                  action.lock.str(), ctx_.lock_timeout_ms, n),
                       "something holds a conflicting lock; find it in pg_locks / "
                       "pg_stat_activity, then `dbsplit resume` (or raise --lock-timeout / "
                       "--lock-retries)",
@@ -49,18 +49,18 @@ void ApplyExecutor::withLockRetries(const Action& action, const char* direction,
         throw;
       }
       std::int64_t wait = backoff.delayMs(n + 1);
-      ctx_.out->event({{"event", "retry"},
-                       {"step", ctx_.step},
-                       {"action", action.id},
-                       {"direction", direction},
-                       {"attempt", n + 1},
-                       {"max_tries", backoff.policy().max_tries},
-                       {"sqlstate", e.sqlstate()},
-                       {"wait_ms", wait}},
-                      fmt::format("  retry {}/{} {}: lock not available within {} ms; next try "
-                                  "in {} ms",
-                                  n + 1, backoff.policy().max_tries, action.id,
-                                  ctx_.lock_timeout_ms, wait));
+      ctx_.out->event(
+          {{"event", "retry"},
+           {"step", ctx_.step},
+           {"action", action.id},
+           {"direction", direction},
+           {"attempt", n + 1},
+           {"max_tries", backoff.policy().max_tries},
+           {"sqlstate", e.sqlstate()},
+           {"wait_ms", wait}},
+          fmt::format("  retry {}/{} {}: lock not available within {} ms; next try "
+                      "in {} ms",
+                      n + 1, backoff.policy().max_tries, action.id, ctx_.lock_timeout_ms, wait));
       std::this_thread::sleep_for(std::chrono::milliseconds(wait));
     }
   }
@@ -69,17 +69,16 @@ void ApplyExecutor::withLockRetries(const Action& action, const char* direction,
 void ApplyExecutor::runTransactional(const Action& action, const std::string& sql,
                                      bool forward) {
   pg::Session& s = *ctx_.session;
+  // One round trip: the statement, its marker and the COMMIT travel together,
+  // so an action costs what the bare statement costs plus one row. PostgreSQL
+  // stops at the first error and leaves the transaction aborted; we roll back.
+  std::string batch = fmt::format(
+      "BEGIN;\n{};\n{};\n{};\nCOMMIT;", setLockTimeout(ctx_.lock_timeout_ms, true), sql,
+      forward ? markers::insertSql(ctx_.migration, action.id, action.sha256)
+              : markers::deleteSql(ctx_.migration, action.id));
   withLockRetries(action, forward ? "forward" : "inverse", [&] {
     try {
-      s.exec("BEGIN");
-      s.exec(setLockTimeout(ctx_.lock_timeout_ms, true));
-      s.exec(sql);
-      if (forward) {
-        s.execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
-      } else {
-        s.execParams(markers::kDelete, ctx_.migration, action.id);
-      }
-      s.exec("COMMIT");
+      s.exec(batch);
     } catch (const Error&) {
       rollbackQuietly(s);
       throw;
@@ -114,10 +113,35 @@ void ApplyExecutor::runNonTransactional(const Action& action, const std::string&
   }
 }
 
+ApplyExecutor::~ApplyExecutor() {
+  try {
+    finish();
+  } catch (const std::exception&) {
+    // Only reached while another error unwinds; the markers remain the truth.
+  }
+}
+
+void ApplyExecutor::record(std::vector<Outcome> changes) {
+  if (deferred_) {
+    changes.insert(changes.begin(), *deferred_);
+    deferred_.reset();
+  }
+  ctx_.journal->transaction([&] {
+    if (ctx_.in_journal_transaction) ctx_.in_journal_transaction();
+    for (const auto& c : changes) {
+      ctx_.journal->setActionStatus(ctx_.step, c.id, c.status, c.duration_ms, c.error);
+    }
+  });
+}
+
+void ApplyExecutor::finish() {
+  if (deferred_) record({});
+}
+
 void ApplyExecutor::apply(const Action& action) {
   if (ctx_.lock) ctx_.lock->checkAlive();
   auto start = std::chrono::steady_clock::now();
-  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kStarted);
+  record({{action.id, journal::ActionStatus::kStarted, 0, {}}});
   faultPoint(action.id, FaultPoint::kBefore);
   try {
     // A non-transactional action may have run before a crash: its verify query
@@ -132,13 +156,11 @@ void ApplyExecutor::apply(const Action& action) {
       runNonTransactional(action, action.forward, true);
     }
   } catch (const Error& e) {
-    ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kFailed,
-                                  util::millisSince(start), e.what());
+    record({{action.id, journal::ActionStatus::kFailed, util::millisSince(start), e.what()}});
     throw;
   }
   faultPoint(action.id, FaultPoint::kAfter);
-  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kApplied,
-                                util::millisSince(start));
+  deferred_ = Outcome{action.id, journal::ActionStatus::kApplied, util::millisSince(start), {}};
 }
 
 void ApplyExecutor::revert(const Action& action) {
@@ -147,7 +169,7 @@ void ApplyExecutor::revert(const Action& action) {
   }
   if (ctx_.lock) ctx_.lock->checkAlive();
   auto start = std::chrono::steady_clock::now();
-  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kRollingBack);
+  record({{action.id, journal::ActionStatus::kRollingBack, 0, {}}});
   faultPoint(action.id, FaultPoint::kBefore);
   try {
     if (action.transactional) {
@@ -156,24 +178,23 @@ void ApplyExecutor::revert(const Action& action) {
       runNonTransactional(action, action.inverse, false);
     }
   } catch (const Error& e) {
-    ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kFailed,
-                                  util::millisSince(start), e.what());
+    record({{action.id, journal::ActionStatus::kFailed, util::millisSince(start), e.what()}});
     throw;
   }
   faultPoint(action.id, FaultPoint::kAfter);
-  ctx_.journal->setActionStatus(ctx_.step, action.id, journal::ActionStatus::kRolledBack,
-                                util::millisSince(start));
+  deferred_ = Outcome{action.id, journal::ActionStatus::kRolledBack, util::millisSince(start), {}};
 }
 
-void RehearseExecutor::begin() {
-  ctx_.session->exec("BEGIN");
-}
+void RehearseExecutor::begin() { ctx_.session->exec("BEGIN"); }
 
 void RehearseExecutor::apply(const Action& action) {
   pg::Session& s = *ctx_.session;
   if (!action.transactional) {
-    ctx_.out->event({{"event", "rehearsal"}, {"step", ctx_.step}, {"action", action.id},
-                     {"skipped", true}, {"reason", "not transactional"}},
+    ctx_.out->event({{"event", "rehearsal"},
+                     {"step", ctx_.step},
+                     {"action", action.id},
+                     {"skipped", true},
+                     {"reason", "not transactional"}},
                     fmt::format("  skipped  {}  (not transactional: cannot run inside a "
                                 "rehearsal)",
                                 action.id));
@@ -208,9 +229,13 @@ void RehearseExecutor::apply(const Action& action) {
       s.exec("ROLLBACK TO SAVEPOINT dbsplit_rehearsal");
       if (!isLockTimeout(e) || n >= backoff.policy().max_tries) throw;
       std::int64_t wait = backoff.delayMs(n + 1);
-      ctx_.out->event({{"event", "retry"}, {"step", ctx_.step}, {"action", action.id},
-                       {"attempt", n + 1}, {"max_tries", backoff.policy().max_tries},
-                       {"sqlstate", e.sqlstate()}, {"wait_ms", wait}},
+      ctx_.out->event({{"event", "retry"},
+                       {"step", ctx_.step},
+                       {"action", action.id},
+                       {"attempt", n + 1},
+                       {"max_tries", backoff.policy().max_tries},
+                       {"sqlstate", e.sqlstate()},
+                       {"wait_ms", wait}},
                       fmt::format("  retry {}/{} {}: lock not available", n + 1,
                                   backoff.policy().max_tries, action.id));
       std::this_thread::sleep_for(std::chrono::milliseconds(wait));
@@ -224,8 +249,12 @@ void RehearseExecutor::apply(const Action& action) {
   std::int64_t rows = static_cast<std::int64_t>(r.affected_rows());
   std::string locks_text;
   for (const auto& l : added) locks_text += (locks_text.empty() ? "" : ", ") + l;
-  ctx_.out->event({{"event", "rehearsal"}, {"step", ctx_.step}, {"action", action.id},
-                   {"locks", added}, {"rows", rows}, {"ms", ms}},
+  ctx_.out->event({{"event", "rehearsal"},
+                   {"step", ctx_.step},
+                   {"action", action.id},
+                   {"locks", added},
+                   {"rows", rows},
+                   {"ms", ms}},
                   fmt::format("  ok  {}  {} ms, {} rows, locks: {}", action.id, ms, rows,
                               locks_text.empty() ? "none" : locks_text));
 }
@@ -233,11 +262,10 @@ void RehearseExecutor::apply(const Action& action) {
 void RehearseExecutor::finish() { ctx_.session->exec("ROLLBACK"); }
 
 void DryRunExecutor::apply(const Action& action) {
-  std::string human = fmt::format("-- {}{}\n--   lock: {}{}\n{}\n", action.id,
-                                  action.description.empty() ? "" : ": " + action.description,
-                                  action.lock.str(),
-                                  action.transactional ? "" : " (not transactional)",
-                                  action.forward);
+  std::string human =
+      fmt::format("-- {}{}\n--   lock: {}{}\n{}\n", action.id,
+                  action.description.empty() ? "" : ": " + action.description, action.lock.str(),
+                  action.transactional ? "" : " (not transactional)", action.forward);
   human += action.irreversible() ? "--   inverse: none (irreversible)\n"
                                  : "--   inverse:\n" + action.inverse + "\n";
   if (!action.verify.empty()) human += "--   verify: " + action.verify + "\n";

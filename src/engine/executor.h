@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "engine/action.h"
@@ -22,11 +24,14 @@ struct ExecContext {
   pg::Session* session = nullptr;       // the session that runs the SQL
   journal::Journal* journal = nullptr;  // null for dry-run and rehearse
   util::Reporter* out = nullptr;
-  RunLock* lock = nullptr;              // null for dry-run
+  RunLock* lock = nullptr;  // null for dry-run
   std::string migration;
   std::string step;
   int lock_timeout_ms = 500;
   BackoffPolicy backoff;
+  // Called inside every journal transaction the executor opens (the run's
+  // buffered events ride along with it).
+  std::function<void()> in_journal_transaction;
 };
 
 class Executor {
@@ -45,11 +50,27 @@ class Executor {
 class ApplyExecutor : public Executor {
  public:
   using Executor::Executor;
+  ~ApplyExecutor() override;
   void apply(const Action& action) override;
   // Runs the inverse of an applied action and removes its marker.
   void revert(const Action& action);
+  // Writes the last action's outcome to the journal. Call when done.
+  void finish() override;
 
  private:
+  // The journal records an action's outcome in the same transaction as the
+  // next action's `started` (one fsync per action instead of two). The outcome
+  // is still written after the action committed, and `started` still before
+  // the next one runs; the markers are the truth for anything in between.
+  struct Outcome {
+    std::string id;
+    journal::ActionStatus status;
+    std::int64_t duration_ms = 0;
+    std::string error;
+  };
+  void record(std::vector<Outcome> changes);
+  std::optional<Outcome> deferred_;
+
   // Runs `attempt` until it succeeds, retrying on lock timeouts (55P03) with
   // backoff; each retry is reported as a `retry` event.
   void withLockRetries(const Action& action, const char* direction,

@@ -1,6 +1,7 @@
 #include "engine/markers.h"
 
 #include "fmt/format.h"
+#include "sql/quote.h"
 
 namespace dbsplit::engine::markers {
 
@@ -9,6 +10,20 @@ const char* const kInsert =
     "ON CONFLICT (migration, action_id) DO UPDATE\n"
     "  SET sha256 = excluded.sha256, applied_at = now()";
 const char* const kDelete = "DELETE FROM dbsplit.applied WHERE migration = $1 AND action_id = $2";
+
+std::string insertSql(const std::string& migration, const std::string& action_id,
+                      const std::string& sha256) {
+  return fmt::format(
+      "INSERT INTO dbsplit.applied (migration, action_id, sha256) VALUES ({}, {}, {})\n"
+      "ON CONFLICT (migration, action_id) DO UPDATE\n"
+      "  SET sha256 = excluded.sha256, applied_at = now()",
+      sql::quoteLiteral(migration), sql::quoteLiteral(action_id), sql::quoteLiteral(sha256));
+}
+
+std::string deleteSql(const std::string& migration, const std::string& action_id) {
+  return fmt::format("DELETE FROM dbsplit.applied WHERE migration = {} AND action_id = {}",
+                     sql::quoteLiteral(migration), sql::quoteLiteral(action_id));
+}
 
 namespace {
 
@@ -20,19 +35,19 @@ bool tableExists(pg::Session& session) {
 
 void ensure(pg::Session& session, int lock_timeout_ms) {
   if (tableExists(session)) return;
-  session.exec(fmt::format(
-      "BEGIN;\n"
-      "SET LOCAL lock_timeout = '{}ms';\n"
-      "CREATE SCHEMA IF NOT EXISTS dbsplit;\n"
-      "CREATE TABLE IF NOT EXISTS dbsplit.applied (\n"
-      "  migration  text        NOT NULL,\n"
-      "  action_id  text        NOT NULL,\n"
-      "  sha256     text        NOT NULL,\n"
-      "  applied_at timestamptz NOT NULL DEFAULT now(),\n"
-      "  PRIMARY KEY (migration, action_id)\n"
-      ");\n"
-      "COMMIT;",
-      lock_timeout_ms));
+  session.exec(
+      fmt::format("BEGIN;\n"
+                  "SET LOCAL lock_timeout = '{}ms';\n"
+                  "CREATE SCHEMA IF NOT EXISTS dbsplit;\n"
+                  "CREATE TABLE IF NOT EXISTS dbsplit.applied (\n"
+                  "  migration  text        NOT NULL,\n"
+                  "  action_id  text        NOT NULL,\n"
+                  "  sha256     text        NOT NULL,\n"
+                  "  applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                  "  PRIMARY KEY (migration, action_id)\n"
+                  ");\n"
+                  "COMMIT;",
+                  lock_timeout_ms));
 }
 
 std::set<std::string> present(pg::Session& session, const std::string& migration) {
@@ -54,10 +69,10 @@ void dropIfEmpty(pg::Session& session, int lock_timeout_ms) {
   auto rows = session.scalar("SELECT count(*) FROM dbsplit.applied");
   if (others.value_or("1") != "0" || rows.value_or("1") != "0") return;
   try {
-    session.exec(fmt::format(
-        "BEGIN;\nSET LOCAL lock_timeout = '{}ms';\nDROP TABLE dbsplit.applied;\n"
-        "DROP SCHEMA dbsplit;\nCOMMIT;",
-        lock_timeout_ms));
+    session.exec(
+        fmt::format("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\nDROP TABLE dbsplit.applied;\n"
+                    "DROP SCHEMA dbsplit;\nCOMMIT;",
+                    lock_timeout_ms));
   } catch (const Error&) {
     session.exec("ROLLBACK");  // an empty marker table left behind is harmless
   }

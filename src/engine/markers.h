@@ -16,6 +16,12 @@ namespace dbsplit::engine::markers {
 extern const char* const kInsert;
 extern const char* const kDelete;  // $1 migration, $2 action id
 
+// The same statements with the values quoted in, for a batch that must travel
+// in one round trip (no bind parameters in a multi-statement query).
+std::string insertSql(const std::string& migration, const std::string& action_id,
+                      const std::string& sha256);
+std::string deleteSql(const std::string& migration, const std::string& action_id);
+
 // Creates schema dbsplit and its table when missing.
 // REQUIRES: a session with no open transaction.
 void ensure(pg::Session& session, int lock_timeout_ms);

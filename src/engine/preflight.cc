@@ -13,45 +13,46 @@ std::string value(pg::Session& s, const std::string& sql) { return s.scalar(sql)
 
 void checkServer(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult>& out) {
   int version = s.serverVersion();
-  out.push_back({"server_version", version >= 130000 ? "pass" : "fail",
-                 fmt::format("PostgreSQL {}.{} (13 or newer needed)", version / 10000,
-                             version % 100)});
+  out.push_back(
+      {"server_version", version >= 130000 ? "pass" : "fail",
+       fmt::format("PostgreSQL {}.{} (13 or newer needed)", version / 10000, version % 100)});
   bool standby = value(s, "SELECT pg_is_in_recovery()") == "t";
   // Our own session sets default_transaction_read_only (check changes
   // nothing), so look at where a real run would get it from: the database or
   // role settings and the configuration files.
-  std::string db_ro = value(s,
-      "SELECT CASE WHEN EXISTS ("
-      "  SELECT 1 FROM pg_db_role_setting r, unnest(r.setconfig) c"
-      "   WHERE c = 'default_transaction_read_only=on'"
-      "     AND r.setdatabase IN (0, (SELECT oid FROM pg_database"
-      "                               WHERE datname = current_database()))"
-      "     AND r.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user)))"
-      "  OR EXISTS (SELECT 1 FROM pg_file_settings WHERE applied"
-      "              AND name = 'default_transaction_read_only' AND setting = 'on')"
-      " THEN 'on' ELSE 'off' END");
+  std::string db_ro =
+      value(s,
+            "SELECT CASE WHEN EXISTS ("
+            "  SELECT 1 FROM pg_db_role_setting r, unnest(r.setconfig) c"
+            "   WHERE c = 'default_transaction_read_only=on'"
+            "     AND r.setdatabase IN (0, (SELECT oid FROM pg_database"
+            "                               WHERE datname = current_database()))"
+            "     AND r.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user)))"
+            "  OR EXISTS (SELECT 1 FROM pg_file_settings WHERE applied"
+            "              AND name = 'default_transaction_read_only' AND setting = 'on')"
+            " THEN 'on' ELSE 'off' END");
   out.push_back({"writable", standby || db_ro == "on" ? "fail" : "pass",
-                 standby ? "the server is a standby (in recovery): connect to the primary"
+                 standby         ? "the server is a standby (in recovery): connect to the primary"
                  : db_ro == "on" ? "default_transaction_read_only is on for this database or role"
                                  : "the server accepts writes"});
   std::string preload = value(s, "SHOW shared_preload_libraries");
   bool pss_loaded = preload.find("pg_stat_statements") != std::string::npos;
-  bool pss_ext = value(s, "SELECT count(*) FROM pg_extension WHERE extname = "
-                          "'pg_stat_statements'") == "1";
-  out.push_back({"pg_stat_statements",
-                 pss_loaded && pss_ext ? "pass" : "warn",
+  bool pss_ext = value(s,
+                       "SELECT count(*) FROM pg_extension WHERE extname = "
+                       "'pg_stat_statements'") == "1";
+  out.push_back({"pg_stat_statements", pss_loaded && pss_ext ? "pass" : "warn",
                  pss_loaded && pss_ext ? "loaded and installed"
                  : !pss_loaded ? "not in shared_preload_libraries: the catalogue step can only "
                                  "read logs and SQL files"
                                : "loaded but not installed: CREATE EXTENSION pg_stat_statements"});
   std::string wal = value(s, "SHOW wal_level");
   bool need_logical = plan.split.mode == "database";
-  out.push_back({"wal_level",
-                 wal == "logical" ? "pass" : (need_logical ? "fail" : "warn"),
-                 fmt::format("wal_level = {}{}", wal,
-                             wal == "logical" ? ""
-                                              : "; step split in database mode needs logical "
-                                                "(ALTER SYSTEM SET wal_level = logical, restart)")});
+  out.push_back(
+      {"wal_level", wal == "logical" ? "pass" : (need_logical ? "fail" : "warn"),
+       fmt::format("wal_level = {}{}", wal,
+                   wal == "logical" ? ""
+                                    : "; step split in database mode needs logical "
+                                      "(ALTER SYSTEM SET wal_level = logical, restart)")});
 }
 
 void checkPrivileges(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult>& out) {
@@ -107,10 +108,11 @@ void checkObjects(const plan::Plan& plan, pg::Session& s, std::vector<CheckResul
       if (it->second.count(c)) continue;
       std::vector<std::string> known(it->second.begin(), it->second.end());
       std::string close = util::closestMatch(c, known);
-      out.push_back({"column:" + table.display() + "." + c, "fail",
-                     fmt::format("{}: {} names column \"{}\", which {} does not have{}", pos.str(),
-                                 what, c, table.display(),
-                                 close.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", close))});
+      out.push_back(
+          {"column:" + table.display() + "." + c, "fail",
+           fmt::format("{}: {} names column \"{}\", which {} does not have{}", pos.str(), what, c,
+                       table.display(),
+                       close.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", close))});
     }
   };
   for (const auto& e : plan.events) {

@@ -45,14 +45,13 @@ std::unique_ptr<RunLock> RunLock::acquire(const pg::ConnectOptions& options,
     return std::unique_ptr<RunLock>(new RunLock(std::move(session), migration));
   }
   auto h = holder(*session, migration);
-  std::string who = h ? fmt::format("pid {} ({}), from {}, since {}", h->pid,
-                                    h->application_name.empty() ? "no application_name"
-                                                                : h->application_name,
-                                    h->client, h->since)
-                      : "a session that has just ended";
+  std::string who =
+      h ? fmt::format("pid {} ({}), from {}, since {}", h->pid,
+                      h->application_name.empty() ? "no application_name" : h->application_name,
+                      h->client, h->since)
+        : "a session that has just ended";
   throw Error(ExitCode::kLocked, "run_lock_held",
-              fmt::format("another dbsplit run holds the lock of migration {}: {}", migration,
-                          who),
+              fmt::format("another dbsplit run holds the lock of migration {}: {}", migration, who),
               h ? fmt::format("wait for it to finish; if it is stuck, "
                               "SELECT pg_terminate_backend({}) ends it and `dbsplit resume` "
                               "picks up",

@@ -26,12 +26,19 @@ RunScope::RunScope(journal::Journal& journal, util::Reporter& out, const std::st
     rec.action_id = ev.contains("id") && ev["id"].is_string() ? ev["id"].get<std::string>()
                                                               : ev.value("action", "");
     rec.json = ev.dump();
+    pending_.push_back(std::move(rec));
+  });
+}
+
+void RunScope::flushEvents() {
+  for (const auto& rec : pending_) {
     try {
       journal_.logEvent(rec);
     } catch (const std::exception&) {
       // The event log is history, not state: losing one line must not stop a run.
     }
-  });
+  }
+  pending_.clear();
 }
 
 void RunScope::finish(ExitCode code) {
@@ -39,7 +46,10 @@ void RunScope::finish(ExitCode code) {
   finished_ = true;
   out_.setTap(nullptr);
   try {
-    journal_.endRun(id_, toInt(code));
+    journal_.transaction([&] {
+      flushEvents();
+      journal_.endRun(id_, toInt(code));
+    });
   } catch (const std::exception&) {
   }
 }

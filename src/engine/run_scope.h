@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "journal/journal.h"
 #include "util/error.h"
@@ -20,6 +21,9 @@ class RunScope {
   RunScope& operator=(const RunScope&) = delete;
 
   std::int64_t id() const { return id_; }
+  // Writes the buffered events. REQUIRES: inside a journal transaction, so they
+  // share its single fsync with the state change that follows them.
+  void flushEvents();
   void finish(ExitCode code);
 
  private:
@@ -27,6 +31,21 @@ class RunScope {
   util::Reporter& out_;
   std::int64_t id_ = 0;
   bool finished_ = false;
+  // Events are history, not state: they wait for the next journal transaction
+  // instead of costing an fsync each.
+  std::vector<journal::EventRecord> pending_;
+};
+
+// Points `*slot` at `scope` for the lifetime of the guard.
+class ScopeGuard {
+ public:
+  ScopeGuard(RunScope** slot, RunScope* scope) : slot_(slot) { *slot_ = scope; }
+  ~ScopeGuard() { *slot_ = nullptr; }
+  ScopeGuard(const ScopeGuard&) = delete;
+  ScopeGuard& operator=(const ScopeGuard&) = delete;
+
+ private:
+  RunScope** slot_;
 };
 
 }  // namespace dbsplit::engine

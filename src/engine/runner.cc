@@ -31,10 +31,11 @@ const Step& Runner::findStep(const std::string& name) const {
     names.push_back(s->name());
   }
   std::string close = util::closestMatch(name, names);
-  throw Error::usage("unknown_step",
-                     fmt::format("unknown step \"{}\"{}", name,
-                                 close.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", close)),
-                     "steps available in this build: " + util::join(names, ", "));
+  throw Error::usage(
+      "unknown_step",
+      fmt::format("unknown step \"{}\"{}", name,
+                  close.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", close)),
+      "steps available in this build: " + util::join(names, ", "));
 }
 
 pg::ConnectOptions Runner::connectOptions(const std::string& step, bool read_only) const {
@@ -83,9 +84,9 @@ std::vector<std::string> Runner::planDrift(const journal::Journal& journal) cons
       continue;
     }
     if (rec->plan_hash != inputsHash(*s)) {
-      drift.push_back(fmt::format(
-          "step {} was applied from a different plan (journal {}, plan now {})", s->name(),
-          rec->plan_hash.substr(0, 12), inputsHash(*s).substr(0, 12)));
+      drift.push_back(
+          fmt::format("step {} was applied from a different plan (journal {}, plan now {})",
+                      s->name(), rec->plan_hash.substr(0, 12), inputsHash(*s).substr(0, 12)));
     }
   }
   return drift;
@@ -133,8 +134,8 @@ std::unique_ptr<RunLock> Runner::acquireLock(const std::string& step,
     try {
       for (const auto& run : journal->runs(5)) {
         if (run.exit_code >= 0 || !run.finished_at.empty()) continue;
-        details.push_back(fmt::format("journal: run #{} `{} {}` by dbsplit pid {} since {}",
-                                      run.id, run.command, run.step, run.pid, run.started_at));
+        details.push_back(fmt::format("journal: run #{} `{} {}` by dbsplit pid {} since {}", run.id,
+                                      run.command, run.step, run.pid, run.started_at));
       }
     } catch (const Error&) {
       // The journal is busy too; pg_locks already named the holder.
@@ -145,14 +146,14 @@ std::unique_ptr<RunLock> Runner::acquireLock(const std::string& step,
 }
 
 void Runner::requireWritable(pg::Session& session) const {
-  pqxx::result r = session.exec(
-      "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')");
+  pqxx::result r =
+      session.exec("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')");
   if (r[0][0].as<bool>() || std::string(r[0][1].c_str()) == "on") {
     throw Error::precondition(
         "read_only_server",
-        fmt::format("{} is read-only ({}); nothing was changed", session.redactedDsn(),
-                    r[0][0].as<bool>() ? "a standby in recovery"
-                                       : "default_transaction_read_only is on"),
+        fmt::format(
+            "{} is read-only ({}); nothing was changed", session.redactedDsn(),
+            r[0][0].as<bool>() ? "a standby in recovery" : "default_transaction_read_only is on"),
         "connect to the primary, or ALTER DATABASE ... SET default_transaction_read_only = off");
   }
 }
@@ -163,9 +164,10 @@ void Runner::confirmIfNeeded(const std::string& step, const std::vector<Action>&
     if (a.destructive || a.irreversible()) risky.push_back(a.id);
   }
   if (risky.empty() || config_.yes) return;
-  std::string question = fmt::format("step {} has {} destructive or irreversible action(s): {}. "
-                                     "Go ahead?",
-                                     step, risky.size(), util::join(risky, ", "));
+  std::string question = fmt::format(
+      "step {} has {} destructive or irreversible action(s): {}. "
+      "Go ahead?",
+      step, risky.size(), util::join(risky, ", "));
   if (config_.ask) {
     if (config_.ask(question)) return;
     throw Error(ExitCode::kConfirm, "not_confirmed", "not confirmed; nothing changed");
@@ -178,15 +180,18 @@ void Runner::confirmIfNeeded(const std::string& step, const std::vector<Action>&
 void Runner::checkGates(const Step& step, const PlanContext& ctx) const {
   std::vector<std::string> failed;
   for (const Gate& g : step.gates(ctx)) {
-    out_.event({{"event", "gate"}, {"step", step.name()}, {"gate", g.name},
-                {"passed", g.passed}, {"evidence", g.evidence}},
+    out_.event({{"event", "gate"},
+                {"step", step.name()},
+                {"gate", g.name},
+                {"passed", g.passed},
+                {"evidence", g.evidence}},
                fmt::format("  gate {:<24} {}  {}", g.name, g.passed ? "pass" : "FAIL", g.evidence));
     if (!g.passed) failed.push_back(g.name + ": " + g.evidence);
   }
   if (!failed.empty()) {
-    throw Error::precondition("gate_failed",
-                              fmt::format("step {}: {} gate(s) not met; nothing changed",
-                                          step.name(), failed.size()))
+    throw Error::precondition(
+        "gate_failed",
+        fmt::format("step {}: {} gate(s) not met; nothing changed", step.name(), failed.size()))
         .withDetails(failed);
   }
 }
@@ -235,15 +240,14 @@ util::Outcome Runner::dryRun(const Step& step) {
   auto rec = journal ? journal->step(step.name()) : std::nullopt;
   if (rec && rec->status == journal::StepStatus::kApplied) {
     out_.event({{"event", "step"}, {"step", step.name()}, {"status", "applied"}},
-               fmt::format("step {} is already applied; a run would change nothing",
-                           step.name()));
+               fmt::format("step {} is already applied; a run would change nothing", step.name()));
     return {ExitCode::kOk, {"dbsplit status"}};
   }
   auto catalog = pg::Session::connect(connectOptions(step.name(), true));
   ExitCode code = ExitCode::kOk;
   for (const auto& missing : unmetPredecessors(step, journal.get())) {
-    out_.warn(fmt::format("step {} is not applied yet; `run {}` would refuse", missing,
-                          step.name()));
+    out_.warn(
+        fmt::format("step {} is not applied yet; `run {}` would refuse", missing, step.name()));
     code = ExitCode::kPrecondition;
   }
   PlanContext pctx{plan_, *catalog, journal.get()};
@@ -255,11 +259,11 @@ util::Outcome Runner::dryRun(const Step& step) {
   }
   std::vector<Action> actions = step.plan(pctx);
   chainHashes(actions);
-  out_.event({{"event", "plan"}, {"step", step.name()}, {"mode", "dry_run"},
-              {"actions", actions.size()}},
-             fmt::format("-- dry-run of step {}: {} action(s); nothing is changed, not even the "
-                         "journal\n",
-                         step.name(), actions.size()));
+  out_.event(
+      {{"event", "plan"}, {"step", step.name()}, {"mode", "dry_run"}, {"actions", actions.size()}},
+      fmt::format("-- dry-run of step {}: {} action(s); nothing is changed, not even the "
+                  "journal\n",
+                  step.name(), actions.size()));
   ExecContext ctx;
   ctx.out = &out_;
   ctx.step = step.name();
@@ -273,10 +277,10 @@ util::Outcome Runner::rehearse(const Step& step) {
   if (journal) checkJournalOwner(*journal);
   auto unmet = unmetPredecessors(step, journal.get());
   if (!unmet.empty()) {
-    throw Error::precondition("step_order",
-                              fmt::format("step {} needs {} applied first", step.name(),
-                                          util::join(unmet, ", ")),
-                              "dbsplit run " + unmet.front());
+    throw Error::precondition(
+        "step_order",
+        fmt::format("step {} needs {} applied first", step.name(), util::join(unmet, ", ")),
+        "dbsplit run " + unmet.front());
   }
   auto lock = acquireLock(step.name(), journal.get());
   auto catalog = pg::Session::connect(connectOptions(step.name(), true));
@@ -286,10 +290,10 @@ util::Outcome Runner::rehearse(const Step& step) {
   checkGates(step, pctx);
   std::vector<Action> actions = step.plan(pctx);
   chainHashes(actions);
-  out_.event({{"event", "plan"}, {"step", step.name()}, {"mode", "rehearse"},
-              {"actions", actions.size()}},
-             fmt::format("rehearsal of step {}: {} action(s) inside BEGIN ... ROLLBACK",
-                         step.name(), actions.size()));
+  out_.event(
+      {{"event", "plan"}, {"step", step.name()}, {"mode", "rehearse"}, {"actions", actions.size()}},
+      fmt::format("rehearsal of step {}: {} action(s) inside BEGIN ... ROLLBACK", step.name(),
+                  actions.size()));
   ExecContext ctx;
   ctx.session = session.get();
   ctx.out = &out_;
@@ -313,10 +317,12 @@ util::Outcome Runner::rehearse(const Step& step) {
                 "everything was rolled back; fix the cause and rehearse again", e.sqlstate());
   }
   executor.finish();
-  out_.event({{"event", "step"}, {"step", step.name()}, {"status", "rehearsed"},
+  out_.event({{"event", "step"},
+              {"step", step.name()},
+              {"status", "rehearsed"},
               {"ms", util::millisSince(start)}},
-             fmt::format("rehearsal of step {} done in {} ms; everything rolled back",
-                         step.name(), util::millisSince(start)));
+             fmt::format("rehearsal of step {} done in {} ms; everything rolled back", step.name(),
+                         util::millisSince(start)));
   return {ExitCode::kOk, {"dbsplit run " + step.name()}};
 }
 
@@ -354,10 +360,9 @@ util::Outcome Runner::apply(const Step& step) {
   }
   auto unmet = unmetPredecessors(step, journal.get());
   if (!unmet.empty()) {
-    throw Error::precondition("step_order",
-                              fmt::format("step {} needs {} applied first", name,
-                                          util::join(unmet, ", ")),
-                              "dbsplit run " + unmet.front());
+    throw Error::precondition(
+        "step_order", fmt::format("step {} needs {} applied first", name, util::join(unmet, ", ")),
+        "dbsplit run " + unmet.front());
   }
   PlanContext pctx{plan_, *catalog, journal.get()};
   checkGates(step, pctx);
@@ -367,15 +372,19 @@ util::Outcome Runner::apply(const Step& step) {
 
   markers::ensure(*session, config_.lock_timeout_ms);
   RunScope scope(*journal, out_, "run", name, "apply", pg::redactDsn(config_.dsn));
+  ScopeGuard active(&scope_, &scope);
   std::vector<journal::ActionRecord> records;
   for (size_t i = 0; i < actions.size(); ++i) {
     records.push_back(toRecord(actions[i], name, static_cast<int>(i)));
   }
   journal->recordStep(name, inputsHash(step), records, journal::StepStatus::kApplying);
-  out_.event({{"event", "plan"}, {"step", name}, {"mode", "apply"}, {"actions", actions.size()},
-              {"chain_sha256", actions.empty() ? "" : actions.back().sha256}},
-             fmt::format("run {}: {} action(s) on {}", name, actions.size(),
-                         session->redactedDsn()));
+  out_.event(
+      {{"event", "plan"},
+       {"step", name},
+       {"mode", "apply"},
+       {"actions", actions.size()},
+       {"chain_sha256", actions.empty() ? "" : actions.back().sha256}},
+      fmt::format("run {}: {} action(s) on {}", name, actions.size(), session->redactedDsn()));
   auto start = std::chrono::steady_clock::now();
   try {
     applyPending(*journal, *session, lock.get(), name, journal->actions(name));
@@ -390,23 +399,27 @@ util::Outcome Runner::apply(const Step& step) {
       int n = revertApplied(*journal, *session, lock.get(), name, reconciled);
       journal->setStepStatus(name, journal::StepStatus::kFailed, failure.what());
       markers::dropIfEmpty(*session, config_.lock_timeout_ms);
-      undo = fmt::format("the {} action(s) applied before it were rolled back; nothing is "
-                         "changed. Fix the cause and run it again",
-                         n);
+      undo = fmt::format(
+          "the {} action(s) applied before it were rolled back; nothing is "
+          "changed. Fix the cause and run it again",
+          n);
     } catch (const std::exception& again) {
-      undo = fmt::format("rolling back failed too ({}); `dbsplit resume` finishes the "
-                         "rollback once the cause is fixed",
-                         again.what());
+      undo = fmt::format(
+          "rolling back failed too ({}); `dbsplit resume` finishes the "
+          "rollback once the cause is fixed",
+          again.what());
     }
     scope.finish(ExitCode::kStepFailed);
     throw Error(ExitCode::kStepFailed, failure.kind(),
-                fmt::format("step {} failed: {}", name, failure.what()), undo,
-                failure.sqlstate());
+                fmt::format("step {} failed: {}", name, failure.what()), undo, failure.sqlstate());
   }
   storeRecords(*journal, step, pctx);
   journal->setStepStatus(name, journal::StepStatus::kApplied);
-  out_.event({{"event", "step"}, {"step", name}, {"status", "applied"},
-              {"actions", actions.size()}, {"ms", util::millisSince(start)}},
+  out_.event({{"event", "step"},
+              {"step", name},
+              {"status", "applied"},
+              {"actions", actions.size()},
+              {"ms", util::millisSince(start)}},
              fmt::format("step {} applied: {} action(s) in {} ms", name, actions.size(),
                          util::millisSince(start)));
   scope.finish(ExitCode::kOk);
@@ -443,18 +456,9 @@ void Runner::deleteRecords(journal::Journal& journal, const std::string& step) c
 void Runner::applyPending(journal::Journal& journal, pg::Session& session, RunLock* lock,
                           const std::string& step,
                           const std::vector<journal::ActionRecord>& records) {
-  ExecContext ctx;
-  ctx.session = &session;
-  ctx.journal = &journal;
-  ctx.out = &out_;
-  ctx.lock = lock;
-  ctx.migration = plan_.migration.name;
-  ctx.step = step;
-  ctx.lock_timeout_ms = config_.lock_timeout_ms;
-  ctx.backoff.max_tries = config_.lock_retries;
-  ApplyExecutor executor(ctx);
-  auto progress = out_.progress("run " + step, static_cast<std::int64_t>(records.size()),
-                                "actions");
+  ApplyExecutor executor(execContext(journal, session, lock, step));
+  auto progress =
+      out_.progress("run " + step, static_cast<std::int64_t>(records.size()), "actions");
   for (const auto& r : records) {
     if (r.status == journal::ActionStatus::kApplied) {
       progress->advance();
@@ -465,18 +469,41 @@ void Runner::applyPending(journal::Journal& journal, pg::Session& session, RunLo
     try {
       executor.apply(a);
     } catch (const Error& e) {
-      out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "failed"},
-                  {"error", e.what()}, {"sqlstate", e.sqlstate()}},
+      out_.event({{"event", "action"},
+                  {"step", step},
+                  {"id", a.id},
+                  {"status", "failed"},
+                  {"error", e.what()},
+                  {"sqlstate", e.sqlstate()}},
                  fmt::format("  FAILED   {}: {}", a.id, e.what()));
-      throw Error(e.code(), e.kind(), fmt::format("action {} failed: {}", a.id, e.what()),
-                  e.hint(), e.sqlstate());
+      throw Error(e.code(), e.kind(), fmt::format("action {} failed: {}", a.id, e.what()), e.hint(),
+                  e.sqlstate());
     }
     std::int64_t ms = util::millisSince(start);
-    out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "applied"},
-                {"ms", ms}},
-               fmt::format("  applied  {}  ({} ms)", a.id, ms));
+    out_.event(
+        {{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "applied"}, {"ms", ms}},
+        fmt::format("  applied  {}  ({} ms)", a.id, ms));
     progress->advance();
   }
+  executor.finish();
+}
+
+ExecContext Runner::execContext(journal::Journal& journal, pg::Session& session, RunLock* lock,
+                                const std::string& step) const {
+  ExecContext ctx;
+  ctx.session = &session;
+  ctx.journal = &journal;
+  ctx.out = &out_;
+  ctx.lock = lock;
+  ctx.migration = plan_.migration.name;
+  ctx.step = step;
+  ctx.lock_timeout_ms = config_.lock_timeout_ms;
+  ctx.backoff.max_tries = config_.lock_retries;
+  RunScope* scope = scope_;
+  ctx.in_journal_transaction = [scope] {
+    if (scope) scope->flushEvents();
+  };
+  return ctx;
 }
 
 }  // namespace dbsplit::engine

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/backoff.h"
+#include "engine/executor.h"
 #include "engine/run_lock.h"
 #include "engine/step.h"
 #include "journal/journal.h"
@@ -85,6 +86,12 @@ class Runner {
   std::int64_t beginRun(journal::Journal& journal, const std::string& command,
                         const std::string& step, const std::string& mode);
   void endRun(journal::Journal& journal, std::int64_t run_id, ExitCode code);
+
+  // The journaled run in progress, if any: executors flush its buffered events
+  // inside their journal transactions.
+  class RunScope* scope_ = nullptr;
+  ExecContext execContext(journal::Journal& journal, pg::Session& session, RunLock* lock,
+                          const std::string& step) const;
 
   const plan::Plan& plan_;
   EngineConfig config_;

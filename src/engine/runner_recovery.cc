@@ -45,12 +45,15 @@ std::vector<journal::ActionRecord> Runner::reconcile(journal::Journal& journal,
         break;
     }
     if (truth != r.status) {
-      out_.event({{"event", "reconcile"}, {"step", step}, {"id", r.id},
-                  {"journal", journal::toString(r.status)}, {"database", there},
-                  {"status", journal::toString(truth)}},
-                 fmt::format("  reconciled {}: journal said {}, the database says {}", r.id,
-                             journal::toString(r.status),
-                             there ? "it committed" : "it did not commit"));
+      out_.event(
+          {{"event", "reconcile"},
+           {"step", step},
+           {"id", r.id},
+           {"journal", journal::toString(r.status)},
+           {"database", there},
+           {"status", journal::toString(truth)}},
+          fmt::format("  reconciled {}: journal said {}, the database says {}", r.id,
+                      journal::toString(r.status), there ? "it committed" : "it did not commit"));
       journal.setActionStatus(step, r.id, truth);
       r.status = truth;
     }
@@ -70,21 +73,12 @@ int Runner::revertApplied(journal::Journal& journal, pg::Session& session, RunLo
                           const std::vector<journal::ActionRecord>& records) {
   for (const auto& r : records) {
     if (r.status == ActionStatus::kApplied && r.inverse.empty()) {
-      throw Error::precondition("irreversible",
-                                fmt::format("step {} cannot be rolled back: {} is irreversible",
-                                            step, r.id));
+      throw Error::precondition(
+          "irreversible",
+          fmt::format("step {} cannot be rolled back: {} is irreversible", step, r.id));
     }
   }
-  ExecContext ctx;
-  ctx.session = &session;
-  ctx.journal = &journal;
-  ctx.out = &out_;
-  ctx.lock = lock;
-  ctx.migration = plan_.migration.name;
-  ctx.step = step;
-  ctx.lock_timeout_ms = config_.lock_timeout_ms;
-  ctx.backoff.max_tries = config_.lock_retries;
-  ApplyExecutor executor(ctx);
+  ApplyExecutor executor(execContext(journal, session, lock, step));
   int count = 0;
   auto todo = std::count_if(records.begin(), records.end(),
                             [](const auto& r) { return r.status == ActionStatus::kApplied; });
@@ -96,19 +90,25 @@ int Runner::revertApplied(journal::Journal& journal, pg::Session& session, RunLo
     try {
       executor.revert(a);
     } catch (const Error& e) {
-      out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "failed"},
-                  {"direction", "inverse"}, {"error", e.what()}, {"sqlstate", e.sqlstate()}},
+      out_.event({{"event", "action"},
+                  {"step", step},
+                  {"id", a.id},
+                  {"status", "failed"},
+                  {"direction", "inverse"},
+                  {"error", e.what()},
+                  {"sqlstate", e.sqlstate()}},
                  fmt::format("  FAILED   undo {}: {}", a.id, e.what()));
       throw Error(e.code(), e.kind(), fmt::format("undoing {} failed: {}", a.id, e.what()),
                   e.hint(), e.sqlstate());
     }
     std::int64_t ms = util::millisSince(start);
-    out_.event({{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "rolled_back"},
-                {"ms", ms}},
-               fmt::format("  undone   {}  ({} ms)", a.id, ms));
+    out_.event(
+        {{"event", "action"}, {"step", step}, {"id", a.id}, {"status", "rolled_back"}, {"ms", ms}},
+        fmt::format("  undone   {}  ({} ms)", a.id, ms));
     progress->advance();
     ++count;
   }
+  executor.finish();
   return count;
 }
 
@@ -118,7 +118,8 @@ util::Outcome Runner::rollback(const std::string& name) {
   auto rec = journal ? journal->step(name) : std::nullopt;
   if (!rec || rec->status == StepStatus::kPending || rec->status == StepStatus::kRolledBack ||
       (rec->status == StepStatus::kFailed && rec->actions_applied == 0)) {
-    out_.event({{"event", "step"}, {"step", name},
+    out_.event({{"event", "step"},
+                {"step", name},
                 {"status", rec ? journal::toString(rec->status) : "pending"}},
                fmt::format("step {} is not applied; nothing to roll back", name));
     return {ExitCode::kOk, {"dbsplit status"}};
@@ -137,21 +138,24 @@ util::Outcome Runner::rollback(const std::string& name) {
     if (r && r->actions_applied > 0) later.push_back(s->name());
   }
   if (!later.empty()) {
-    throw Error::precondition("later_step_applied",
-                              fmt::format("cannot roll back {} while {} is applied", name,
-                                          util::join(later, ", ")),
-                              "dbsplit rollback " + later.back());
+    throw Error::precondition(
+        "later_step_applied",
+        fmt::format("cannot roll back {} while {} is applied", name, util::join(later, ", ")),
+        "dbsplit rollback " + later.back());
   }
   auto lock = acquireLock(name, journal.get());
   auto session = pg::Session::connect(connectOptions(name, false));
   requireWritable(*session);
   RunScope scope(*journal, out_, "rollback", name, "rollback", pg::redactDsn(config_.dsn));
+  ScopeGuard active(&scope_, &scope);
   auto records = reconcile(*journal, *session, name);
   journal->setStepStatus(name, StepStatus::kRollingBack);
-  out_.event({{"event", "plan"}, {"step", name}, {"mode", "rollback"},
-              {"actions", std::count_if(records.begin(), records.end(), [](const auto& r) {
-                 return r.status == ActionStatus::kApplied;
-               })}},
+  out_.event({{"event", "plan"},
+              {"step", name},
+              {"mode", "rollback"},
+              {"actions",
+               std::count_if(records.begin(), records.end(),
+                             [](const auto& r) { return r.status == ActionStatus::kApplied; })}},
              fmt::format("rollback {}: undoing applied actions in reverse order", name));
   auto start = std::chrono::steady_clock::now();
   int n = 0;
@@ -166,7 +170,10 @@ util::Outcome Runner::rollback(const std::string& name) {
   deleteRecords(*journal, name);
   journal->setStepStatus(name, StepStatus::kRolledBack);
   markers::dropIfEmpty(*session, config_.lock_timeout_ms);
-  out_.event({{"event", "step"}, {"step", name}, {"status", "rolled_back"}, {"actions", n},
+  out_.event({{"event", "step"},
+              {"step", name},
+              {"status", "rolled_back"},
+              {"actions", n},
               {"ms", util::millisSince(start)}},
              fmt::format("step {} rolled back: {} action(s) undone in {} ms", name, n,
                          util::millisSince(start)));
@@ -205,10 +212,10 @@ util::Outcome Runner::resume() {
   requireWritable(*session);
   RunScope scope(*journal, out_, "resume", name, backwards ? "rollback" : "apply",
                  pg::redactDsn(config_.dsn));
-  out_.event({{"event", "resume"}, {"step", name},
-              {"direction", backwards ? "rollback" : "apply"}},
-             fmt::format("resume {}: finishing the interrupted {}", name,
-                         backwards ? "rollback" : "run"));
+  ScopeGuard active(&scope_, &scope);
+  out_.event(
+      {{"event", "resume"}, {"step", name}, {"direction", backwards ? "rollback" : "apply"}},
+      fmt::format("resume {}: finishing the interrupted {}", name, backwards ? "rollback" : "run"));
   auto records = reconcile(*journal, *session, name);
   auto start = std::chrono::steady_clock::now();
   try {
@@ -217,7 +224,10 @@ util::Outcome Runner::resume() {
       deleteRecords(*journal, name);
       journal->setStepStatus(name, StepStatus::kRolledBack);
       markers::dropIfEmpty(*session, config_.lock_timeout_ms);
-      out_.event({{"event", "step"}, {"step", name}, {"status", "rolled_back"}, {"actions", n},
+      out_.event({{"event", "step"},
+                  {"step", name},
+                  {"status", "rolled_back"},
+                  {"actions", n},
                   {"ms", util::millisSince(start)}},
                  fmt::format("step {} rolled back", name));
       scope.finish(ExitCode::kOk);
@@ -229,15 +239,18 @@ util::Outcome Runner::resume() {
     journal->setStepStatus(name, backwards ? StepStatus::kRollingBack : StepStatus::kFailed,
                            e.what());
     scope.finish(ExitCode::kStepFailed);
-    throw Error(e.code() == ExitCode::kDrift ? e.code() : ExitCode::kStepFailed, e.kind(),
-                fmt::format("resume of {} stopped: {}", name, e.what()),
-                fmt::format("fix the cause and `dbsplit resume` again, or `dbsplit rollback {}`",
-                            name),
-                e.sqlstate());
+    throw Error(
+        e.code() == ExitCode::kDrift ? e.code() : ExitCode::kStepFailed, e.kind(),
+        fmt::format("resume of {} stopped: {}", name, e.what()),
+        fmt::format("fix the cause and `dbsplit resume` again, or `dbsplit rollback {}`", name),
+        e.sqlstate());
   }
   journal->setStepStatus(name, StepStatus::kApplied);
   auto total = journal->step(name)->actions_total;
-  out_.event({{"event", "step"}, {"step", name}, {"status", "applied"}, {"actions", total},
+  out_.event({{"event", "step"},
+              {"step", name},
+              {"status", "applied"},
+              {"actions", total},
               {"ms", util::millisSince(start)}},
              fmt::format("step {} applied ({} action(s))", name, total));
   scope.finish(ExitCode::kOk);

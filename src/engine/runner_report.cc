@@ -47,11 +47,13 @@ util::Outcome Runner::status() {
     holder = RunLock::holder(*session, plan_.migration.name);
     present = markers::present(*session, plan_.migration.name);
   }
-  out_.say(fmt::format("migration {}  journal {}{}", plan_.migration.name,
-                       plan_.migration.journal, journal ? "" : " (not created yet)"));
+  out_.say(fmt::format("migration {}  journal {}{}", plan_.migration.name, plan_.migration.journal,
+                       journal ? "" : " (not created yet)"));
   if (holder) {
-    out_.event({{"event", "run_lock"}, {"pid", holder->pid},
-                {"application_name", holder->application_name}, {"since", holder->since}},
+    out_.event({{"event", "run_lock"},
+                {"pid", holder->pid},
+                {"application_name", holder->application_name},
+                {"since", holder->since}},
                fmt::format("a run is in progress: pid {} ({}) since {}", holder->pid,
                            holder->application_name, holder->since));
   }
@@ -74,19 +76,18 @@ util::Outcome Runner::status() {
         bool there = markers::effectPresent(*session, present, a);
         if (a.status == ActionStatus::kApplied && !there) {
           drift.push_back(a.id + ": journal says applied, the database lacks it");
-        } else if ((a.status == ActionStatus::kPending ||
-                    a.status == ActionStatus::kRolledBack) && there && !in_progress) {
+        } else if ((a.status == ActionStatus::kPending || a.status == ActionStatus::kRolledBack) &&
+                   there && !in_progress) {
           drift.push_back(a.id + ": journal says not applied, the database has it");
-        } else if (a.status == ActionStatus::kStarted ||
-                   a.status == ActionStatus::kRollingBack) {
+        } else if (a.status == ActionStatus::kStarted || a.status == ActionStatus::kRollingBack) {
           ev["interrupted_action"] = a.id;
           ev["committed"] = there;
           ev["operation"] = a.status == ActionStatus::kRollingBack ? "rollback" : "apply";
-          extra = fmt::format("  interrupted at {} ({}; its {} {})", a.id,
-                              a.status == ActionStatus::kRollingBack ? "undo" : "apply",
-                              a.transactional ? "transaction" : "effect",
-                              there == (a.status == ActionStatus::kStarted) ? "committed"
-                                                                            : "did not commit");
+          extra = fmt::format(
+              "  interrupted at {} ({}; its {} {})", a.id,
+              a.status == ActionStatus::kRollingBack ? "undo" : "apply",
+              a.transactional ? "transaction" : "effect",
+              there == (a.status == ActionStatus::kStarted) ? "committed" : "did not commit");
         }
       }
     }
@@ -103,11 +104,11 @@ util::Outcome Runner::status() {
                         (st == StepStatus::kFailed && rec && rec->actions_applied > 0)) &&
                        !holder;
     if (interrupted) ev["interrupted"] = true;
-    std::string human = fmt::format("  {:<12} {:<12} {}/{} actions{}{}", s->name(),
-                                    st == StepStatus::kRollingBack ? "failed (rollback)"
-                                                                   : contractStatus(st),
-                                    rec ? rec->actions_applied : 0, rec ? rec->actions_total : 0,
-                                    interrupted ? "  INTERRUPTED" : "", extra);
+    std::string human =
+        fmt::format("  {:<12} {:<12} {}/{} actions{}{}", s->name(),
+                    st == StepStatus::kRollingBack ? "failed (rollback)" : contractStatus(st),
+                    rec ? rec->actions_applied : 0, rec ? rec->actions_total : 0,
+                    interrupted ? "  INTERRUPTED" : "", extra);
     for (const auto& d : drift) human += "\n      drift: " + d;
     out_.event(ev, human);
     if (interrupted && next.empty()) {
@@ -148,22 +149,29 @@ util::Outcome Runner::showPlan(const std::string& only) {
       chainHashes(actions);
       for (auto& a : actions) rows.emplace_back(std::move(a), "pending");
     }
-    out_.event({{"event", "plan"}, {"step", s->name()},
+    out_.event({{"event", "plan"},
+                {"step", s->name()},
                 {"status", rec ? contractStatus(rec->status) : "pending"},
                 {"actions", rows.size()}},
                fmt::format("-- step {} ({}): {} action(s)\n", s->name(),
                            rec ? contractStatus(rec->status) : "pending", rows.size()));
     for (const auto& [a, st] : rows) {
-      std::string human = fmt::format("-- [{}] {}{}\n--   lock: {}{}\n{}\n", st, a.id,
-                                      a.description.empty() ? "" : ": " + a.description,
-                                      a.lock.str(), a.transactional ? "" : " (not transactional)",
-                                      a.forward);
+      std::string human =
+          fmt::format("-- [{}] {}{}\n--   lock: {}{}\n{}\n", st, a.id,
+                      a.description.empty() ? "" : ": " + a.description, a.lock.str(),
+                      a.transactional ? "" : " (not transactional)", a.forward);
       human += a.irreversible() ? "--   inverse: none (irreversible)\n"
                                 : "--   inverse:\n" + a.inverse + "\n";
-      out_.event({{"event", "action"}, {"step", s->name()}, {"id", a.id}, {"status", st},
-                  {"description", a.description}, {"forward", a.forward},
-                  {"inverse", a.inverse}, {"lock", a.lock.str()},
-                  {"transactional", a.transactional}, {"verify", a.verify},
+      out_.event({{"event", "action"},
+                  {"step", s->name()},
+                  {"id", a.id},
+                  {"status", st},
+                  {"description", a.description},
+                  {"forward", a.forward},
+                  {"inverse", a.inverse},
+                  {"lock", a.lock.str()},
+                  {"transactional", a.transactional},
+                  {"verify", a.verify},
                   {"sha256", a.sha256}},
                  human);
     }
@@ -181,10 +189,16 @@ util::Outcome Runner::showLog(int limit) {
   for (const auto& run : journal->runs(limit)) {
     std::string outcome = run.exit_code < 0 ? (run.finished_at.empty() ? "did not finish" : "?")
                                             : fmt::format("exit {}", run.exit_code);
-    out_.event({{"event", "run"}, {"run_id", run.id}, {"command", run.command},
-                {"step", run.step}, {"mode", run.mode}, {"started_at", run.started_at},
-                {"finished_at", run.finished_at}, {"exit_code", run.exit_code},
-                {"pid", run.pid}, {"dsn", run.dsn}},
+    out_.event({{"event", "run"},
+                {"run_id", run.id},
+                {"command", run.command},
+                {"step", run.step},
+                {"mode", run.mode},
+                {"started_at", run.started_at},
+                {"finished_at", run.finished_at},
+                {"exit_code", run.exit_code},
+                {"pid", run.pid},
+                {"dsn", run.dsn}},
                fmt::format("#{} {}  {} {} ({})  {}  pid {}  {}", run.id, run.started_at,
                            run.command, run.step, run.mode, outcome, run.pid, run.dsn));
     for (const auto& ev : journal->events(run.id, 10000)) {

@@ -34,7 +34,7 @@ struct StepRecordData {
 
 // A named check that must pass before a step may change anything.
 struct Gate {
-  std::string name;      // "compare_clean", "deprecation_window", ...
+  std::string name;  // "compare_clean", "deprecation_window", ...
   bool passed = false;
   std::string evidence;  // what was looked at, in one line
 };

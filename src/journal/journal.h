@@ -41,7 +41,7 @@ struct ActionRecord {
   std::string verify;
   std::string sha256;
   ActionStatus status = ActionStatus::kPending;
-  std::string started_at;   // ISO-8601 UTC, empty when never started
+  std::string started_at;  // ISO-8601 UTC, empty when never started
   std::string finished_at;
   std::int64_t duration_ms = 0;
   int attempts = 0;
@@ -51,8 +51,8 @@ struct ActionRecord {
 struct StepRecord {
   std::string name;
   StepStatus status = StepStatus::kPending;
-  std::string plan_hash;  // hash of the plan inputs the step's actions came from
-  std::string chain_hash; // sha256 of the last action (the whole chain)
+  std::string plan_hash;   // hash of the plan inputs the step's actions came from
+  std::string chain_hash;  // sha256 of the last action (the whole chain)
   int actions_total = 0;
   int actions_applied = 0;  // actions with status applied
   std::string updated_at;
@@ -63,12 +63,12 @@ struct RunRecord {
   std::int64_t id = 0;
   std::string command;  // "run", "rollback", "resume", ...
   std::string step;
-  std::string mode;     // "apply", "rehearse", "rollback", "resume"
-  std::string dsn;      // redacted: never holds a password
+  std::string mode;  // "apply", "rehearse", "rollback", "resume"
+  std::string dsn;   // redacted: never holds a password
   int pid = 0;
   std::string started_at;
   std::string finished_at;
-  int exit_code = -1;   // -1 while running or when the process died
+  int exit_code = -1;  // -1 while running or when the process died
 };
 
 struct EventRecord {
@@ -142,9 +142,8 @@ class Journal {
   // clears finished_at, duration_ms and error; applied, failed and rolled_back
   // set finished_at, duration_ms and the (redacted) error. An unknown step or
   // action throws Error(kStepFailed, "journal_error").
-  void setActionStatus(const std::string& step, const std::string& action_id,
-                       ActionStatus status, std::int64_t duration_ms = 0,
-                       const std::string& error = {});
+  void setActionStatus(const std::string& step, const std::string& action_id, ActionStatus status,
+                       std::int64_t duration_ms = 0, const std::string& error = {});
 
   // Stores an event (run_id 0 = outside any run; an empty `at` means now).
   // The json is redacted before it is stored.

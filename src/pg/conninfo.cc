@@ -29,7 +29,8 @@ std::map<std::string, std::string> parseConninfo(const std::string& dsn) {
     std::string why = err ? err : "out of memory";
     if (err) PQfreemem(err);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    throw Error::usage("bad_dsn", "the connection string does not parse: " + util::redactSecrets(why),
+    throw Error::usage("bad_dsn",
+                       "the connection string does not parse: " + util::redactSecrets(why),
                        "use a libpq URI (postgresql://user@host/db) or key=value pairs "
                        "(host=... dbname=...)");
   }

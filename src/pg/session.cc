@@ -37,10 +37,10 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
   std::string redacted = redactDsn(options.dsn);
   std::string pgoptions = "-c standard_conforming_strings=on -c client_min_messages=warning";
   if (options.read_only) pgoptions += " -c default_transaction_read_only=on";
-  std::string conninfo = buildConninfo(
-      options.dsn, {{"application_name", options.application_name},
-                    {"options", pgoptions},
-                    {"connect_timeout", std::to_string(options.connect_timeout_s)}});
+  std::string conninfo =
+      buildConninfo(options.dsn, {{"application_name", options.application_name},
+                                  {"options", pgoptions},
+                                  {"connect_timeout", std::to_string(options.connect_timeout_s)}});
   try {
     auto conn = std::make_unique<pqxx::connection>(conninfo);
     return std::unique_ptr<Session>(new Session(std::move(conn), redacted));

@@ -13,10 +13,10 @@
 namespace dbsplit::sandbox {
 
 struct Options {
-  std::string dir;        // absolute or relative; created when missing
+  std::string dir;  // absolute or relative; created when missing
   int port = 54329;
-  std::string bindir;     // empty = find it (DBSPLIT_PG_BINDIR, pg_config --bindir,
-                          // /usr/lib/postgresql/<newest>/bin, PATH)
+  std::string bindir;  // empty = find it (DBSPLIT_PG_BINDIR, pg_config --bindir,
+                       // /usr/lib/postgresql/<newest>/bin, PATH)
   // false (--no-fsync): fsync, synchronous_commit and full_page_writes off and
   // initdb --no-sync. Much faster; a machine crash can corrupt the cluster, so
   // only for tests and demos.
@@ -28,8 +28,8 @@ struct Status {
   bool running = false;
   int pid = 0;
   int port = 0;
-  std::string dir;        // absolute
-  std::string dsn;        // key=value DSN of the superuser `postgres`, database postgres
+  std::string dir;  // absolute
+  std::string dsn;  // key=value DSN of the superuser `postgres`, database postgres
   std::string log_file;
 };
 

@@ -37,7 +37,7 @@ std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) c
   std::vector<engine::Action> actions;
   if (wants(plan, "schema") &&
       catalog.scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1", std::string(kSchema))
-          .value_or("") != "1") {
+              .value_or("") != "1") {
     engine::Action a;
     a.id = "selftest/schema";
     a.description = "a scratch schema";
@@ -58,10 +58,10 @@ std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) c
         " WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
         t.name.schema, t.name.name, std::string(kColumn));
     if (rel.empty()) {
-      throw Error::precondition("table_missing",
-                                fmt::format("{}: table {} does not exist", t.pos.str(),
-                                            t.name.display()),
-                                "create it or remove it from the plan");
+      throw Error::precondition(
+          "table_missing",
+          fmt::format("{}: table {} does not exist", t.pos.str(), t.name.display()),
+          "create it or remove it from the plan");
     }
     const std::string table = t.name.quoted();
     const std::string display = t.name.display();
@@ -84,10 +84,9 @@ std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) c
       engine::Action a;
       a.id = "selftest/column/" + display;
       a.description = "add a nullable column (instant, but needs ACCESS EXCLUSIVE)";
-      a.forward = fmt::format("ALTER TABLE {}\n  ADD COLUMN {} integer;", table,
-                              sql::quoteIdent(kColumn));
-      a.inverse = fmt::format("ALTER TABLE {}\n  DROP COLUMN {};", table,
-                              sql::quoteIdent(kColumn));
+      a.forward =
+          fmt::format("ALTER TABLE {}\n  ADD COLUMN {} integer;", table, sql::quoteIdent(kColumn));
+      a.inverse = fmt::format("ALTER TABLE {}\n  DROP COLUMN {};", table, sql::quoteIdent(kColumn));
       a.lock = {"ACCESS EXCLUSIVE", display};
       actions.push_back(a);
     }

@@ -26,8 +26,8 @@ class Error : public std::runtime_error {
  public:
   // `kind` is a stable machine-readable name ("run_lock_held", "plan_invalid"),
   // `hint` says what to do next, `sqlstate` is set when PostgreSQL raised it.
-  Error(ExitCode code, std::string kind, std::string message,
-        std::string hint = {}, std::string sqlstate = {});
+  Error(ExitCode code, std::string kind, std::string message, std::string hint = {},
+        std::string sqlstate = {});
 
   ExitCode code() const { return code_; }
   const std::string& kind() const { return kind_; }

@@ -53,8 +53,7 @@ void Reporter::event(nlohmann::json ev, std::string_view human) {
               << std::flush;
   } else if (!human.empty()) {
     bool to_stderr = ev.value("event", "") == "warning" || ev.value("event", "") == "error";
-    (to_stderr ? std::cerr : std::cout) << redactSecrets(std::string(human)) << '\n'
-                                        << std::flush;
+    (to_stderr ? std::cerr : std::cout) << redactSecrets(std::string(human)) << '\n' << std::flush;
   }
 }
 

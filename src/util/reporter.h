@@ -21,8 +21,8 @@
 namespace dbsplit::util {
 
 struct OutputOptions {
-  bool json = false;         // JSON Lines on stdout, nothing else there
-  bool progress = true;      // false with --no-progress
+  bool json = false;     // JSON Lines on stdout, nothing else there
+  bool progress = true;  // false with --no-progress
   bool stderr_is_tty = false;
 };
 
@@ -71,8 +71,7 @@ class Reporter {
 // times a second.
 class Progress {
  public:
-  Progress(Reporter* reporter, std::string label, std::int64_t total, std::string unit,
-           bool draw);
+  Progress(Reporter* reporter, std::string label, std::int64_t total, std::string unit, bool draw);
   ~Progress();
   void advance(std::int64_t n = 1);
   void set(std::int64_t done);

@@ -46,8 +46,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 std::string redactSecrets(std::string text) {
   static const std::regex kKeyValue(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))",
                                     std::regex::icase);
-  static const std::regex kUri(R"((postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@))",
-                               std::regex::icase);
+  static const std::regex kUri(R"((postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@))", std::regex::icase);
   static const std::regex kUriParam(R"(([?&]password=)([^&\s]*))", std::regex::icase);
   text = std::regex_replace(text, kKeyValue, "$1********");
   text = std::regex_replace(text, kUri, "$1********$3");

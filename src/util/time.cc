@@ -33,8 +33,7 @@ std::int64_t parseDurationMillis(const std::string& text, const std::string& whe
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
   std::string unit = text.substr(i);
   if (i == 0 || i > 12) {
-    throw Error::usage("bad_duration",
-                       fmt::format("{}: \"{}\" is not a duration", where, text),
+    throw Error::usage("bad_duration", fmt::format("{}: \"{}\" is not a duration", where, text),
                        "write a whole number and a unit: 500ms, 30s, 15m, 12h or 7d");
   }
   std::int64_t n = std::stoll(text.substr(0, i));

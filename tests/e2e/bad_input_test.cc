@@ -19,14 +19,20 @@ struct BadPlan {
 
 const BadPlan kBadPlans[] = {
     {"syntax error", "[migration]\nname = \"t\n", ":2:", "dbsplit.toml"},
-    {"unknown key", "[migration]\nname = \"t\"\ndatabse = \"x\"\n", ":3:1", "did you mean \"database\""},
-    {"missing owner", "[migration]\nname = \"t\"\n[[service]]\nname = \"a\"\n[[table]]\nname = \"public.t\"\n",
+    {"unknown key", "[migration]\nname = \"t\"\ndatabse = \"x\"\n", ":3:1",
+     "did you mean \"database\""},
+    {"missing owner",
+     "[migration]\nname = \"t\"\n[[service]]\nname = \"a\"\n[[table]]\nname = \"public.t\"\n",
      ":5:1", "owner"},
-    {"two owners", "[migration]\nname = \"t\"\n[[service]]\nname = \"a\"\n[[service]]\nname = \"b\"\n"
-     "[[table]]\nname = \"public.t\"\nowner = \"a\"\n[[table]]\nname = \"public.t\"\nowner = \"b\"\n",
+    {"two owners",
+     "[migration]\nname = \"t\"\n[[service]]\nname = \"a\"\n[[service]]\nname = \"b\"\n"
+     "[[table]]\nname = \"public.t\"\nowner = \"a\"\n[[table]]\nname = \"public.t\"\nowner = "
+     "\"b\"\n",
      ":11:8", "declared twice"},
-    {"owner not a service", "[migration]\nname = \"t\"\n[[service]]\nname = \"orders\"\n[[table]]\n"
-     "name = \"public.t\"\nowner = \"ordrs\"\n", ":7:9", "did you mean \"orders\""},
+    {"owner not a service",
+     "[migration]\nname = \"t\"\n[[service]]\nname = \"orders\"\n[[table]]\n"
+     "name = \"public.t\"\nowner = \"ordrs\"\n",
+     ":7:9", "did you mean \"orders\""},
     {"bad migration name", "[migration]\nname = \"Bad Name!\"\n", ":2:8", "name"},
 };
 
@@ -62,10 +68,10 @@ TEST_CASE("an unknown flag exits 2 with one clear line", "[cli]") {
 
 TEST_CASE("global options work before and after the command", "[cli][pg]") {
   Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"});
-  CliResult after = runCli({"status", "--plan", s.planPath(), "--dsn", s.db().dsn(), "--json"},
-                           s.cliEnv({}));
-  CliResult before = runCli({"--json", "--plan", s.planPath(), "--dsn", s.db().dsn(), "status"},
-                            s.cliEnv({}));
+  CliResult after =
+      runCli({"status", "--plan", s.planPath(), "--dsn", s.db().dsn(), "--json"}, s.cliEnv({}));
+  CliResult before =
+      runCli({"--json", "--plan", s.planPath(), "--dsn", s.db().dsn(), "status"}, s.cliEnv({}));
   CHECK(after.exit_code == 0);
   CHECK(after.out == before.out);
   CHECK(jsonLines(after.out).back()["event"] == "result");
@@ -95,8 +101,7 @@ TEST_CASE("a read-only database is refused before anything changes", "[cli][pg]"
 }
 
 TEST_CASE("a journal in a missing directory exits 2 and changes nothing", "[cli][journal][pg]") {
-  Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"},
-             "");
+  Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"}, "");
   TempDir dir;
   std::string plan = readFile(s.planPath());
   plan.replace(plan.find("name = \"t\""), 10,
@@ -110,8 +115,7 @@ TEST_CASE("a journal in a missing directory exits 2 and changes nothing", "[cli]
   CHECK(s.db().schemaDump() == before);
 }
 
-TEST_CASE("a journal locked by another process exits 4 and changes nothing",
-          "[cli][journal][pg]") {
+TEST_CASE("a journal locked by another process exits 4 and changes nothing", "[cli][journal][pg]") {
   Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"});
   REQUIRE(s.cli({"status"}).exit_code == 0);
   REQUIRE(s.cli({"run", "selftest"}).exit_code == 0);
@@ -146,8 +150,8 @@ TEST_CASE("a corrupt journal is refused with exit 6 and left untouched", "[cli][
 }
 
 TEST_CASE("every command has a manual page with an example", "[cli]") {
-  for (const char* command : {"check", "plan", "status", "run", "rollback", "resume", "log",
-                              "sandbox", "demo"}) {
+  for (const char* command :
+       {"check", "plan", "status", "run", "rollback", "resume", "log", "sandbox", "demo"}) {
     INFO(command);
     CliResult r = runCli({command, "--help"});
     CHECK(r.exit_code == 0);

@@ -92,7 +92,8 @@ TEST_CASE("rehearse reports each action's locks and changes nothing", "[engine][
     CHECK(ev.contains("rows"));
     CHECK(ev.contains("ms"));
     for (const auto& l : ev["locks"]) {
-      if (l.get<std::string>().find("AccessExclusiveLock on public.plain") == 0) saw_exclusive = true;
+      if (l.get<std::string>().find("AccessExclusiveLock on public.plain") == 0)
+        saw_exclusive = true;
     }
   }
   CHECK(saw_exclusive);

@@ -17,9 +17,10 @@ namespace {
 const char* kOneColumn = "[step.selftest]\nkinds = [\"column\"]\n";
 
 bool runLockHeld(TestDb& db) {
-  return db.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                   " AND database = (SELECT oid FROM pg_database WHERE datname = '" +
-                   db.name() + "')") != "0";
+  return db.scalar(
+             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+             " AND database = (SELECT oid FROM pg_database WHERE datname = '" +
+             db.name() + "')") != "0";
 }
 
 template <typename Pred>
@@ -34,17 +35,18 @@ bool waitFor(Pred pred, std::chrono::milliseconds limit) {
 
 }  // namespace
 
-TEST_CASE("a DDL action meeting a held lock retries with backoff and succeeds once it is "
-          "released",
-          "[engine][locks][pg]") {
+TEST_CASE(
+    "a DDL action meeting a held lock retries with backoff and succeeds once it is "
+    "released",
+    "[engine][locks][pg]") {
   Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"}, kOneColumn);
   pqxx::connection holder(s.db().dsn());
   pqxx::work tx(holder);
   tx.exec("LOCK TABLE public.t IN ACCESS EXCLUSIVE MODE");
 
-  BackgroundCli run(s.cliArgs({"run", "selftest", "--json", "--lock-timeout", "200",
-                               "--lock-retries", "30"}),
-                    s.cliEnv({}));
+  BackgroundCli run(
+      s.cliArgs({"run", "selftest", "--json", "--lock-timeout", "200", "--lock-retries", "30"}),
+      s.cliEnv({}));
   std::this_thread::sleep_for(1500ms);
   tx.commit();
   CliResult r = run.wait();
@@ -59,13 +61,15 @@ TEST_CASE("a DDL action meeting a held lock retries with backoff and succeeds on
                       " AND attname = 'dbsplit_selftest'") == "1");
 }
 
-TEST_CASE("a lock never released fails the step after the bound, half of nothing applied, "
-          "and readers never wait longer than the lock timeout",
-          "[engine][locks][pg]") {
-  Scenario s("CREATE TABLE public.a (id int PRIMARY KEY);"
-             "CREATE TABLE public.b (id int PRIMARY KEY);"
-             "INSERT INTO public.b VALUES (1);",
-             {"public.a", "public.b"}, kOneColumn);
+TEST_CASE(
+    "a lock never released fails the step after the bound, half of nothing applied, "
+    "and readers never wait longer than the lock timeout",
+    "[engine][locks][pg]") {
+  Scenario s(
+      "CREATE TABLE public.a (id int PRIMARY KEY);"
+      "CREATE TABLE public.b (id int PRIMARY KEY);"
+      "INSERT INTO public.b VALUES (1);",
+      {"public.a", "public.b"}, kOneColumn);
   const std::string before = s.db().schemaDump();
   // An open transaction that read b: harmless to readers, fatal to ALTER TABLE.
   pqxx::connection holder(s.db().dsn());
@@ -81,14 +85,15 @@ TEST_CASE("a lock never released fails the step after the bound, half of nothing
       auto t0 = std::chrono::steady_clock::now();
       pqxx::nontransaction(c).exec("SELECT count(*) FROM public.b");
       long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - t0).count();
+                    std::chrono::steady_clock::now() - t0)
+                    .count();
       worst_ms = std::max(worst_ms.load(), ms);
       ++reads;
       std::this_thread::sleep_for(20ms);
     }
   });
-  CliResult r = s.cli({"run", "selftest", "--json", "--lock-timeout", "200",
-                       "--lock-retries", "4"});
+  CliResult r =
+      s.cli({"run", "selftest", "--json", "--lock-timeout", "200", "--lock-retries", "4"});
   done = true;
   reader.join();
   tx.abort();
@@ -116,9 +121,9 @@ TEST_CASE("a second concurrent run exits 4 naming the first; after kill -9 the l
   pqxx::connection holder(s.db().dsn());
   pqxx::work tx(holder);
   tx.exec("SELECT * FROM public.t");
-  BackgroundCli first(s.cliArgs({"run", "selftest", "--lock-timeout", "300",
-                                 "--lock-retries", "1000"}),
-                      s.cliEnv({}));
+  BackgroundCli first(
+      s.cliArgs({"run", "selftest", "--lock-timeout", "300", "--lock-retries", "1000"}),
+      s.cliEnv({}));
   REQUIRE(waitFor([&] { return runLockHeld(s.db()); }, 10000ms));
 
   CliResult second = s.cli({"run", "selftest"});

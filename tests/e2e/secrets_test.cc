@@ -12,10 +12,10 @@ TEST_CASE("a password in the DSN never appears in output, the journal or its eve
   const std::string secret = "Sup3r-S3cret-pw";
   std::string role = s.db().role("secretive", "LOGIN SUPERUSER PASSWORD '" + secret + "'");
   std::string port = std::to_string(sandboxPort());
-  std::string uri = "postgresql://" + role + ":" + secret + "@127.0.0.1:" + port + "/" +
-                    s.db().name();
-  std::string kv = "host=127.0.0.1 port=" + port + " dbname=" + s.db().name() + " user=" +
-                   role + " password=" + secret;
+  std::string uri =
+      "postgresql://" + role + ":" + secret + "@127.0.0.1:" + port + "/" + s.db().name();
+  std::string kv = "host=127.0.0.1 port=" + port + " dbname=" + s.db().name() + " user=" + role +
+                   " password=" + secret;
   auto env = s.cliEnv({});
   std::string seen;
   auto cli = [&](std::vector<std::string> args, const std::string& dsn) {

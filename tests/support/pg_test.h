@@ -30,7 +30,7 @@ class TestDb {
   const std::string& name() const { return name_; }
   std::string dsn() const;  // superuser DSN of this database
 
-  void exec(const std::string& sql) const;  // autocommit, may hold several statements
+  void exec(const std::string& sql) const;           // autocommit, may hold several statements
   std::string scalar(const std::string& sql) const;  // first column of the first row, "" for NULL
   std::vector<std::vector<std::string>> rows(const std::string& sql) const;
 
@@ -67,15 +67,13 @@ struct CliResult {
 // Runs the dbsplit binary (DBSPLIT_BINARY) with `args`, extra `env` and `cwd`,
 // with stdin from /dev/null (no TTY), and waits for it.
 CliResult runCli(const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env = {},
-                 const std::string& cwd = {});
+                 const std::map<std::string, std::string>& env = {}, const std::string& cwd = {});
 
 // A dbsplit process running in the background, for lock and kill tests.
 class BackgroundCli {
  public:
   BackgroundCli(const std::vector<std::string>& args,
-                const std::map<std::string, std::string>& env = {},
-                const std::string& cwd = {});
+                const std::map<std::string, std::string>& env = {}, const std::string& cwd = {});
   ~BackgroundCli();  // kills it (SIGKILL) if still running
   int pid() const { return pid_; }
   CliResult wait();  // waits and collects output
