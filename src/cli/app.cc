@@ -15,6 +15,11 @@ const char* kExitStatus =
     "  0 ok   1 step failed   2 usage or invalid plan   3 precondition or gate not met\n"
     "  4 another run holds the lock   5 confirmation needed   6 drift\n";
 
+const char* kGlobalOptions =
+    "GLOBAL OPTIONS (before or after the command; see `dbsplit --help`)\n"
+    "  --plan FILE  --dsn DSN  --json  --yes  --no-progress  --lock-timeout MS\n"
+    "  --lock-retries N\n";
+
 }  // namespace
 
 void addGlobalOptions(CLI::App& cmd, GlobalOptions& g) {
@@ -48,7 +53,7 @@ CLI::App* addCommand(CLI::App& app, AppState& state, const std::string& name,
   cmd->fallthrough();
   std::string footer = "\nDESCRIPTION\n" + description + "\n";
   if (!examples.empty()) footer += "\nEXAMPLES\n" + examples + "\n";
-  footer += std::string("\n") + kExitStatus;
+  footer += std::string("\n") + kGlobalOptions + "\n" + kExitStatus;
   cmd->footer(footer);
   state.commands.emplace_back(cmd, std::move(fn));
   return cmd;
