@@ -20,16 +20,18 @@ TEST_CASE("a run draws a progress bar on a terminal and none without one",
   Scenario s("CREATE TABLE public.a (id int PRIMARY KEY); CREATE TABLE public.b (id int);",
              {"public.a", "public.b"}, "[step.selftest]\nkinds = [\"comment\"]\n");
   std::string command = "DBSPLIT_TEST_STEPS=1 " + shellQuote(std::getenv("DBSPLIT_BINARY"));
-  for (const auto& a : {"--plan", s.planPath().c_str(), "--dsn", s.db().dsn().c_str(), "run",
-                        "selftest"}) {
+  const std::vector<std::string> args = {"--plan", s.planPath(), "--dsn", s.db().dsn(), "run",
+                                        "selftest"};
+  for (const auto& a : args) {
     command += " " + shellQuote(a);
   }
   TempDir out;
   int rc = std::system(("script -qec " + shellQuote(command) + " " + out.file("typescript") +
                         " </dev/null >/dev/null 2>&1")
                            .c_str());
-  REQUIRE(rc == 0);
   std::string screen = readFile(out.file("typescript"));
+  INFO(screen);
+  REQUIRE(rc == 0);
   CHECK(screen.find("run selftest [") != std::string::npos);  // the bar
   CHECK(screen.find("\x1b[2K") != std::string::npos);         // redrawn in place
   CHECK(screen.find("step selftest applied") != std::string::npos);
