@@ -13,6 +13,7 @@
 #include "engine/preflight.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
+#include "pg/dump.h"
 #include "pg/session.h"
 #include "sandbox/sandbox.h"
 #include "sql/quote.h"
@@ -111,20 +112,36 @@ Outcome runDemo(Context& ctx, const DemoOptions& o) {
           "BEGIN ... ROLLBACK, apply with a journal and markers, status, exact rollback.");
   ::setenv("DBSPLIT_TEST_STEPS", "1", 1);
   ws = openSession(ctx);
+  const std::string bindir = sandbox::findBindir();
+  const std::string before = pg::schemaDump(bindir, dsn);
   ws->runner->run("selftest", engine::Mode::kRehearse);
   ws->runner->run("selftest", engine::Mode::kApply);
   ws->runner->status();
   ws->runner->rollback("selftest");
   ws->runner->status();
+  const std::string after = pg::schemaDump(bindir, dsn);
+  if (after != before) {
+    throw Error::stepFailed("demo_rollback_inexact",
+                            "the schema after rollback differs from the schema before the run",
+                            "this is a bug in dbsplit: please report it with `dbsplit log`");
+  }
+  ctx.out.event({{"event", "demo"}, {"title", "rollback is exact"},
+                 {"text", "pg_dump --schema-only before and after: identical"},
+                 {"bytes", before.size()}},
+                fmt::format("   pg_dump --schema-only before the run and after the rollback: "
+                            "identical ({} bytes)",
+                            before.size()));
 
-  std::vector<std::string> next = {fmt::format("dbsplit --plan {} status", plan_path),
-                                   fmt::format("dbsplit --plan {} log", plan_path)};
+  std::vector<std::string> next;
   if (o.keep) {
-    ctx.out.say("\nThe sandbox keeps running: " + st.dsn);
-    next.push_back(fmt::format("dbsplit sandbox stop --dir {}", sb.dir));
+    ctx.out.say("\nThe sandbox keeps running: " + dsn);
+    next = {fmt::format("dbsplit --plan {} status", plan_path),
+            fmt::format("dbsplit --plan {} log", plan_path), fmt::format("psql \"{}\"", dsn),
+            fmt::format("dbsplit sandbox stop --dir {}", sb.dir)};
   } else {
     sandbox::stop(sb);
-    ctx.out.say("\nSandbox stopped (use --keep to look around).");
+    ctx.out.say("\nSandbox stopped.");
+    next = {"dbsplit demo --keep   (leaves the sandbox running to look around)"};
   }
   return {ExitCode::kOk, next};
 }

@@ -9,11 +9,15 @@
 #include <vector>
 
 #include "fmt/format.h"
-#include "sandbox/process.h"
+#include "util/process.h"
 #include "sandbox/sandbox.h"
 #include "util/error.h"
 
 namespace dbsplit::sandbox {
+
+using util::lastLines;
+using util::ProcessResult;
+using util::runProcess;
 namespace {
 
 bool hasServerBinaries(const std::string& dir) {

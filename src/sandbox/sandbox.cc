@@ -21,10 +21,14 @@
 #include "fmt/format.h"
 #include "sandbox/layout.h"
 #include "sandbox/os_user.h"
-#include "sandbox/process.h"
+#include "util/process.h"
 #include "util/error.h"
 
 namespace dbsplit::sandbox {
+
+using util::lastLines;
+using util::ProcessResult;
+using util::runProcess;
 namespace {
 
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // fork/exec with one pipe for the child's stdout and stderr. Reading a single
 // pipe until EOF cannot deadlock, and the exec error (if any) travels back
 // through a second, close-on-exec pipe so "could not run initdb" is precise.
-#include "sandbox/process.h"
+#include "util/process.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -13,7 +13,7 @@
 #include "fmt/format.h"
 #include "util/error.h"
 
-namespace dbsplit::sandbox {
+namespace dbsplit::util {
 namespace {
 
 void closeFd(int& fd) {
@@ -23,7 +23,45 @@ void closeFd(int& fd) {
 
 }  // namespace
 
+namespace {
+
+ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd, int err_fd);
+
+}  // namespace
+
 ProcessResult runProcess(const std::vector<std::string>& argv, const std::string& cwd) {
+  return spawn(argv, cwd, -1);
+}
+
+ProcessResult runProcessStdout(const std::vector<std::string>& argv) {
+  // stderr goes to an unlinked temporary file: no second pipe to poll, no
+  // deadlock however much either stream says.
+  char path[] = "/tmp/dbsplit-stderr-XXXXXX";
+  int fd = ::mkstemp(path);
+  if (fd < 0) {
+    throw Error::stepFailed("process_failed",
+                            fmt::format("could not create a temporary file: {}",
+                                        std::strerror(errno)));
+  }
+  ::unlink(path);
+  ProcessResult r;
+  try {
+    r = spawn(argv, {}, fd);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) r.errors.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return r;
+}
+
+namespace {
+
+ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd, int err_fd) {
   if (argv.empty()) throw Error::stepFailed("internal", "runProcess: empty command");
   // Everything the child needs is built before fork(): after it, only syscalls.
   std::vector<char*> args;
@@ -50,7 +88,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const std::string
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(out[1], STDERR_FILENO);
+    ::dup2(err_fd >= 0 ? err_fd : out[1], STDERR_FILENO);
     int err = 0;
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) err = errno;
     if (err == 0) {
@@ -100,6 +138,8 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const std::string
   return result;
 }
 
+}  // namespace
+
 std::string lastLines(const std::string& text, size_t max_lines) {
   size_t end = text.size();
   while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r')) --end;
@@ -112,4 +152,4 @@ std::string lastLines(const std::string& text, size_t max_lines) {
   return text.substr(pos, end - pos);
 }
 
-}  // namespace dbsplit::sandbox
+}  // namespace dbsplit::util
