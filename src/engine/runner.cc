@@ -35,7 +35,8 @@ const Step& Runner::findStep(const std::string& name) const {
       "unknown_step",
       fmt::format("unknown step \"{}\"{}", name,
                   close.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", close)),
-      "steps available in this build: " + util::join(names, ", "));
+      names.empty() ? "no steps are available in this build yet"
+                    : "steps available in this build: " + util::join(names, ", "));
 }
 
 pg::ConnectOptions Runner::connectOptions(const std::string& step, bool read_only) const {
