@@ -371,7 +371,8 @@ util::Outcome Runner::apply(const Step& step) {
   chainHashes(actions);
   confirmIfNeeded(name, actions);
 
-  markers::ensure(*session, config_.lock_timeout_ms);
+  // A step with nothing to run (catalogue) leaves no trace in the database.
+  if (!actions.empty()) markers::ensure(*session, config_.lock_timeout_ms);
   RunScope scope(*journal, out_, "run", name, "apply", pg::redactDsn(config_.dsn));
   ScopeGuard active(&scope_, &scope);
   std::vector<journal::ActionRecord> records;
