@@ -37,7 +37,7 @@ eng_rate=$(ratio $((N * 1000)) "$engine_ms")
 psql_rate=$(ratio $((N * 1000)) "$psql_ms")
 echo "engine_apply_${N}_ddl: $(ratio "$psql_ms" "$engine_ms")x psql one-transaction-each" \
      "(engine $eng_rate actions/s in ${engine_ms} ms, psql $psql_rate stmts/s in ${psql_ms} ms;" \
-     "target: report; each engine action adds two fsynced journal writes and a marker row)"
+     "target: report; each action also pays one fsynced journal write (synchronous=FULL) and a marker row)"
 
 t0=$(now_ms)
 DBSPLIT_TEST_STEPS=1 "$DBSPLIT" --plan "$work/dbsplit.toml" --dsn "$dsn" --no-progress rollback selftest >/dev/null

@@ -125,7 +125,8 @@ Outcome runDemo(Context& ctx, const DemoOptions& o) {
                             "the schema after rollback differs from the schema before the run",
                             "this is a bug in dbsplit: please report it with `dbsplit log`");
   }
-  ctx.out.event({{"event", "demo"}, {"title", "rollback is exact"},
+  ctx.out.event({{"event", "demo"},
+                 {"title", "rollback is exact"},
                  {"text", "pg_dump --schema-only before and after: identical"},
                  {"bytes", before.size()}},
                 fmt::format("   pg_dump --schema-only before the run and after the rollback: "

@@ -66,16 +66,15 @@ void ApplyExecutor::withLockRetries(const Action& action, const char* direction,
   }
 }
 
-void ApplyExecutor::runTransactional(const Action& action, const std::string& sql,
-                                     bool forward) {
+void ApplyExecutor::runTransactional(const Action& action, const std::string& sql, bool forward) {
   pg::Session& s = *ctx_.session;
   // One round trip: the statement, its marker and the COMMIT travel together,
   // so an action costs what the bare statement costs plus one row. PostgreSQL
   // stops at the first error and leaves the transaction aborted; we roll back.
-  std::string batch = fmt::format(
-      "BEGIN;\n{};\n{};\n{};\nCOMMIT;", setLockTimeout(ctx_.lock_timeout_ms, true), sql,
-      forward ? markers::insertSql(ctx_.migration, action.id, action.sha256)
-              : markers::deleteSql(ctx_.migration, action.id));
+  std::string batch =
+      fmt::format("BEGIN;\n{};\n{};\n{};\nCOMMIT;", setLockTimeout(ctx_.lock_timeout_ms, true), sql,
+                  forward ? markers::insertSql(ctx_.migration, action.id, action.sha256)
+                          : markers::deleteSql(ctx_.migration, action.id));
   withLockRetries(action, forward ? "forward" : "inverse", [&] {
     try {
       s.exec(batch);

@@ -3,6 +3,7 @@
 // connection ends, so a killed run never leaves a stale lock.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ class RunLock {
   RunLock(std::unique_ptr<pg::Session> session, std::string migration);
   std::unique_ptr<pg::Session> session_;
   std::string migration_;
+  std::chrono::steady_clock::time_point last_check_{};
 };
 
 }  // namespace dbsplit::engine

@@ -114,8 +114,7 @@ int Runner::revertApplied(journal::Journal& journal, pg::Session& session, RunLo
 
 util::Outcome Runner::rollback(const std::string& name) {
   const Step& step = findStep(name);
-  auto journal =
-      journal::Journal::exists(plan_.migration.journal) ? openJournal(true) : nullptr;
+  auto journal = journal::Journal::exists(plan_.migration.journal) ? openJournal(true) : nullptr;
   auto rec = journal ? journal->step(name) : std::nullopt;
   if (!rec || rec->status == StepStatus::kPending || rec->status == StepStatus::kRolledBack ||
       (rec->status == StepStatus::kFailed && rec->actions_applied == 0)) {

@@ -28,9 +28,9 @@ std::string schemaDump(const std::string& bindir, const std::string& dsn) {
   if (hasRestrictKey(pg_dump)) argv.push_back("--restrict-key=dbsplit");
   util::ProcessResult r = util::runProcessStdout(argv);
   if (r.exit_code != 0) {
-    throw Error::stepFailed("pg_dump_failed",
-                            fmt::format("pg_dump of {} failed: {}", redactDsn(dsn),
-                                        util::lastLines(r.errors, 3)));
+    throw Error::stepFailed(
+        "pg_dump_failed",
+        fmt::format("pg_dump of {} failed: {}", redactDsn(dsn), util::lastLines(r.errors, 3)));
   }
   return r.output;
 }

@@ -45,8 +45,8 @@ struct Event {
   std::vector<std::string> aggregate_id;  // one or more columns
   std::vector<std::string> columns;       // empty = all but `exclude`
   std::vector<std::string> exclude;
-  std::vector<std::string> operations;    // insert, update, delete (default all three)
-  bool publish_truncate = false;          // `truncate = "publish"`; default refuse
+  std::vector<std::string> operations;  // insert, update, delete (default all three)
+  bool publish_truncate = false;        // `truncate = "publish"`; default refuse
   SourcePos pos;
 };
 
@@ -78,6 +78,14 @@ struct SplitSettings {
   std::string on_cutover;
 };
 
+// [step.catalogue]: where to look for statements ("pg_stat_statements",
+// "log:PATH[@service]", "sql:PATH[@service]"); empty = pg_stat_statements.
+// Only the syntax is checked here; src/catalogue reads the sources.
+struct CatalogueSettings {
+  std::vector<std::string> sources;
+  std::vector<SourcePos> source_pos;  // index for index with `sources`
+};
+
 // Settings of the engine's test-only step (enabled by DBSPLIT_TEST_STEPS=1).
 struct SelftestSettings {
   std::vector<std::string> kinds;  // subset of schema, comment, column, index; empty = all
@@ -91,6 +99,7 @@ struct Plan {
   std::vector<Event> events;
   std::vector<Projection> projections;
   std::vector<Waiver> waivers;
+  CatalogueSettings catalogue;
   RevokeSettings revoke;
   SplitSettings split;
   SelftestSettings selftest;

@@ -24,6 +24,7 @@ struct PlanPositions {
   std::vector<EntryPositions> events;
   std::vector<EntryPositions> projections;
   std::vector<EntryPositions> waivers;
+  EntryPositions catalogue;
   EntryPositions revoke;
   EntryPositions split;
   EntryPositions selftest;

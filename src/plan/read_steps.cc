@@ -16,6 +16,28 @@ const std::vector<std::string> kSteps = {"catalogue", "ownership", "outbox",  "p
                                          "revoke",    "split",     "selftest"};
 const std::vector<std::string> kSelftestKinds = {"schema", "comment", "column", "index"};
 
+// Source syntax (kind prefix, non-empty path); src/catalogue reads them.
+void readCatalogue(EntryReader& reader, CatalogueSettings* s) {
+  reader.checkKeys({"sources"});
+  auto sources = reader.strings("sources", false);
+  if (!sources) return;
+  for (size_t i = 0; i < sources->size(); ++i) {
+    const std::string& src = (*sources)[i];
+    bool ok = src == "pg_stat_statements" ||
+              ((src.rfind("log:", 0) == 0 || src.rfind("sql:", 0) == 0) && src.size() > 4);
+    if (!ok) {
+      reader.itemProblem("sources", i,
+                         fmt::format("\"{}\" is not a source: write \"pg_stat_statements\", "
+                                     "\"log:PATH[@service]\" or \"sql:PATH[@service]\"",
+                                     src),
+                         util::closestMatch(src, {"pg_stat_statements"}));
+      continue;
+    }
+    s->sources.push_back(src);
+    s->source_pos.push_back(reader.positions().item("sources", i));
+  }
+}
+
 void readRevoke(EntryReader& reader, RevokeSettings* s) {
   reader.checkKeys({"deprecation_window", "require_compare", "mode"});
   if (auto window = reader.string("deprecation_window", false)) {
@@ -91,19 +113,22 @@ void readSteps(const toml::table& root, const ReadContext& ctx, Plan* plan, Plan
     }
     std::string label = "[step." + name + "]";
     EntryPositions scratch;
-    EntryPositions* p = name == "revoke"     ? &pos->revoke
+    EntryPositions* p = name == "catalogue"  ? &pos->catalogue
+                        : name == "revoke"   ? &pos->revoke
                         : name == "split"    ? &pos->split
                         : name == "selftest" ? &pos->selftest
                                              : &scratch;
     EntryReader reader(*table, label, ctx.file, ctx.problems, p);
-    if (name == "revoke") {
+    if (name == "catalogue") {
+      readCatalogue(reader, &plan->catalogue);
+    } else if (name == "revoke") {
       readRevoke(reader, &plan->revoke);
     } else if (name == "split") {
       readSplit(reader, &plan->split);
     } else if (name == "selftest") {
       readSelftest(reader, &plan->selftest);
     } else {
-      reader.checkKeys({});  // catalogue .. projections take no settings yet
+      reader.checkKeys({});  // ownership .. projections take no settings yet
     }
   }
 }

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "fmt/format.h"
-#include "util/process.h"
 #include "sandbox/sandbox.h"
 #include "util/error.h"
+#include "util/process.h"
 
 namespace dbsplit::sandbox {
 

@@ -129,6 +129,10 @@ void writeSettings(const Layout& layout, int port, bool durable) {
        << "max_connections = 200\n"
        << "shared_preload_libraries = 'pg_stat_statements'\n"
        << "pg_stat_statements.track = all\n"
+       // Room for a whole test suite's statements: a full view evicts entries,
+       // and the catalogue would miss them. Not kept across restarts.
+       << "pg_stat_statements.max = 20000\n"
+       << "pg_stat_statements.save = off\n"
        << "wal_level = logical\n"
        << "max_wal_senders = 20\n"
        << "max_replication_slots = 20\n";

@@ -21,8 +21,8 @@
 #include "fmt/format.h"
 #include "sandbox/layout.h"
 #include "sandbox/os_user.h"
-#include "util/process.h"
 #include "util/error.h"
+#include "util/process.h"
 
 namespace dbsplit::sandbox {
 

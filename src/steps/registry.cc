@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "steps/catalogue.h"
+#include "steps/outbox.h"
+#include "steps/ownership.h"
 #include "steps/selftest.h"
 
 namespace dbsplit::steps {
@@ -16,8 +19,11 @@ engine::StepList registry() {
   static const SelftestStep selftest;
   engine::StepList list;
   if (testStepsEnabled()) list.push_back(&selftest);
+  list.push_back(catalogueStep());
   // The six playbook steps register here, in order, as they land:
   // catalogue, ownership, outbox, projections, revoke, split.
+  list.push_back(ownershipStep());
+  list.push_back(outboxStep());
   return list;
 }
 

@@ -39,9 +39,8 @@ ProcessResult runProcessStdout(const std::vector<std::string>& argv) {
   char path[] = "/tmp/dbsplit-stderr-XXXXXX";
   int fd = ::mkstemp(path);
   if (fd < 0) {
-    throw Error::stepFailed("process_failed",
-                            fmt::format("could not create a temporary file: {}",
-                                        std::strerror(errno)));
+    throw Error::stepFailed("process_failed", fmt::format("could not create a temporary file: {}",
+                                                          std::strerror(errno)));
   }
   ::unlink(path);
   ProcessResult r;

@@ -30,7 +30,7 @@ TEST_CASE("a fault at every action boundary, then resume, ends like an uninterru
   REQUIRE(s.db().schemaDump() == original);
 
   std::vector<std::string> ids;
-  for (const auto& a : eventsOf(jsonLines(s.cli({"plan", "--json"}).out), "action")) {
+  for (const auto& a : eventsOf(jsonLines(s.cli({"plan", "selftest", "--json"}).out), "action")) {
     ids.push_back(a["id"]);
   }
   REQUIRE(ids.size() == 7);
@@ -67,7 +67,7 @@ TEST_CASE("a fault during rollback, then resume, finishes the rollback exactly",
   Scenario s(kHostileSchema, {"public.plain", R"(public."Tëst ünïcode")"});
   const std::string original = s.db().schemaDump();
   std::vector<std::string> ids;
-  for (const auto& a : eventsOf(jsonLines(s.cli({"plan", "--json"}).out), "action")) {
+  for (const auto& a : eventsOf(jsonLines(s.cli({"plan", "selftest", "--json"}).out), "action")) {
     ids.push_back(a["id"]);
   }
   for (const std::string& id : ids) {

@@ -127,6 +127,7 @@ TEST_CASE("plan shows forward SQL, inverse SQL, lock and status of every action"
   }
   REQUIRE(s.cli({"run", "selftest"}).exit_code == 0);
   for (const auto& a : eventsOf(jsonLines(s.cli({"plan", "--json"}).out), "action")) {
+    if (a["step"] != "selftest") continue;  // playbook steps not run here stay pending
     CHECK(a["status"] == "applied");
   }
   CliResult log = s.cli({"log"});

@@ -20,8 +20,8 @@ TEST_CASE("a run draws a progress bar on a terminal and none without one",
   Scenario s("CREATE TABLE public.a (id int PRIMARY KEY); CREATE TABLE public.b (id int);",
              {"public.a", "public.b"}, "[step.selftest]\nkinds = [\"comment\"]\n");
   std::string command = "DBSPLIT_TEST_STEPS=1 " + shellQuote(std::getenv("DBSPLIT_BINARY"));
-  const std::vector<std::string> args = {"--plan", s.planPath(), "--dsn", s.db().dsn(), "run",
-                                        "selftest"};
+  const std::vector<std::string> args = {"--plan",     s.planPath(), "--dsn",
+                                         s.db().dsn(), "run",        "selftest"};
   for (const auto& a : args) {
     command += " " + shellQuote(a);
   }
@@ -37,8 +37,8 @@ TEST_CASE("a run draws a progress bar on a terminal and none without one",
   CHECK(screen.find("step selftest applied") != std::string::npos);
 
   REQUIRE(s.cli({"rollback", "selftest"}).exit_code == 0);
-  CliResult piped = runCli({"--plan", s.planPath(), "--dsn", s.db().dsn(), "run", "selftest"},
-                           s.cliEnv({}));
+  CliResult piped =
+      runCli({"--plan", s.planPath(), "--dsn", s.db().dsn(), "run", "selftest"}, s.cliEnv({}));
   CHECK(piped.exit_code == 0);
   CHECK(piped.err.find("\x1b[2K") == std::string::npos);
   CHECK(piped.out.find("\x1b[2K") == std::string::npos);

@@ -21,8 +21,7 @@ std::vector<Action> sample() {
 
 }  // namespace
 
-TEST_CASE("the action hash chain is stable and changes with any field of any action",
-          "[engine]") {
+TEST_CASE("the action hash chain is stable and changes with any field of any action", "[engine]") {
   auto a = sample(), b = sample();
   chainHashes(a);
   chainHashes(b);
@@ -61,8 +60,7 @@ TEST_CASE("an action survives the round trip through its journal record", "[engi
   CHECK(back.sha256 == v[0].sha256);
 }
 
-TEST_CASE("backoff delays grow, stay within half-jitter bounds and respect the cap",
-          "[engine]") {
+TEST_CASE("backoff delays grow, stay within half-jitter bounds and respect the cap", "[engine]") {
   Backoff b({10, 100, 1000});
   for (int attempt = 2; attempt <= 10; ++attempt) {
     std::int64_t ceiling = std::min<std::int64_t>(1000, 100LL << (attempt - 2));

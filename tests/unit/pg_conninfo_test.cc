@@ -14,9 +14,9 @@ TEST_CASE("redactDsn never shows a password, whatever the DSN form", "[pg]") {
 }
 
 TEST_CASE("buildConninfo applies overrides and keeps the user's own options", "[pg]") {
-  std::string c = pg::buildConninfo("postgresql://app@db/shop?options=-c%20work_mem%3D64MB",
-                                    {{"application_name", "dbsplit/m/s"},
-                                     {"options", "-c default_transaction_read_only=on"}});
+  std::string c = pg::buildConninfo(
+      "postgresql://app@db/shop?options=-c%20work_mem%3D64MB",
+      {{"application_name", "dbsplit/m/s"}, {"options", "-c default_transaction_read_only=on"}});
   CHECK(c.find("application_name=dbsplit/m/s") != std::string::npos);
   CHECK(c.find("work_mem=64MB") != std::string::npos);
   CHECK(c.find("default_transaction_read_only=on") != std::string::npos);

@@ -1,0 +1,62 @@
+// From one parsed statement to the base tables it reads and writes, with
+// columns. Names resolve in the in-memory Catalog with the caller's
+// search_path; views expand (recursively) to their base tables, partitions to
+// their root, and calls of SQL and PL/pgSQL functions to the tables their
+// bodies touch. What cannot be resolved comes back as a problem, never dropped.
+//
+// Thread-safety: one Analyzer per thread (it caches view and function bodies).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "catalogue/catalog.h"
+#include "nlohmann/json.hpp"
+
+namespace dbsplit::catalogue {
+
+struct ShapeAccess {
+  std::string table;  // base table, "schema.name" unquoted
+  bool write = false;
+  std::set<std::string> columns;
+  std::string via;  // "", "view s.v", "function s.f(integer)"
+};
+
+struct ShapeAnalysis {
+  std::vector<ShapeAccess> accesses;
+  std::vector<std::string> problems;  // why (part of) the statement was not resolved
+};
+
+class Analyzer {
+ public:
+  explicit Analyzer(const Catalog& catalog) : catalog_(catalog) {}
+
+  // `tree` is pg_query_parse's JSON ({"stmts":[...]}).
+  ShapeAnalysis analyze(const nlohmann::json& tree, const std::vector<std::string>& path);
+
+  // What reading view `view` touches (its definition analysed once).
+  const ShapeAnalysis& viewAccesses(const Relation& view);
+  // The relation a write through an auto-updatable view lands on (a base
+  // table), or nullptr when the view is not a single-table view.
+  const Relation* updatableBase(const Relation& view);
+  // What calling `f` touches with `path` (its body analysed once per path).
+  const ShapeAnalysis& functionAccesses(const Function& f, const std::vector<std::string>& path);
+  // Analyses a PL/pgSQL body (CREATE FUNCTION text) with `path`.
+  ShapeAnalysis analyzePlpgsql(const std::string& create_function,
+                               const std::vector<std::string>& path);
+
+  const Catalog& catalog() const { return catalog_; }
+  std::int64_t parses() const { return parses_; }
+  void countParse() { ++parses_; }
+
+ private:
+  const Catalog& catalog_;
+  std::map<std::uint32_t, ShapeAnalysis> views_;
+  std::map<std::pair<std::uint32_t, std::string>, ShapeAnalysis> functions_;
+  std::set<std::uint32_t> in_progress_;
+  std::int64_t parses_ = 0;
+};
+
+}  // namespace dbsplit::catalogue

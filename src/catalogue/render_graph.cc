@@ -1,0 +1,219 @@
+// Graphs (Mermaid, Graphviz) of services and the tables they share, and the
+// draft plan section of `--propose`.
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "catalogue/render.h"
+#include "fmt/format.h"
+#include "nlohmann/json.hpp"
+#include "util/text.h"
+
+namespace dbsplit::catalogue {
+namespace {
+
+struct Edge {
+  std::string service, table, kind;
+  std::int64_t calls = 0;
+};
+
+// Edges per (service, table, kind), limited to tables used by two or more
+// services (all tables when none is shared): the shared surface is the point.
+std::vector<Edge> edges(const Snapshot& s) {
+  std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> calls;
+  std::map<std::string, std::set<std::string>> services_of;
+  for (const auto& a : s.accesses) {
+    calls[{a.service, a.table, a.kind}] += a.calls;
+    services_of[a.table].insert(a.service);
+  }
+  bool any_shared = false;
+  for (const auto& [t, svcs] : services_of) any_shared = any_shared || svcs.size() > 1;
+  std::vector<Edge> out;
+  for (const auto& [k, c] : calls) {
+    if (any_shared && services_of[std::get<1>(k)].size() < 2) continue;
+    out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), c});
+  }
+  return out;
+}
+
+std::string mermaidLabel(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '"' ? std::string("#quot;") : std::string(1, c);
+  return out;
+}
+
+std::string dotString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string roleToService(const std::string& role) {
+  std::string out;
+  for (char c : role) {
+    char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '_' || l == '-';
+    out += ok ? l : '_';
+  }
+  return out.empty() ? "service" : out;
+}
+
+std::string tomlString(const std::string& s) { return nlohmann::json(s).dump(); }
+
+// "schema.name" -> the plan's spelling: bare when both parts are plain, else quoted.
+std::string planTableName(const std::string& display) {
+  size_t dot = display.find('.');
+  std::string schema = display.substr(0, dot), name = display.substr(dot + 1);
+  auto plain = [](const std::string& p) {
+    if (p.empty() || (p[0] >= '0' && p[0] <= '9')) return false;
+    for (char c : p) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    }
+    return true;
+  };
+  auto quote = [&](const std::string& p) {
+    if (plain(p)) return p;
+    std::string out = "\"";
+    for (char c : p) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+  };
+  return quote(schema) + "." + quote(name);
+}
+
+}  // namespace
+
+std::string renderMermaid(const Snapshot& s, const plan::Plan* plan) {
+  auto owners = ownership(s, plan);
+  std::ostringstream out;
+  out << "graph LR\n";
+  std::map<std::string, std::string> ids;
+  auto node = [&](const std::string& key, const std::string& label, bool table) {
+    auto it = ids.find(key);
+    if (it != ids.end()) return it->second;
+    std::string id = (table ? "t" : "s") + std::to_string(ids.size());
+    ids[key] = id;
+    out << "  " << id << (table ? "[(\"" : "([\"") << mermaidLabel(label)
+        << (table ? "\")]\n" : "\"])\n");
+    return id;
+  };
+  std::vector<int> cross;
+  int n = 0;
+  for (const auto& e : edges(s)) {
+    std::string sid = node("s:" + e.service, e.service, false);
+    std::string tid = node("t:" + e.table, e.table, true);
+    if (e.kind == "write") {
+      out << "  " << sid << " -- \"writes " << e.calls << "\" --> " << tid << "\n";
+    } else {
+      out << "  " << tid << " -. \"read " << e.calls << "\" .-> " << sid << "\n";
+    }
+    const Ownership& o = owners[e.table];
+    if (!o.owner.empty() && e.service != o.owner) cross.push_back(n);
+    ++n;
+  }
+  for (int i : cross) out << "  linkStyle " << i << " stroke:#d33,stroke-width:3px\n";
+  return out.str();
+}
+
+std::string renderDot(const Snapshot& s, const plan::Plan* plan) {
+  auto owners = ownership(s, plan);
+  std::ostringstream out;
+  out << "digraph catalogue {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+  std::set<std::string> done;
+  for (const auto& e : edges(s)) {
+    if (done.insert("s:" + e.service).second) {
+      out << "  " << dotString("s:" + e.service) << " [label=" << dotString(e.service)
+          << ", shape=box, style=rounded];\n";
+    }
+    if (done.insert("t:" + e.table).second) {
+      out << "  " << dotString("t:" + e.table) << " [label=" << dotString(e.table)
+          << ", shape=cylinder];\n";
+    }
+    const Ownership& o = owners[e.table];
+    bool is_cross = !o.owner.empty() && e.service != o.owner;
+    std::string style = is_cross ? ", color=red, penwidth=2" : "";
+    if (e.kind == "write") {
+      out << "  " << dotString("s:" + e.service) << " -> " << dotString("t:" + e.table)
+          << " [label=" << dotString(fmt::format("writes {}", e.calls)) << style << "];\n";
+    } else {
+      out << "  " << dotString("t:" + e.table) << " -> " << dotString("s:" + e.service)
+          << " [label=" << dotString(fmt::format("read {}", e.calls)) << ", style=dashed" << style
+          << "];\n";
+    }
+  }
+  out << "}\n";
+  return out.str();
+}
+
+std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
+  Snapshot s = snapshot;
+  // Without a plan every role becomes a service of its own, named after it.
+  std::map<std::string, std::set<std::string>> roles_of;  // service -> roles
+  std::set<std::string> unassigned_roles;
+  if (plan) {
+    for (const auto& svc : plan->services) {
+      roles_of[svc.name].insert(svc.roles.begin(), svc.roles.end());
+    }
+    for (const auto& a : s.accesses) {
+      if (a.service == kUnassigned && !a.role.empty()) unassigned_roles.insert(a.role);
+    }
+  } else {
+    std::map<std::string, std::string> names;
+    for (auto& a : s.accesses) {
+      if (a.role.empty()) continue;
+      auto it = names.find(a.role);
+      if (it == names.end()) {
+        std::string base = roleToService(a.role), name = base;
+        for (int i = 2; roles_of.count(name); ++i) name = base + "_" + std::to_string(i);
+        it = names.emplace(a.role, name).first;
+        roles_of[name].insert(a.role);
+      }
+      a.service = it->second;
+    }
+  }
+  std::ostringstream out;
+  out << "# Draft ownership proposed by `dbsplit catalogue --propose` from " << s.stats.statements
+      << " statement(s).\n"
+      << "# The most frequent writer owns each table; review every DECIDE line.\n\n"
+      << "[migration]\nname = " << tomlString(plan ? plan->migration.name : "draft") << "\n";
+  if (plan && !plan->migration.database.empty()) {
+    out << "database = " << tomlString(util::redactSecrets(plan->migration.database)) << "\n";
+  }
+  for (const auto& [name, roles] : roles_of) {
+    out << "\n[[service]]\nname = " << tomlString(name) << "\nroles = [";
+    bool first = true;
+    for (const auto& r : roles) {
+      out << (first ? "" : ", ") << tomlString(r);
+      first = false;
+    }
+    out << "]\n";
+  }
+  for (const auto& r : unassigned_roles) {
+    out << "# DECIDE: role " << tomlString(r) << " belongs to no service; add it to one.\n";
+  }
+  std::map<std::string, std::set<std::string>> readers;
+  for (const auto& a : s.accesses) {
+    if (a.kind == "read") readers[a.table].insert(a.service);
+  }
+  for (const auto& [table, o] : ownership(s, plan)) {
+    std::vector<std::string> writers;
+    for (const auto& [svc, calls] : o.writes) writers.push_back(fmt::format("{} ({})", svc, calls));
+    std::vector<std::string> rd(readers[table].begin(), readers[table].end());
+    out << "\n# " << table << ": writers " << (writers.empty() ? "none" : util::join(writers, ", "))
+        << "; readers " << (rd.empty() ? "none" : util::join(rd, ", ")) << "\n";
+    if (o.owner.empty() || o.owner == kUnassigned) {
+      out << "# DECIDE: no service writes it; choose an owner.\n# [[table]]\n# name = "
+          << tomlString(planTableName(table)) << "\n# owner = \"\"\n";
+      continue;
+    }
+    if (o.declared) out << "# owner declared in the plan\n";
+    if (o.tie) out << "# DECIDE: several services write it equally often.\n";
+    out << "[[table]]\nname = " << tomlString(planTableName(table))
+        << "\nowner = " << tomlString(o.owner) << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace dbsplit::catalogue

@@ -1,0 +1,40 @@
+// `ownership` (step 2, DESIGN §6): one owner per table, enforced in
+// PostgreSQL. Per service a NOLOGIN group role named after the service,
+// granted to its login roles, and a schema of that name owned by the group;
+// per owned table (and each partition) one action that makes the group the
+// owner (indexes and owned sequences follow), revokes INSERT, UPDATE, DELETE
+// and TRUNCATE from every other role and PUBLIC (reads stay), and records the
+// owner in the table's comment. Inverses restore the prior owner, ACL (order,
+// grantors and grant options included), column ACLs and comment exactly.
+// docs/steps/ownership.md has the details.
+#pragma once
+
+#include "engine/step.h"
+
+namespace dbsplit::steps {
+
+class OwnershipStep : public engine::Step {
+ public:
+  std::string name() const override { return "ownership"; }
+  std::string summary() const override {
+    return "a group role and schema per service; the owner's group owns its tables; "
+           "non-owner writes revoked";
+  }
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+};
+
+// The registry's instance.
+const engine::Step* ownershipStep();
+
+namespace ownership {
+
+// The comment recorded on an owned table, keeping the prior one above it.
+std::string ownerComment(const std::string& service, const std::optional<std::string>& prior);
+
+// The comment that marks a group role as created by dbsplit.
+std::string roleComment(const std::string& service);
+
+}  // namespace ownership
+}  // namespace dbsplit::steps

@@ -1,0 +1,125 @@
+// The ownership step's actions and their exact inverses.
+//
+// Order inside a table's action, forward: ALTER OWNER (relabels the ACL from
+// the old owner to the group, exactly, since the group is not in it yet), then
+// the REVOKEs, then the COMMENT. The inverse runs the other way round: comment
+// back, ACL rebuilt to what it was right after ALTER OWNER, then ALTER OWNER
+// back, which relabels the group to the old owner and so gives the prior ACL
+// byte for byte (the old owner is not in the rebuilt ACL).
+#include "steps/ownership_actions.h"
+
+#include "fmt/format.h"
+#include "sql/quote.h"
+#include "sql/template.h"
+#include "steps/ownership.h"
+
+namespace dbsplit::steps::ownership {
+namespace {
+
+std::string render(const std::string& name, const std::map<std::string, std::string>& values) {
+  std::string s = sql::renderTemplate("ownership/" + name, values);
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+std::string joinStatements(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "\n") + p;
+  return out;
+}
+
+}  // namespace
+
+engine::Action roleAction(const plan::Service& service) {
+  engine::Action a;
+  a.id = "ownership/role/" + service.name;
+  a.description = fmt::format("group role {} (NOLOGIN) for service {}", service.name, service.name);
+  a.forward =
+      render("create_role.sql", {{"role", sql::quoteIdent(service.name)},
+                                 {"comment", sql::quoteLiteral(roleComment(service.name))}});
+  a.inverse = render("drop_role.sql", {{"role", sql::quoteIdent(service.name)}});
+  a.lock = {"none", ""};
+  return a;
+}
+
+engine::Action membersAction(const plan::Service& service,
+                             const std::vector<std::string>& members) {
+  engine::Action a;
+  a.id = "ownership/members/" + service.name;
+  a.description = fmt::format("service {}'s login roles join its group", service.name);
+  std::map<std::string, std::string> values = {{"role", sql::quoteIdent(service.name)},
+                                               {"members", sql::quoteIdentList(members)}};
+  a.forward = render("grant_members.sql", values);
+  a.inverse = render("revoke_members.sql", values);
+  a.lock = {"none", ""};
+  return a;
+}
+
+engine::Action schemaAction(const plan::Service& service) {
+  engine::Action a;
+  a.id = "ownership/schema/" + service.name;
+  a.description = fmt::format("schema {} owned by the group (empty until step 6)", service.name);
+  a.forward = render("create_schema.sql", {{"schema", sql::quoteIdent(service.name)},
+                                           {"role", sql::quoteIdent(service.name)}});
+  a.inverse = render("drop_schema.sql", {{"schema", sql::quoteIdent(service.name)}});
+  a.lock = {"none", ""};
+  return a;
+}
+
+engine::Action relationAction(const RelationState& r, const plan::Plan& plan) {
+  const std::string& group = r.table->owner;
+  const plan::Service* service = plan.findService(group);
+  std::set<std::string> kept = {group};
+  if (service) kept.insert(service->roles.begin(), service->roles.end());
+  const std::string table = r.quoted();
+  const bool moves = r.owner != group;
+  // The ACL as it is right after ALTER OWNER: what the revokes start from and
+  // what the inverse rebuilds.
+  RelationAcl after_owner = moves ? relabel(r.acl, r.owner, group) : r.acl;
+  std::vector<std::string> revokes = revokeWrites(table, after_owner, group, kept);
+  // The old owner could read everything; reads stay until step 5 severs them.
+  // (Superusers and the owner's own login roles read anyway.)
+  const bool grant_old = moves && !kept.count(r.owner) && !r.owner_is_superuser;
+
+  std::vector<std::string> forward, inverse;
+  if (moves)
+    forward.push_back(
+        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(group)}}));
+  forward.insert(forward.end(), revokes.begin(), revokes.end());
+  if (grant_old) {
+    forward.push_back(render("grant.sql", {{"privileges", "SELECT"},
+                                           {"table", table},
+                                           {"grantee", sql::quoteIdent(r.owner)},
+                                           {"grant_option", ""}}));
+  }
+  std::string marker = ownerComment(group, r.comment);
+  forward.push_back(
+      render("comment.sql", {{"table", table}, {"comment", sql::quoteLiteral(marker)}}));
+
+  inverse.push_back(
+      render("comment.sql",
+             {{"table", table}, {"comment", r.comment ? sql::quoteLiteral(*r.comment) : "NULL"}}));
+  if (!revokes.empty() || grant_old) {
+    std::vector<std::string> extra;
+    if (grant_old) extra.push_back(r.owner);
+    auto rebuilt = rebuild(table, after_owner, group, extra, grant_old);
+    inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
+  }
+  if (moves)
+    inverse.push_back(
+        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(r.owner)}}));
+
+  engine::Action a;
+  a.id = "ownership/table/" + r.display();
+  a.description = fmt::format("{}{}{}",
+                              moves ? "group " + group + " owns it (was " + r.owner + ")"
+                                    : "already owned by group " + group,
+                              revokes.empty() ? "" : "; writes revoked from other roles",
+                              "; owner recorded in the comment");
+  a.forward = joinStatements(forward);
+  a.inverse = joinStatements(inverse);
+  a.lock = {moves ? "ACCESS EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE", r.display()};
+  return a;
+}
+
+}  // namespace dbsplit::steps::ownership

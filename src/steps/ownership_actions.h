@@ -1,0 +1,26 @@
+// Builders of the ownership step's actions, one per kind (private to the step).
+//   ownership/role/<service>     CREATE ROLE ... NOLOGIN (+ a COMMENT marking it ours)
+//   ownership/members/<service>  GRANT <group> TO <login roles>
+//   ownership/schema/<service>   CREATE SCHEMA ... AUTHORIZATION <group>
+//   ownership/table/<relation>   ALTER OWNER, REVOKE writes, COMMENT (one per
+//                                table and per partition)
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/action.h"
+#include "plan/plan.h"
+#include "steps/ownership_catalog.h"
+
+namespace dbsplit::steps::ownership {
+
+engine::Action roleAction(const plan::Service& service);
+engine::Action membersAction(const plan::Service& service, const std::vector<std::string>& members);
+engine::Action schemaAction(const plan::Service& service);
+
+// REQUIRES: the group role of the relation's owner does not appear in its ACL
+// unless it already owns it (checked by the planner).
+engine::Action relationAction(const RelationState& relation, const plan::Plan& plan);
+
+}  // namespace dbsplit::steps::ownership

@@ -1,0 +1,56 @@
+// What the ownership step reads from the live catalog (read-only session):
+// roles, schemas, and for every relation it will own its owner, comment, table
+// ACL and column ACLs. Relations are read in a few set-based queries so that a
+// plan with thousands of tables costs a handful of round trips.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pg/session.h"
+#include "plan/plan.h"
+#include "steps/ownership_acl.h"
+
+namespace dbsplit::steps::ownership {
+
+struct RelationState {
+  std::string oid;
+  std::string schema;
+  std::string name;
+  char kind = 'r';                     // pg_class.relkind: r or p
+  const plan::Table* table = nullptr;  // the plan entry it belongs to (a partition: its root's)
+  std::string owner;
+  bool owner_is_superuser = false;
+  std::optional<std::string> comment;
+  RelationAcl acl;
+
+  std::string display() const { return schema + "." + name; }
+  std::string quoted() const;
+};
+
+struct RoleState {
+  bool exists = false;
+  bool can_login = false;
+  std::string comment;
+  std::set<std::string> members;  // roles that are direct members
+};
+
+struct SchemaState {
+  bool exists = false;
+  std::string owner;
+};
+
+// Each plan table followed by its partitions (all levels; parent before
+// child), in plan order. A partition the plan declares itself is left to its
+// own entry. Throws Error(kPrecondition, "table_missing") naming every plan
+// table that is not a table in the database, with its plan position.
+std::vector<RelationState> readRelations(pg::Session& catalog, const plan::Plan& plan);
+
+RoleState readRole(pg::Session& catalog, const std::string& name);
+SchemaState readSchema(pg::Session& catalog, const std::string& name);
+bool currentUserIsSuperuser(pg::Session& catalog);
+
+}  // namespace dbsplit::steps::ownership

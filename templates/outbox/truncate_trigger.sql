@@ -1,0 +1,5 @@
+CREATE TRIGGER {{trigger}}
+  {{timing}} TRUNCATE
+  ON {{table}}
+  FOR EACH STATEMENT
+  EXECUTE FUNCTION {{function}}();

@@ -1,0 +1,3 @@
+SET ROLE {{role}};
+{{statements}}
+RESET ROLE;

@@ -1,0 +1,2 @@
+COMMENT ON TABLE {{table}}
+  IS {{comment}};

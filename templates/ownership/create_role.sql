@@ -1,0 +1,4 @@
+CREATE ROLE {{role}}
+  NOLOGIN;
+COMMENT ON ROLE {{role}}
+  IS {{comment}};

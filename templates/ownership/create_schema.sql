@@ -1,0 +1,2 @@
+CREATE SCHEMA {{schema}}
+  AUTHORIZATION {{role}};

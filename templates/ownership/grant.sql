@@ -1,0 +1,3 @@
+GRANT {{privileges}}
+  ON TABLE {{table}}
+  TO {{grantee}}{{grant_option}};

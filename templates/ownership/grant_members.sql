@@ -1,0 +1,2 @@
+GRANT {{role}}
+  TO {{members}};

@@ -1,0 +1,4 @@
+REVOKE {{privileges}}
+  ON TABLE {{table}}
+  FROM {{grantees}}
+  CASCADE;

@@ -1,0 +1,2 @@
+REVOKE {{role}}
+  FROM {{members}};

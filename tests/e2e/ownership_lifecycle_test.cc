@@ -1,0 +1,172 @@
+// The ownership step through the real binary: dry-run, rehearse, apply,
+// rollback (byte-identical pg_dump and ACLs), and what the applied step
+// enforces: non-owners cannot write, reads stay, the owner's roles write.
+#include <libpq-fe.h>
+
+#include "catch2/catch.hpp"
+#include "support/ownership_fixture.h"
+#include "support/scenario.h"
+
+using namespace dbsplit::test;
+
+namespace {
+
+// SQLSTATE of `sql` run as `role`, "" when it succeeds. Straight through
+// libpq: it reports the server's SQLSTATE field as is.
+std::string sqlstateAs(const TestDb& db, const std::string& role, const std::string& sql) {
+  PGconn* conn = PQconnectdb(db.dsn().c_str());
+  REQUIRE(PQstatus(conn) == CONNECTION_OK);
+  std::string set_role = "SET ROLE \"";
+  for (char c : role) set_role += c == '"' ? std::string("\"\"") : std::string(1, c);
+  set_role += "\"";
+  PGresult* r = PQexec(conn, set_role.c_str());
+  REQUIRE(PQresultStatus(r) == PGRES_COMMAND_OK);
+  PQclear(r);
+  r = PQexec(conn, sql.c_str());
+  std::string state;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+    const char* field = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    state = field ? field : "?";
+  }
+  PQclear(r);
+  PQfinish(conn);
+  return state;
+}
+
+}  // namespace
+
+TEST_CASE("ownership dry-run leaves the schema dump and the journal byte-identical",
+          "[ownership][pg]") {
+  OwnershipScenario s;
+  s.runCatalogue();
+  const std::string dump = s.db().schemaDump();
+  const std::string journal = fileSha256(s.journalPath());
+  CliResult r = s.cli({"run", "ownership", "--dry-run"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("ALTER TABLE \"Sales Dept\".\"Order \"\"Items\"\"\"\n  OWNER TO") !=
+        std::string::npos);
+  CHECK(r.out.find("CREATE ROLE \"" + s.owner() + "\"\n  NOLOGIN;") != std::string::npos);
+  CHECK(s.db().schemaDump() == dump);
+  CHECK(fileSha256(s.journalPath()) == journal);
+  CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") == "0");
+}
+
+TEST_CASE("ownership rehearsal reports each action's locks and changes nothing",
+          "[ownership][pg]") {
+  OwnershipScenario s;
+  s.runCatalogue();
+  const std::string dump = s.db().schemaDump();
+  CliResult r = s.cli({"run", "ownership", "--rehearse", "--json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  bool saw_exclusive = false;
+  int rehearsed = 0;
+  for (const auto& ev : eventsOf(jsonLines(r.out), "rehearsal")) {
+    ++rehearsed;
+    if (ev["action"] != "ownership/table/public.orders") continue;
+    for (const auto& l : ev["locks"]) {
+      if (l.get<std::string>() == "AccessExclusiveLock on public.orders") saw_exclusive = true;
+    }
+  }
+  CHECK(rehearsed == 12);  // 2 x (role, members, schema) + 5 tables + 1 partition
+  CHECK(saw_exclusive);
+  CHECK(s.db().schemaDump() == dump);
+  CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") == "0");
+}
+
+TEST_CASE("ownership apply then rollback restores owners, ACLs, column ACLs and comments exactly",
+          "[ownership][pg]") {
+  OwnershipScenario s;
+  TestDb& db = s.db();
+  const std::string original = db.schemaDump();
+  const std::string acls = s.aclState();
+  s.runCatalogue();
+
+  CliResult run = s.cli({"run", "ownership", "--json"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string g = s.owner();
+  auto ownerOf = [&](const std::string& rel) {
+    return db.scalar("SELECT relowner::regrole::text FROM pg_class WHERE oid = '" + rel +
+                     "'::regclass");
+  };
+  // Tables, partitions, and the sequences owned by their columns.
+  for (const char* rel :
+       {"public.orders", "public.order_items", "public.events", "public.events_2026",
+        "public.orders_id_seq", "public.order_items_id_seq"}) {
+    CHECK(ownerOf(rel) == g);
+  }
+  CHECK(db.scalar("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = '" + g + "'") ==
+        g);
+  CHECK(db.scalar("SELECT pg_has_role('" + s.role("orders_app") + "', '" + g + "', 'MEMBER')") ==
+        "t");
+  CHECK(db.scalar("SELECT obj_description('public.orders'::regclass)") ==
+        "the orders\n\nowned by service " + g + " (dbsplit)");
+  // Writes gone from PUBLIC and other roles; reads and the owner's roles stay.
+  CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'INSERT')") == "f");
+  CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'SELECT')") == "t");
+  CHECK(db.scalar("SELECT has_column_privilege('" + s.role("ful_app") +
+                  "', 'public.orders', 'status', 'UPDATE')") == "f");
+  CHECK(db.scalar("SELECT has_column_privilege('" + s.role("ful_app") +
+                  "', 'public.orders', 'total', 'SELECT')") == "t");
+  CHECK(db.scalar("SELECT relacl::text LIKE '%" + s.role("orders_app") +
+                  "=aw/%' FROM pg_class WHERE oid = 'public.orders'::regclass") == "t");
+  // The NULL ACL stays NULL; only the column privilege goes.
+  CHECK(db.scalar("SELECT relacl IS NULL FROM pg_class WHERE relname = 'Tëst ünïcode'") == "t");
+  CHECK(db.scalar("SELECT attacl::text FROM pg_attribute WHERE attrelid = "
+                  "'public.\"Tëst ünïcode\"'::regclass AND attname = 'note'") == "");
+  // The old owner from outside the service keeps reading.
+  CHECK(db.scalar("SELECT has_table_privilege('" + s.role("legacy") +
+                  "', '\"Sales Dept\".\"Order \"\"Items\"\"\"', 'SELECT')") == "t");
+  CHECK(db.schemaDump() != original);
+
+  CliResult rb = s.cli({"rollback", "ownership"});
+  INFO(rb.out << rb.err);
+  REQUIRE(rb.exit_code == 0);
+  CHECK(s.aclState() == acls);
+  CHECK(db.schemaDump() == original);
+  CHECK(db.scalar("SELECT count(*) FROM pg_roles WHERE rolname IN ('" + g + "', '" + s.consumer() +
+                  "')") == "0");
+
+  // And once more: a rolled-back step runs anew and rolls back again.
+  REQUIRE(s.cli({"run", "ownership"}).exit_code == 0);
+  REQUIRE(s.cli({"rollback", "ownership"}).exit_code == 0);
+  CHECK(db.schemaDump() == original);
+  CHECK(s.aclState() == acls);
+}
+
+TEST_CASE(
+    "after ownership a non-owner's INSERT fails with 42501, its SELECT works, and the "
+    "owner's role writes",
+    "[ownership][pg]") {
+  OwnershipScenario s;
+  TestDb& db = s.db();
+  s.runCatalogue();
+  const std::string ful = s.role("ful_app");
+  const std::string orders = s.role("orders_app");
+  const std::string reporter = s.role("reporter");
+  // Before: the consumer and PUBLIC may write.
+  CHECK(sqlstateAs(db, ful, "INSERT INTO public.events VALUES (1, '2026-05-01')") == "");
+  CliResult run = s.cli({"run", "ownership"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  INFO(db.scalar("SELECT relacl::text FROM pg_class WHERE oid = 'public.orders'::regclass"));
+
+  CHECK(sqlstateAs(db, ful, "INSERT INTO public.orders (status) VALUES ('x')") == "42501");
+  CHECK(sqlstateAs(db, ful, "UPDATE public.orders SET status = 'y'") == "42501");
+  CHECK(sqlstateAs(db, ful, "INSERT INTO public.events VALUES (2, '2026-05-01')") == "42501");
+  CHECK(sqlstateAs(db, ful, "INSERT INTO public.events_2026 VALUES (2, '2026-05-01')") == "42501");
+  CHECK(sqlstateAs(db, ful, "TRUNCATE public.order_items") == "42501");
+  CHECK(sqlstateAs(db, reporter, "INSERT INTO public.orders (status) VALUES ('x')") == "42501");
+  CHECK(sqlstateAs(db, ful, "SELECT count(*) FROM public.orders") == "");
+  CHECK(sqlstateAs(db, ful, "SELECT count(*) FROM public.events") == "");
+  CHECK(sqlstateAs(db, reporter, "SELECT count(*) FROM public.order_items") == "");
+
+  CHECK(sqlstateAs(db, orders, "INSERT INTO public.orders (status) VALUES ('new')") == "");
+  CHECK(sqlstateAs(db, orders, "INSERT INTO public.order_items (order_id, qty) VALUES (1, 2)") ==
+        "");
+  CHECK(sqlstateAs(db, orders, "INSERT INTO public.events VALUES (3, '2026-06-01')") == "");
+  CHECK(sqlstateAs(db, orders, "DELETE FROM \"Sales Dept\".\"Order \"\"Items\"\"\"") == "");
+  CHECK(db.scalar("SELECT count(*) FROM public.orders") == "1");
+}
