@@ -5,6 +5,7 @@
 // reverse order.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,8 @@
 #include "util/reporter.h"
 
 namespace dbsplit::engine {
+
+class RunScope;
 
 struct EngineConfig {
   std::string dsn;  // what to connect to (may hold a password: never printed)
@@ -79,6 +82,11 @@ class Runner {
   // Runs pending actions of `records` in order.
   void applyPending(journal::Journal& journal, pg::Session& session, RunLock* lock,
                     const std::string& step, const std::vector<journal::ActionRecord>& records);
+  // The end of every rollback: the step's records go, its status becomes
+  // rolled_back, an empty marker table is dropped, and the run closes.
+  util::Outcome finishRollback(journal::Journal& journal, pg::Session& session, RunScope& scope,
+                               const std::string& name, int undone,
+                               std::chrono::steady_clock::time_point start);
   // Brings the journal's view of `step` in line with the database's markers and
   // verify queries; returns the reconciled records.
   std::vector<journal::ActionRecord> reconcile(journal::Journal& journal, pg::Session& session,
@@ -89,7 +97,7 @@ class Runner {
 
   // The journaled run in progress, if any: executors flush its buffered events
   // inside their journal transactions.
-  class RunScope* scope_ = nullptr;
+  RunScope* scope_ = nullptr;
   ExecContext execContext(journal::Journal& journal, pg::Session& session, RunLock* lock,
                           const std::string& step) const;
 

@@ -167,15 +167,21 @@ util::Outcome Runner::rollback(const std::string& name) {
                 fmt::format("rollback of {} stopped: {}", name, e.what()),
                 "fix the cause, then `dbsplit resume` finishes the rollback", e.sqlstate());
   }
-  deleteRecords(*journal, name);
-  journal->setStepStatus(name, StepStatus::kRolledBack);
-  markers::dropIfEmpty(*session, config_.lock_timeout_ms);
+  return finishRollback(*journal, *session, scope, name, n, start);
+}
+
+util::Outcome Runner::finishRollback(journal::Journal& journal, pg::Session& session,
+                                     RunScope& scope, const std::string& name, int undone,
+                                     std::chrono::steady_clock::time_point start) {
+  deleteRecords(journal, name);
+  journal.setStepStatus(name, StepStatus::kRolledBack);
+  markers::dropIfEmpty(session, config_.lock_timeout_ms);
   out_.event({{"event", "step"},
               {"step", name},
               {"status", "rolled_back"},
-              {"actions", n},
+              {"actions", undone},
               {"ms", util::millisSince(start)}},
-             fmt::format("step {} rolled back: {} action(s) undone in {} ms", name, n,
+             fmt::format("step {} rolled back: {} action(s) undone in {} ms", name, undone,
                          util::millisSince(start)));
   scope.finish(ExitCode::kOk);
   return {ExitCode::kOk, {"dbsplit status", "dbsplit run " + name + " --dry-run"}};
@@ -221,17 +227,7 @@ util::Outcome Runner::resume() {
   try {
     if (backwards) {
       int n = revertApplied(*journal, *session, lock.get(), name, records);
-      deleteRecords(*journal, name);
-      journal->setStepStatus(name, StepStatus::kRolledBack);
-      markers::dropIfEmpty(*session, config_.lock_timeout_ms);
-      out_.event({{"event", "step"},
-                  {"step", name},
-                  {"status", "rolled_back"},
-                  {"actions", n},
-                  {"ms", util::millisSince(start)}},
-                 fmt::format("step {} rolled back", name));
-      scope.finish(ExitCode::kOk);
-      return {ExitCode::kOk, {"dbsplit status", "dbsplit run " + name + " --dry-run"}};
+      return finishRollback(*journal, *session, scope, name, n, start);
     }
     journal->setStepStatus(name, StepStatus::kApplying);
     applyPending(*journal, *session, lock.get(), name, records);
