@@ -164,18 +164,21 @@ void Runner::confirmIfNeeded(const std::string& step, const std::vector<Action>&
   for (const Action& a : actions) {
     if (a.destructive || a.irreversible()) risky.push_back(a.id);
   }
-  if (risky.empty() || config_.yes) return;
-  std::string question = fmt::format(
-      "step {} has {} destructive or irreversible action(s): {}. "
-      "Go ahead?",
-      step, risky.size(), util::join(risky, ", "));
+  if (risky.empty()) return;
+  confirm(fmt::format("step {} has {} destructive or irreversible action(s): {}. Go ahead?", step,
+                      risky.size(), util::join(risky, ", ")),
+          fmt::format("step {} needs confirmation and there is no terminal to ask on", step),
+          "re-run with --yes after reading `dbsplit run " + step + " --dry-run`");
+}
+
+void Runner::confirm(const std::string& question, const std::string& no_tty,
+                     const std::string& hint) const {
+  if (config_.yes) return;
   if (config_.ask) {
     if (config_.ask(question)) return;
     throw Error(ExitCode::kConfirm, "not_confirmed", "not confirmed; nothing changed");
   }
-  throw Error(ExitCode::kConfirm, "confirmation_needed",
-              fmt::format("step {} needs confirmation and there is no terminal to ask on", step),
-              "re-run with --yes after reading `dbsplit run " + step + " --dry-run`");
+  throw Error(ExitCode::kConfirm, "confirmation_needed", no_tty, hint);
 }
 
 void Runner::checkGates(const Step& step, const PlanContext& ctx) const {

@@ -64,6 +64,10 @@ class Runner {
   // Refuses (exit 3) a standby or a read-only database before anything runs.
   void requireWritable(pg::Session& session) const;
   void confirmIfNeeded(const std::string& step, const std::vector<Action>& actions) const;
+  // Asks `question` on the terminal, or needs --yes; otherwise throws exit 5
+  // with `no_tty` and `hint`.
+  void confirm(const std::string& question, const std::string& no_tty,
+               const std::string& hint) const;
   void checkGates(const Step& step, const PlanContext& ctx) const;
   // Stores the step's records (StepRecordData) and remembers their ids so that
   // rollback can delete them.

@@ -143,6 +143,11 @@ util::Outcome Runner::rollback(const std::string& name) {
         fmt::format("cannot roll back {} while {} is applied", name, util::join(later, ", ")),
         "dbsplit rollback " + later.back());
   }
+  if (std::string loss = step.rollbackDestroys(); !loss.empty()) {
+    confirm(fmt::format("rolling back {} destroys {}. Go ahead?", name, loss),
+            fmt::format("rolling back {} destroys {}; there is no terminal to ask on", name, loss),
+            "re-run with --yes once you are sure");
+  }
   auto lock = acquireLock(name, journal.get());
   auto session = pg::Session::connect(connectOptions(name, false));
   requireWritable(*session);

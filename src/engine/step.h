@@ -60,6 +60,11 @@ class Step {
   // Journal records the step leaves behind when applied (see StepRecordData).
   virtual std::vector<StepRecordData> records(const PlanContext&) const { return {}; }
 
+  // What rolling this step back destroys besides schema objects (data, events
+  // not yet consumed), in a few words; empty when nothing. When not empty,
+  // `rollback` asks for confirmation (or needs --yes).
+  virtual std::string rollbackDestroys() const { return {}; }
+
   // Standalone steps sit outside the six-step order (the engine's test step).
   virtual bool standalone() const { return false; }
 };

@@ -23,6 +23,9 @@ class OutboxStep : public engine::Step {
   }
   nlohmann::json inputs(const plan::Plan& plan) const override;
   std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+  std::string rollbackDestroys() const override {
+    return "the outbox tables and every event in them that no consumer has read yet";
+  }
 };
 
 // The registry's instance.

@@ -113,12 +113,20 @@ TEST_CASE("outbox dry-run, rehearse, apply and rollback with hostile identifiers
   CliResult again = s.cli({"run", "outbox", "--dry-run"});
   CHECK(again.exit_code == 0);
 
-  CliResult rb = s.cli({"rollback", "outbox"});
+  // Rolling back drops unread events: without a terminal it needs --yes.
+  const std::string applied = db.schemaDump();
+  CliResult unconfirmed = s.cli({"rollback", "outbox"});
+  CHECK(unconfirmed.exit_code == 5);
+  CHECK(unconfirmed.err.find("every event in them that no consumer has read") != std::string::npos);
+  CHECK(db.schemaDump() == applied);
+  CHECK(s.events("orders").size() == 3);
+
+  CliResult rb = s.cli({"rollback", "outbox", "--yes"});
   INFO(rb.out << rb.err);
   REQUIRE(rb.exit_code == 0);
   CHECK(db.schemaDump() == before);
   REQUIRE(s.cli({"run", "outbox"}).exit_code == 0);
-  REQUIRE(s.cli({"rollback", "outbox"}).exit_code == 0);
+  REQUIRE(s.cli({"rollback", "outbox", "--yes"}).exit_code == 0);
   CHECK(db.schemaDump() == before);
 }
 
@@ -131,7 +139,7 @@ TEST_CASE("a fault at every outbox action boundary, then resume, ends like a cle
   REQUIRE(ids.size() == 10);  // outbox table + 3 events x (function, trigger, truncate)
   REQUIRE(s.cli({"run", "outbox"}).exit_code == 0);
   const std::string applied = s.db().schemaDump();
-  REQUIRE(s.cli({"rollback", "outbox"}).exit_code == 0);
+  REQUIRE(s.cli({"rollback", "outbox", "--yes"}).exit_code == 0);
   REQUIRE(s.db().schemaDump() == original);
 
   for (const std::string& id : ids) {
@@ -145,7 +153,7 @@ TEST_CASE("a fault at every outbox action boundary, then resume, ends like a cle
       REQUIRE(resume.exit_code == 0);
       CHECK(s.db().schemaDump() == applied);
       CHECK(s.stepStatus("outbox")["status"] == "applied");
-      REQUIRE(s.cli({"rollback", "outbox"}).exit_code == 0);
+      REQUIRE(s.cli({"rollback", "outbox", "--yes"}).exit_code == 0);
       CHECK(s.db().schemaDump() == original);
     }
   }
