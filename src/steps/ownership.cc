@@ -2,6 +2,8 @@
 #include "steps/ownership.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "fmt/format.h"
 #include "steps/ownership_actions.h"
@@ -122,7 +124,55 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
                               "REVOKE those privileges from the group role first")
         .withDetails(problems);
   }
-  for (const auto& r : relations) actions.push_back(relationAction(r, plan));
+  std::map<std::string, std::string> service_of;    // relation oid -> owning service
+  std::map<std::string, size_t> last_table_action;  // service -> index in actions
+  for (const auto& r : relations) {
+    service_of[r.oid] = r.table->owner;
+    last_table_action[r.table->owner] = actions.size();
+    actions.push_back(relationAction(r, plan));
+  }
+  // Views over one service's tables follow them, after all tables' actions;
+  // the others stay with their owner and are named in the description of the
+  // last table action of each service they read.
+  std::map<std::string, std::vector<std::string>> left_alone;  // service -> views
+  for (const auto& v : readViews(catalog, relations)) {
+    std::set<std::string> services;
+    bool unplanned = false;
+    for (const auto& base : v.bases) {
+      auto it = service_of.find(base);
+      if (it == service_of.end()) {
+        unplanned = true;
+      } else {
+        services.insert(it->second);
+      }
+    }
+    const RelationState& view = v.relation;
+    if (unplanned || services.size() != 1) {
+      for (const auto& s : services) {
+        left_alone[s].push_back(
+            view.display() +
+            (unplanned ? " (reads tables outside the plan)"
+                       : " (reads tables of " +
+                             util::join(std::vector<std::string>(services.begin(), services.end()),
+                                        ", ") +
+                             ")"));
+      }
+      continue;
+    }
+    const std::string& group = *services.begin();
+    if (view.owner == group) continue;
+    auto gs = view.acl.grantees();
+    if (std::find(gs.begin(), gs.end(), group) != gs.end()) {
+      // ALTER OWNER would merge the group's items: no exact inverse.
+      left_alone[group].push_back(view.display() + " (grants to the group already)");
+      continue;
+    }
+    actions.push_back(viewAction(v, group, plan));
+  }
+  for (const auto& [service, views] : left_alone) {
+    engine::Action& a = actions[last_table_action.at(service)];
+    a.description += "; views left to their owner: " + util::join(views, ", ");
+  }
   return actions;
 }
 

@@ -4,7 +4,9 @@
 // per owned table (and each partition) one action that makes the group the
 // owner (indexes and owned sequences follow), revokes INSERT, UPDATE, DELETE
 // and TRUNCATE from every other role and PUBLIC (reads stay), and records the
-// owner in the table's comment. Inverses restore the prior owner, ACL (order,
+// owner in the table's comment; then per view (or materialized view) that
+// reads only one service's tables, one action that makes the group its owner
+// (nothing revoked on it). Inverses restore the prior owner, ACL (order,
 // grantors and grant options included), column ACLs and comment exactly.
 // docs/steps/ownership.md has the details.
 #pragma once

@@ -122,4 +122,51 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan) {
   return a;
 }
 
+// Same shape as a table's action without the revokes and the comment: reads
+// (and any other grant) on the view stay as they are.
+engine::Action viewAction(const ViewState& v, const std::string& group, const plan::Plan& plan) {
+  const RelationState& r = v.relation;
+  const plan::Service* service = plan.findService(group);
+  std::set<std::string> kept = {group};
+  if (service) kept.insert(service->roles.begin(), service->roles.end());
+  const std::string view = r.quoted();
+  const std::string kind = r.kind == 'm' ? "MATERIALIZED VIEW" : "VIEW";
+  RelationAcl after_owner = relabel(r.acl, r.owner, group);
+  // Once the group owns an updatable view, a write through it is checked
+  // against the group's rights on the table: the other roles' write grants on
+  // the view must go, or the view would reopen what the table's revoke closed.
+  std::vector<std::string> revokes = revokeWrites(view, after_owner, group, kept);
+  const bool grant_old = !kept.count(r.owner) && !r.owner_is_superuser;
+
+  std::vector<std::string> forward, inverse;
+  forward.push_back(render("alter_view_owner.sql",
+                           {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(group)}}));
+  forward.insert(forward.end(), revokes.begin(), revokes.end());
+  if (grant_old) {
+    forward.push_back(render("grant.sql", {{"privileges", "SELECT"},
+                                           {"table", view},
+                                           {"grantee", sql::quoteIdent(r.owner)},
+                                           {"grant_option", ""}}));
+  }
+  if (!revokes.empty() || grant_old) {
+    std::vector<std::string> extra;
+    if (grant_old) extra.push_back(r.owner);
+    auto rebuilt = rebuild(view, after_owner, group, extra, true);
+    inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
+  }
+  inverse.push_back(render("alter_view_owner.sql",
+                           {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(r.owner)}}));
+
+  engine::Action a;
+  a.id = "ownership/view/" + r.display();
+  a.description = fmt::format("group {} owns {} {} over its tables only (was {}){}{}", group,
+                              r.kind == 'm' ? "materialized view" : "view", r.display(), r.owner,
+                              revokes.empty() ? "" : "; writes through it revoked from other roles",
+                              grant_old ? "; the old owner keeps SELECT" : "");
+  a.forward = joinStatements(forward);
+  a.inverse = joinStatements(inverse);
+  a.lock = {"ACCESS EXCLUSIVE", r.display()};
+  return a;
+}
+
 }  // namespace dbsplit::steps::ownership

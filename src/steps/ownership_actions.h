@@ -4,6 +4,8 @@
 //   ownership/schema/<service>   CREATE SCHEMA ... AUTHORIZATION <group>
 //   ownership/table/<relation>   ALTER OWNER, REVOKE writes, COMMENT (one per
 //                                table and per partition)
+//   ownership/view/<relation>    ALTER [MATERIALIZED] VIEW OWNER (a view over
+//                                one service's tables only)
 #pragma once
 
 #include <string>
@@ -22,5 +24,8 @@ engine::Action schemaAction(const plan::Service& service);
 // REQUIRES: the group role of the relation's owner does not appear in its ACL
 // unless it already owns it (checked by the planner).
 engine::Action relationAction(const RelationState& relation, const plan::Plan& plan);
+
+// REQUIRES: the view is not owned by `group` and `group` is not in its ACL.
+engine::Action viewAction(const ViewState& view, const std::string& group, const plan::Plan& plan);
 
 }  // namespace dbsplit::steps::ownership

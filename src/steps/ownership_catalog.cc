@@ -57,12 +57,85 @@ SELECT a.attrelid::text, a.attname, coalesce(gr.rolname, ''), coalesce(ge.rolnam
    AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum, x.n)SQL";
 
+// Every view and materialized view outside the system schemas with the
+// relations it reads, through other views recursively (a view's _RETURN rule
+// depends on what its query names). Views are listed as refs too (refkind v or
+// m) so that callers can order inner views first.
+constexpr const char* kViewRefs = R"SQL(
+WITH RECURSIVE dep AS (
+  SELECT DISTINCT r.ev_class AS view, d.refobjid AS ref
+    FROM pg_catalog.pg_rewrite r
+    JOIN pg_catalog.pg_depend d
+      ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+   WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> r.ev_class
+), views AS (
+  SELECT c.oid
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('v', 'm')
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+     AND n.nspname NOT LIKE 'pg\_toast%'
+), closure(view, ref) AS (
+  SELECT d.view, d.ref FROM dep d JOIN views v ON v.oid = d.view
+  UNION
+  SELECT c.view, d.ref FROM closure c JOIN dep d ON d.view = c.ref
+)
+SELECT c.view::text, c.ref::text, k.relkind::text
+  FROM closure c
+  JOIN pg_catalog.pg_class k ON k.oid = c.ref
+ ORDER BY 1, 2)SQL";
+
 const char* relkindName(const std::string& k) {
   if (k == "v") return "a view";
   if (k == "m") return "a materialized view";
   if (k == "f") return "a foreign table";
   if (k == "S") return "a sequence";
   return "not a table";
+}
+
+// Owner, comment and ACLs of the relations whose oids `oids` (a JSON array)
+// lists, by oid.
+std::map<std::string, RelationState> readStates(pg::Session& catalog, const nlohmann::json& oids) {
+  std::map<std::string, RelationState> by_oid;
+  for (const auto& row : catalog.execParams(kRelations, oids.dump())) {
+    RelationState r;
+    r.oid = row[0].c_str();
+    r.schema = row[1].c_str();
+    r.name = row[2].c_str();
+    r.kind = row[3].c_str()[0];
+    r.owner = row[4].c_str();
+    r.owner_is_superuser = row[5].as<bool>();
+    if (!row[6].is_null()) r.comment = row[6].c_str();
+    r.acl.table_null = row[7].as<bool>();
+    by_oid[r.oid] = std::move(r);
+  }
+  std::map<std::string, std::vector<ExplodedRow>> table_rows;
+  for (const auto& row : catalog.execParams(kTableAcls, oids.dump())) {
+    table_rows[row[0].c_str()].push_back(
+        {row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].as<bool>()});
+  }
+  std::map<std::string, std::vector<std::pair<std::string, ExplodedRow>>> column_rows;
+  for (const auto& row : catalog.execParams(kColumnAcls, oids.dump())) {
+    column_rows[row[0].c_str()].emplace_back(
+        row[1].c_str(),
+        ExplodedRow{row[2].c_str(), row[3].c_str(), row[4].c_str(), row[5].as<bool>()});
+  }
+  for (auto& [oid, r] : by_oid) {
+    r.acl.table = groupRows(table_rows[oid]);
+    std::vector<ExplodedRow> current;
+    std::string column;
+    auto flush = [&] {
+      if (!current.empty()) r.acl.columns.push_back({column, groupRows(current)});
+      current.clear();
+    };
+    for (const auto& [col, ex] : column_rows[oid]) {
+      if (col != column) flush();
+      column = col;
+      current.push_back(ex);
+    }
+    flush();
+  }
+  return by_oid;
 }
 
 }  // namespace
@@ -119,49 +192,54 @@ std::vector<RelationState> readRelations(pg::Session& catalog, const plan::Plan&
   }
   nlohmann::json oids = nlohmann::json::array();
   for (const auto& o : order) oids.push_back(o.first);
-  std::map<std::string, RelationState> by_oid;
-  for (const auto& row : catalog.execParams(kRelations, oids.dump())) {
-    RelationState r;
-    r.oid = row[0].c_str();
-    r.schema = row[1].c_str();
-    r.name = row[2].c_str();
-    r.kind = row[3].c_str()[0];
-    r.owner = row[4].c_str();
-    r.owner_is_superuser = row[5].as<bool>();
-    if (!row[6].is_null()) r.comment = row[6].c_str();
-    r.acl.table_null = row[7].as<bool>();
-    by_oid[r.oid] = std::move(r);
-  }
-  std::map<std::string, std::vector<ExplodedRow>> table_rows;
-  for (const auto& row : catalog.execParams(kTableAcls, oids.dump())) {
-    table_rows[row[0].c_str()].push_back(
-        {row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].as<bool>()});
-  }
-  std::map<std::string, std::vector<std::pair<std::string, ExplodedRow>>> column_rows;
-  for (const auto& row : catalog.execParams(kColumnAcls, oids.dump())) {
-    column_rows[row[0].c_str()].emplace_back(
-        row[1].c_str(),
-        ExplodedRow{row[2].c_str(), row[3].c_str(), row[4].c_str(), row[5].as<bool>()});
-  }
+  std::map<std::string, RelationState> by_oid = readStates(catalog, oids);
   std::vector<RelationState> out;
   for (const auto& [oid, table] : order) {
     RelationState r = by_oid.at(oid);
     r.table = table;
-    r.acl.table = groupRows(table_rows[oid]);
-    std::vector<ExplodedRow> current;
-    std::string column;
-    auto flush = [&] {
-      if (!current.empty()) r.acl.columns.push_back({column, groupRows(current)});
-      current.clear();
-    };
-    for (const auto& [col, ex] : column_rows[oid]) {
-      if (col != column) flush();
-      column = col;
-      current.push_back(ex);
-    }
-    flush();
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+std::vector<ViewState> readViews(pg::Session& catalog,
+                                 const std::vector<RelationState>& relations) {
+  std::set<std::string> planned;
+  for (const auto& r : relations) planned.insert(r.oid);
+  std::map<std::string, ViewState> views;
+  for (const auto& row : catalog.exec(kViewRefs)) {
+    ViewState& v = views[row[0].c_str()];
+    std::string kind = row[2].c_str();
+    if (kind == "v" || kind == "m") {
+      ++v.inner_views;
+    } else {
+      v.bases.push_back(row[1].c_str());
+    }
+  }
+  nlohmann::json oids = nlohmann::json::array();
+  for (auto it = views.begin(); it != views.end();) {
+    const auto& bases = it->second.bases;
+    if (std::none_of(bases.begin(), bases.end(),
+                     [&](const std::string& b) { return planned.count(b) > 0; })) {
+      it = views.erase(it);
+    } else {
+      oids.push_back(it->first);
+      ++it;
+    }
+  }
+  std::vector<ViewState> out;
+  if (views.empty()) return out;
+  std::map<std::string, RelationState> states = readStates(catalog, oids);
+  for (auto& [oid, v] : views) {
+    v.relation = states.at(oid);
+    out.push_back(std::move(v));
+  }
+  // Inner views first: a view over another one reads strictly more relations.
+  std::sort(out.begin(), out.end(), [](const ViewState& a, const ViewState& b) {
+    if (a.inner_views != b.inner_views) return a.inner_views < b.inner_views;
+    return std::make_pair(a.relation.schema, a.relation.name) <
+           std::make_pair(b.relation.schema, b.relation.name);
+  });
   return out;
 }
 

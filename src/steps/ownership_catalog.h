@@ -20,7 +20,7 @@ struct RelationState {
   std::string oid;
   std::string schema;
   std::string name;
-  char kind = 'r';                     // pg_class.relkind: r or p
+  char kind = 'r';                     // pg_class.relkind: r or p (v or m: a view)
   const plan::Table* table = nullptr;  // the plan entry it belongs to (a partition: its root's)
   std::string owner;
   bool owner_is_superuser = false;
@@ -48,6 +48,19 @@ struct SchemaState {
 // own entry. Throws Error(kPrecondition, "table_missing") naming every plan
 // table that is not a table in the database, with its plan position.
 std::vector<RelationState> readRelations(pg::Session& catalog, const plan::Plan& plan);
+
+// A view or materialized view (relation.kind v or m; relation.table null)
+// reading at least one of the step's relations.
+struct ViewState {
+  RelationState relation;
+  std::vector<std::string> bases;  // oids of the non-view relations it reads, recursively
+  size_t inner_views = 0;          // views it reads, recursively
+};
+
+// Every view and materialized view (outside the system schemas) that reads,
+// directly or through other views, one of `relations`; inner views before the
+// views over them.
+std::vector<ViewState> readViews(pg::Session& catalog, const std::vector<RelationState>& relations);
 
 RoleState readRole(pg::Session& catalog, const std::string& name);
 SchemaState readSchema(pg::Session& catalog, const std::string& name);

@@ -69,7 +69,7 @@ TEST_CASE("ownership rehearsal reports each action's locks and changes nothing",
       if (l.get<std::string>() == "AccessExclusiveLock on public.orders") saw_exclusive = true;
     }
   }
-  CHECK(rehearsed == 12);  // 2 x (role, members, schema) + 5 tables + 1 partition
+  CHECK(rehearsed == 13);  // 2 x (role, members, schema) + 5 tables + 1 partition + 1 view
   CHECK(saw_exclusive);
   CHECK(s.db().schemaDump() == dump);
   CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") == "0");

@@ -1,0 +1,2 @@
+ALTER {{kind}} {{view}}
+  OWNER TO {{owner}};
