@@ -8,9 +8,7 @@
 #include "util/text.h"
 
 namespace dbsplit::pg {
-namespace {
-
-std::string quoteValue(const std::string& v) {
+std::string quoteConninfoValue(const std::string& v) {
   if (!v.empty() && v.find_first_of(" '\\\t\n") == std::string::npos) return v;
   std::string out = "'";
   for (char c : v) {
@@ -19,8 +17,6 @@ std::string quoteValue(const std::string& v) {
   }
   return out + "'";
 }
-
-}  // namespace
 
 std::map<std::string, std::string> parseConninfo(const std::string& dsn) {
   char* err = nullptr;
@@ -55,7 +51,7 @@ std::string buildConninfo(const std::string& dsn,
   std::string out;
   for (const auto& [k, v] : kv) {
     if (!out.empty()) out += ' ';
-    out += k + "=" + quoteValue(v);
+    out += k + "=" + quoteConninfoValue(v);
   }
   return out;
 }
@@ -72,7 +68,7 @@ std::string redactDsn(const std::string& dsn) {
     auto it = kv.find(key);
     if (it == kv.end()) continue;
     if (!out.empty()) out += ' ';
-    out += std::string(key) + "=" + quoteValue(it->second);
+    out += std::string(key) + "=" + quoteConninfoValue(it->second);
   }
   return out.empty() ? "(PG* environment)" : out;
 }

@@ -9,6 +9,10 @@
 
 namespace dbsplit::pg {
 
+// A value for a libpq key=value string, quoted (with \\ escapes) only when it
+// must be: spaces, quotes, backslashes, tabs or newlines, or empty.
+std::string quoteConninfoValue(const std::string& value);
+
 // key=value pairs of `dsn` with their values; throws Error(kUsage, "bad_dsn")
 // when libpq cannot parse it (the message never echoes a password).
 std::map<std::string, std::string> parseConninfo(const std::string& dsn);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "fmt/format.h"
+#include "pg/conninfo.h"
 #include "util/error.h"
 
 namespace dbsplit::sandbox {
@@ -23,17 +24,6 @@ std::string confString(const std::string& value) {
   std::string out = "'";
   for (char c : value) {
     if (c == '\'' || c == '\\') out += c;
-    out += c;
-  }
-  return out + "'";
-}
-
-// A libpq key=value value: quoted only when it must be.
-std::string dsnValue(const std::string& value) {
-  if (!value.empty() && value.find_first_of(" '\\\t") == std::string::npos) return value;
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') out += '\\';
     out += c;
   }
   return out + "'";
@@ -162,8 +152,8 @@ void writeSettings(const Layout& layout, int port, bool durable) {
 }
 
 std::string sandboxDsn(const std::string& dir, int port, const std::string& dbname) {
-  return fmt::format("host={} port={} user=postgres dbname={}", dsnValue(dir), port,
-                     dsnValue(dbname));
+  return fmt::format("host={} port={} user=postgres dbname={}", pg::quoteConninfoValue(dir), port,
+                     pg::quoteConninfoValue(dbname));
 }
 
 std::string readText(const std::string& path) {

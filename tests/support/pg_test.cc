@@ -23,6 +23,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "pg/conninfo.h"
 #include "sandbox/sandbox.h"
 #include "util/hash.h"
 
@@ -44,24 +45,14 @@ std::string requiredEnv(const char* name) {
   return v;
 }
 
-// libpq key=value quoting, for directories with spaces.
-std::string dsnValue(const std::string& v) {
-  if (!v.empty() && v.find_first_of(" '\\\t") == std::string::npos) return v;
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 // Connecting once proves the fixture is up; the answer is kept for the run.
 void requireAnswering() {
   static std::atomic<bool> answered{false};
   if (answered) return;
   std::string dir = requiredEnv("DBSPLIT_TEST_SANDBOX_DIR");
   std::string port = requiredEnv("DBSPLIT_TEST_PORT");
-  std::string dsn = "host=" + dsnValue(dir) + " port=" + port + " user=postgres dbname=postgres";
+  std::string dsn =
+      "host=" + pg::quoteConninfoValue(dir) + " port=" + port + " user=postgres dbname=postgres";
   try {
     pqxx::connection c(dsn);
   } catch (const std::exception& e) {
@@ -245,8 +236,8 @@ int sandboxPort() {
 }
 
 std::string sandboxDsn(const std::string& dbname) {
-  return "host=" + dsnValue(sandboxDir()) + " port=" + std::to_string(sandboxPort()) +
-         " user=postgres dbname=" + dsnValue(dbname);
+  return "host=" + pg::quoteConninfoValue(sandboxDir()) + " port=" + std::to_string(sandboxPort()) +
+         " user=postgres dbname=" + pg::quoteConninfoValue(dbname);
 }
 
 std::string pgBindir() { return sandbox::findBindir(); }
