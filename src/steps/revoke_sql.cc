@@ -167,6 +167,22 @@ std::set<std::string> losingGrantees(const std::vector<AclItem>& items, const Se
   return out;
 }
 
+// Stands for the relation in statements shared by several relations: a
+// quoted identifier holding a control character. Only "ON TABLE <it>" is
+// replaced: a column name holding it is quoted with its quotes doubled, and a
+// column never follows "ON TABLE ".
+const std::string kPlaceholder = "\"\x1f\"";
+
+std::string withRelations(std::string statement, const std::string& relations) {
+  const std::string from = "ON TABLE " + kPlaceholder;
+  const std::string to = "ON TABLE " + relations;
+  for (size_t at = statement.find(from); at != std::string::npos;
+       at = statement.find(from, at + to.size())) {
+    statement.replace(at, from.size(), to);
+  }
+  return statement;
+}
+
 void noteLosers(Revocation& r, const std::set<std::string>& losing, const ServiceRoles& roles) {
   for (const auto& g : losing) {
     if (g.empty()) {
@@ -202,7 +218,8 @@ bool ServiceRoles::loses(const std::string& grantee, const std::set<std::string>
 }
 
 std::vector<std::string> revokeRelation(const ownership::RelationState& r,
-                                        const std::set<std::string>& losing) {
+                                        const std::set<std::string>& losing,
+                                        const std::string& table_sql) {
   struct Revokees {
     std::vector<std::string> table;    // grantees with table-level items from this grantor
     std::vector<std::string> column;   // grantees with column-level items
@@ -226,7 +243,7 @@ std::vector<std::string> revokeRelation(const ownership::RelationState& r,
   for (const auto& c : r.acl.columns) {
     for (const auto& i : c.items) visit(i, c.column);
   }
-  const std::string table = r.quoted();
+  const std::string table = table_sql.empty() ? r.quoted() : table_sql;
   auto columnForm = [&](const Revokees& x) {
     return revokeTable(table, "ALL (" + sql::quoteIdentList(x.columns) + ")", x.column);
   };
@@ -257,6 +274,13 @@ std::vector<std::string> revokeRelation(const ownership::RelationState& r,
 std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& objects) {
   ServiceRoles roles(plan);
   std::map<std::string, Revocation> by_service;
+  // Per service, relations grouped by their statements with kPlaceholder for
+  // the name, in first-appearance order.
+  struct Shape {
+    std::vector<std::string> forward, inverse, relations;
+  };
+  std::map<std::string, std::vector<Shape>> shapes;
+  std::map<std::string, std::map<std::string, size_t>> shape_index;
   for (const auto& rel : objects.relations) {
     const ownership::RelationState& r = rel.state;
     std::set<std::string> losing;
@@ -266,14 +290,29 @@ std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& o
     };
     collect(r.acl.table);
     for (const auto& c : r.acl.columns) collect(c.items);
-    std::vector<std::string> forward = revokeRelation(r, losing);
+    std::vector<std::string> forward = revokeRelation(r, losing, kPlaceholder);
     if (forward.empty()) continue;
+    std::vector<std::string> inverse = ownership::rebuild(kPlaceholder, r.acl, r.owner, {}, false);
+    std::string key = util::join(forward, "\n") + '\0' + util::join(inverse, "\n");
+    auto [it, fresh] = shape_index[rel.service].emplace(key, shapes[rel.service].size());
+    if (fresh) shapes[rel.service].push_back({forward, inverse, {}});
+    shapes[rel.service][it->second].relations.push_back(r.quoted());
     Revocation& rv = by_service[rel.service];
-    rv.forward.insert(rv.forward.end(), forward.begin(), forward.end());
-    auto rebuilt = ownership::rebuild(r.quoted(), r.acl, r.owner, {}, false);
-    rv.inverse.insert(rv.inverse.end(), rebuilt.begin(), rebuilt.end());
     rv.relations.push_back(rel.what + " " + r.display());
     noteLosers(rv, losing, roles);
+  }
+  for (const auto& [service, list] : shapes) {
+    Revocation& rv = by_service[service];
+    for (const Shape& shape : list) {
+      for (size_t from = 0; from < shape.relations.size(); from += kBatch) {
+        size_t to = std::min(shape.relations.size(), from + kBatch);
+        std::vector<std::string> names(shape.relations.begin() + from,
+                                       shape.relations.begin() + to);
+        std::string list_sql = util::join(names, ",\n           ");
+        for (const auto& f : shape.forward) rv.forward.push_back(withRelations(f, list_sql));
+        for (const auto& i : shape.inverse) rv.inverse.push_back(withRelations(i, list_sql));
+      }
+    }
   }
   for (const auto& s : objects.schemas) {
     std::set<std::string> losing = losingGrantees(s.items, roles, {s.name}, s.owner);

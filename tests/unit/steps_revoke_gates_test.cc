@@ -166,7 +166,7 @@ TEST_CASE(
   CHECK(sql[0].find("SET ROLE \"grantor\"") == 0);
   CHECK(sql[0].find("FROM \"ful_app\"") != std::string::npos);
   CHECK(sql[1].find(
-            "REVOKE ALL\n  ON TABLE \"public\".\"Ta\"\"ble\"\n  FROM \"ful_app\", PUBLIC") == 0);
+            "REVOKE ALL\n  ON TABLE \"public\".\"Ta\"\"ble\"\n  FROM PUBLIC, \"ful_app\"") == 0);
   r.acl.table_null = true;
   r.acl.table.clear();
   auto cols = revokeRelation(r, {"ful_app"});
@@ -184,4 +184,37 @@ TEST_CASE("who loses access: PUBLIC and other services' roles, never roles of no
   CHECK_FALSE(roles.loses("orders_app", {"orders"}));
   CHECK_FALSE(roles.loses("reporter", {"orders"}));
   CHECK(roles.loses("orders_app", {}));
+}
+
+TEST_CASE("relations with the same ACL share each statement of the action", "[revoke]") {
+  plan::Plan plan = twoServices();
+  Objects objects;
+  for (const char* name : {"a", "b\"x"}) {
+    steps::ownership::RelationState r;
+    r.schema = "public";
+    r.name = name;
+    r.owner = "orders";
+    r.acl.table_null = false;
+    r.acl.table = {{"orders", "orders", {"SELECT", "INSERT"}, {}},
+                   {"ful_app", "orders", {"SELECT"}, {}}};
+    objects.relations.push_back({r, "table", "orders", {"orders"}});
+  }
+  auto revocations = planRevocations(plan, objects);
+  REQUIRE(revocations.size() == 1);
+  const Revocation& rv = revocations[0];
+  CHECK(rv.service == "orders");
+  CHECK(rv.consumers == std::set<std::string>{"ful"});
+  CHECK(rv.relations.size() == 2);
+  REQUIRE(rv.forward.size() == 1);
+  CHECK(rv.forward[0].find("ON TABLE \"public\".\"a\",\n           \"public\".\"b\"\"x\"") !=
+        std::string::npos);
+  REQUIRE(rv.inverse.size() == 3);  // revoke all, the owner's item, the consumer's item
+  for (const auto& stmt : rv.inverse) {
+    CHECK(stmt.find("\"public\".\"b\"\"x\"") != std::string::npos);
+    CHECK(stmt.find('\x1f') == std::string::npos);
+  }
+  engine::Action a = toAction(rv);
+  CHECK(a.id == "revoke/owner/orders");
+  CHECK(a.destructive);
+  CHECK(a.lock.mode == "none");
 }
