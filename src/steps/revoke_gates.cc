@@ -62,7 +62,7 @@ std::optional<catalogue::Snapshot> parseSnapshot(const journal::SnapshotRecord& 
 }
 
 std::string describe(const CrossAccess& a) {
-  return fmt::format("{} ({}) {}s {} of {}{}", a.service, a.role.empty() ? "?" : a.role,
+  return fmt::format("{}{} {}s {} of {}{}", a.service, a.role.empty() ? "" : " (" + a.role + ")",
                      a.kind.empty() ? "read" : a.kind, a.table, a.owner,
                      a.via.empty() ? "" : " via " + a.via);
 }

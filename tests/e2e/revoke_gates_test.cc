@@ -91,10 +91,29 @@ TEST_CASE("revoke: a direct read inside the deprecation window blocks with exit 
   CHECK(g["compare_clean"].first);
   CHECK_FALSE(g["deprecation_window"].first);
   const std::string& ev = g["deprecation_window"].second;
-  CHECK(has(ev, r.consumer() + " (?) reads public.orders of " + r.owner()));
+  CHECK(has(ev, r.consumer() + " reads public.orders of " + r.owner()));
   CHECK(has(ev, "fingerprint "));
   CHECK(has(ev, "1 call(s) in the window"));
   CHECK(has(ev, "last seen after "));
+  CHECK(r.db().schemaDump() == before);
+}
+
+TEST_CASE("revoke: a consumer role's read seen by pg_stat_statements inside the window blocks",
+          "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"1s\"\nrequire_compare = false", {}, true);
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  REQUIRE(
+      r.sqlstateAs(r.role("ful_app"), "SELECT status FROM public.orders WHERE id = 42").empty());
+  CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 3);
+  auto g = gates(run);
+  CHECK_FALSE(g["deprecation_window"].first);
+  const std::string& ev = g["deprecation_window"].second;
+  CHECK(has(ev, r.consumer() + " (" + r.role("ful_app") + ") reads public.orders of " + r.owner()));
+  CHECK(has(ev, "SELECT status FROM public.orders WHERE id = $1"));
   CHECK(r.db().schemaDump() == before);
 }
 

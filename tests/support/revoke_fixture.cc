@@ -21,7 +21,8 @@ std::string q(const std::string& name) {
 
 }  // namespace
 
-RevokeScenario::RevokeScenario(const std::string& revoke_settings, const std::string& extra_plan)
+RevokeScenario::RevokeScenario(const std::string& revoke_settings, const std::string& extra_plan,
+                               bool pg_stat_statements)
     : s_() {
   auto str = [](const std::string& v) { return nlohmann::json(v).dump(); };
   setConsumerSql("SELECT 1;\n");
@@ -40,8 +41,14 @@ RevokeScenario::RevokeScenario(const std::string& revoke_settings, const std::st
   const std::string sources = "sources = [";
   size_t at = text.find(sources);
   REQUIRE(at != std::string::npos);
-  text.insert(at + sources.size(),
-              str("sql:" + s_.dir().file("consumer.sql") + "@" + s_.consumer()) + ", ");
+  if (pg_stat_statements) {
+    size_t end = text.find('\n', at);
+    text.replace(at, end - at, "sources = [\"pg_stat_statements\"]");
+    db().exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  } else {
+    text.insert(at + sources.size(),
+                str("sql:" + s_.dir().file("consumer.sql") + "@" + s_.consumer()) + ", ");
+  }
   s_.dir().write("dbsplit.toml", text);
 }
 

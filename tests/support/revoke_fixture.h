@@ -20,8 +20,9 @@ class RevokeScenario {
   // `revoke_settings`: the body of [step.revoke] (deprecation_window, ...);
   // `extra_plan`: appended ([[projection]]s), with @consumer@ and @owner@
   // standing for the two services' names.
+  // `pg_stat_statements`: the catalogue reads it instead of the SQL files.
   explicit RevokeScenario(const std::string& revoke_settings = "deprecation_window = \"1s\"",
-                          const std::string& extra_plan = {});
+                          const std::string& extra_plan = {}, bool pg_stat_statements = false);
 
   OwnershipScenario& s() { return s_; }
   TestDb& db() { return s_.db(); }
