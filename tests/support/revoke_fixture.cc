@@ -149,8 +149,10 @@ std::string RevokeScenario::sqlstateAs(const std::string& role, const std::strin
   tx.exec("SET ROLE " + tx.quote_name(role));
   try {
     tx.exec(sql);
+  } catch (const pqxx::insufficient_privilege&) {
+    return "42501";  // libpqxx 6 throws it without its SQLSTATE
   } catch (const pqxx::sql_error& e) {
-    return e.sqlstate();
+    return e.sqlstate().empty() ? std::string("error: ") + e.what() : e.sqlstate();
   }
   return "";
 }
