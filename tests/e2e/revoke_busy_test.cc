@@ -52,7 +52,7 @@ TEST_CASE("revoke and its rollback block no busy session for as long as the lock
   };
   std::thread owner_load(load, orders_app, "SELECT count(*) FROM public.orders");
   std::thread consumer_load(load, ful_app,
-                            "SELECT count(*) FROM \"" + r.consumer() + "\".order_view");
+                            "SELECT count(*) FROM \"" + r.consumer() + "\".order_copy");
 
   CliResult run = r.cli(
       {"run", "revoke", "--yes", "--json", "--lock-timeout", std::to_string(lock_timeout_ms)});

@@ -29,7 +29,7 @@ TEST_CASE("revoke severs the consumer's reads and rollback restores every ACL ex
   r.advanceToRevoke();
   r.waitWindow();
   const std::string ful_app = r.role("ful_app"), orders_app = r.role("orders_app");
-  const std::string consumer_view = "SELECT * FROM \"" + r.consumer() + "\".order_view";
+  const std::string consumer_view = "SELECT * FROM \"" + r.consumer() + "\".order_copy";
   REQUIRE(r.sqlstateAs(ful_app, "SELECT * FROM public.orders").empty());
   const std::string before = r.db().schemaDump();
   const std::string acl = r.aclState();

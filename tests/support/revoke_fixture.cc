@@ -84,10 +84,11 @@ void RevokeScenario::advanceToRevoke() {
             owner + " IN SCHEMA public GRANT SELECT, UPDATE ON TABLES TO PUBLIC, " + consumer +
             ";\n" + "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " GRANT USAGE ON SEQUENCES TO " +
             consumer + " WITH GRANT OPTION;\n" +
-            // The consumer's own data (a projection made by step 4, in its schema).
-            "CREATE TABLE " + consumer + ".order_view (id bigint PRIMARY KEY, status text);\n" +
-            "ALTER TABLE " + consumer + ".order_view OWNER TO " + consumer + ";\n" +
-            "INSERT INTO " + consumer + ".order_view VALUES (1, 'new');\n");
+            // The consumer's own data in its schema, standing in for a projection of
+            // step 4 (not declared, so the projections step leaves it alone).
+            "CREATE TABLE " + consumer + ".order_copy (id bigint PRIMARY KEY, status text);\n" +
+            "ALTER TABLE " + consumer + ".order_copy OWNER TO " + consumer + ";\n" +
+            "INSERT INTO " + consumer + ".order_copy VALUES (1, 'new');\n");
 }
 
 void RevokeScenario::waitWindow() const { std::this_thread::sleep_for(std::chrono::seconds(2)); }
