@@ -365,7 +365,9 @@ engine::Action toAction(const Revocation& r) {
   a.forward = util::join(r.forward, "\n");
   // Inverses run in reverse order of the forwards they undo.
   a.inverse = util::join(r.inverse, "\n");
-  a.lock = {"none", "GRANT and REVOKE update catalog rows only; no table is locked"};
+  // GRANT and REVOKE update catalog rows only; no table is locked. (A default
+  // privilege entry that empties is dropped under a lock on that entry alone.)
+  a.lock = {"none", "no table: catalog rows only"};
   a.destructive = true;
   return a;
 }

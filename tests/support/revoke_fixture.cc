@@ -35,7 +35,14 @@ RevokeScenario::RevokeScenario(const std::string& revoke_settings, const std::st
       extra.replace(at, token.size(), name);
     }
   }
-  std::string plan = "[step.revoke]\n" + revoke_settings + "\n\n" + extra;
+  // A table of the consumer's that the owner's login role reads: a second
+  // owning service, so the step has two actions.
+  db().exec(
+      "CREATE TABLE public.shipments (id int PRIMARY KEY, order_id bigint);\n"
+      "GRANT SELECT ON public.shipments TO " +
+      q(role("orders_app")));
+  std::string plan = "[[table]]\nname = \"public.shipments\"\nowner = " + str(s_.consumer()) +
+                     "\n\n[step.revoke]\n" + revoke_settings + "\n\n" + extra;
   s_.writePlan(ownershipTables(), plan);
   std::string text = readFile(s_.planPath());
   const std::string sources = "sources = [";

@@ -1,5 +1,6 @@
 // Test support for the revoke step, on top of the ownership fixture (two
-// services, grants of every kind, hostile identifiers): advances the migration
+// services, grants of every kind, hostile identifiers; plus public.shipments,
+// owned by the consumer and read by the owner's login role): advances the migration
 // to the revoke step with the real binary (`run --next --yes`), adds the
 // cross-service grants ownership leaves alone (schema USAGE, a sequence, the
 // owner roles' default privileges), and stands in for the projections and
