@@ -5,7 +5,8 @@
 # emergency button; target: the rollback transaction under 1 s), each next to
 # the same SQL run by psql in one transaction (the baseline, same run), and
 # the locks the action takes (from a `--rehearse --json` run) with how long
-# its transaction lasts.
+# its transaction lasts. The rollback SQL is also run with one statement per
+# table (the unbatched form) to show what batching by ACL shape buys.
 # Own sandbox: BENCH_PORT (default random) and a folder /tmp/revoke-bench.*.
 set -euo pipefail
 N=${REVOKE_BENCH_TABLES:-1000}
@@ -50,8 +51,20 @@ import json, sys
 acts = [e for e in map(json.loads, sys.stdin) if e.get("event") == "action"]
 open(sys.argv[1], "w").write("\n".join(a["forward"] for a in acts) + "\n")
 open(sys.argv[2], "w").write("\n".join(a["inverse"] for a in reversed(acts)) + "\n")
+# The same inverse with one statement per table (what an unbatched plan runs).
+import re
+def split(sql):
+    out = []
+    for stmt in re.split(r"(?<=;)\n(?!\s)", sql):
+        m = re.search(r"ON TABLE ((?:.|\n)*?)\n  (FROM|TO) ", stmt)
+        if not m:
+            out.append(stmt); continue
+        for t in m.group(1).split(",\n           "):
+            out.append(stmt[:m.start(1)] + t + stmt[m.end(1):])
+    return "\n".join(out)
+open(sys.argv[3], "w").write("\n".join(split(a["inverse"]) for a in reversed(acts)) + "\n")
 print(len(acts), sum(a["forward"].count(";") for a in acts), sum(a["inverse"].count(";") for a in acts))' \
-  "$work/forward.sql" "$work/inverse.sql" >"$work/count"
+  "$work/forward.sql" "$work/inverse.sql" "$work/inverse_per_table.sql" >"$work/count"
 read -r actions fwd_stmts inv_stmts <"$work/count"
 t0=$(now_ms)
 "$PG_BIN/psql" -X -q -1 -v ON_ERROR_STOP=1 -d "$dsn" -f "$work/forward.sql" >/dev/null
@@ -60,6 +73,12 @@ t1=$(now_ms)
 t2=$(now_ms)
 psql_fwd_ms=$((t1 - t0))
 psql_inv_ms=$((t2 - t1))
+"$PG_BIN/psql" -X -q -1 -v ON_ERROR_STOP=1 -d "$dsn" -f "$work/forward.sql" >/dev/null
+t0=$(now_ms)
+"$PG_BIN/psql" -X -q -1 -v ON_ERROR_STOP=1 -d "$dsn" -f "$work/inverse_per_table.sql" >/dev/null
+t1=$(now_ms)
+per_table_ms=$((t1 - t0))
+per_table_stmts=$(grep -c ';$' "$work/inverse_per_table.sql")
 
 ds run revoke --rehearse --json | python3 -c '
 import json, sys
@@ -86,4 +105,6 @@ echo "revoke_apply_${N}_tables: ${run_action_ms} ms in $actions transaction(s), 
      "($(ratio "$run_action_ms" "$psql_fwd_ms")x psql -1 ${psql_fwd_ms} ms; whole command ${run_ms} ms; target: report)"
 echo "revoke_rollback_${N}_tables: ${rollback_action_ms} ms in $actions transaction(s), $inv_stmts statements" \
      "($(ratio "$rollback_action_ms" "$psql_inv_ms")x psql -1 ${psql_inv_ms} ms; whole command ${rollback_ms} ms; target: < 1000 ms)"
+echo "revoke_rollback_batched_vs_per_table: $(ratio "$psql_inv_ms" "$per_table_ms")x" \
+     "(psql -1: $inv_stmts batched statements ${psql_inv_ms} ms, $per_table_stmts per-table statements ${per_table_ms} ms; target: < 1x)"
 echo "revoke_locks: table locks taken: $locks; longest transaction ${lock_ms} ms (rehearsal; target: no table lock)"
