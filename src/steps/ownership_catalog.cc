@@ -93,8 +93,8 @@ const char* relkindName(const std::string& k) {
   return "not a table";
 }
 
-// Owner, comment and ACLs of the relations whose oids `oids` (a JSON array)
-// lists, by oid.
+}  // namespace
+
 std::map<std::string, RelationState> readStates(pg::Session& catalog, const nlohmann::json& oids) {
   std::map<std::string, RelationState> by_oid;
   for (const auto& row : catalog.execParams(kRelations, oids.dump())) {
@@ -137,8 +137,6 @@ std::map<std::string, RelationState> readStates(pg::Session& catalog, const nloh
   }
   return by_oid;
 }
-
-}  // namespace
 
 std::string RelationState::quoted() const { return sql::quoteQualified(schema, name); }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "nlohmann/json.hpp"
 #include "pg/session.h"
 #include "plan/plan.h"
 #include "steps/ownership_acl.h"
@@ -61,6 +62,10 @@ struct ViewState {
 // directly or through other views, one of `relations`; inner views before the
 // views over them.
 std::vector<ViewState> readViews(pg::Session& catalog, const std::vector<RelationState>& relations);
+
+// Owner, comment and ACLs of the relations whose oids `oids` (a JSON array of
+// oid strings) lists, by oid; `table` is left null.
+std::map<std::string, RelationState> readStates(pg::Session& catalog, const nlohmann::json& oids);
 
 RoleState readRole(pg::Session& catalog, const std::string& name);
 SchemaState readSchema(pg::Session& catalog, const std::string& name);

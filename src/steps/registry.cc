@@ -6,6 +6,7 @@
 #include "steps/catalogue.h"
 #include "steps/outbox.h"
 #include "steps/ownership.h"
+#include "steps/revoke.h"
 #include "steps/selftest.h"
 
 namespace dbsplit::steps {
@@ -24,6 +25,8 @@ engine::StepList registry() {
   // catalogue, ownership, outbox, projections, revoke, split.
   list.push_back(ownershipStep());
   list.push_back(outboxStep());
+  // projections (step 4) registers here, between outbox and revoke.
+  list.push_back(revokeStep());
   return list;
 }
 

@@ -1,0 +1,3 @@
+GRANT {{privileges}}
+  ON SCHEMA {{schema}}
+  TO {{grantee}}{{grant_option}};

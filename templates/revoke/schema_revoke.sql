@@ -1,0 +1,4 @@
+REVOKE ALL
+  ON SCHEMA {{schema}}
+  FROM {{grantees}}
+  CASCADE;

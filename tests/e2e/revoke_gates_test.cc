@@ -1,0 +1,210 @@
+// The revoke step's gates, each blocking on its own with exit 3 (or 5 for the
+// missing confirmation) while nothing changes; observe mode; bad input; and a
+// plan where nobody reads another's tables applying with zero actions. The
+// `compare` and `relay_start` records are written with the Journal API, as
+// stand-ins for the projections/compare commands that are not in this tree.
+#include "catch2/catch.hpp"
+#include "support/outbox_fixture.h"
+#include "support/revoke_fixture.h"
+#include "support/scenario.h"
+
+using namespace dbsplit::test;
+
+namespace {
+
+const char* kProjection = R"TOML(
+[[event]]
+table = "public.orders"
+aggregate_type = "order"
+
+[[projection]]
+consumer = "@consumer@"
+source = "public.orders"
+name = "order_view"
+columns = ["id", "status"]
+key = ["id"]
+)TOML";
+
+// Runs `revoke --yes --json`; returns gate name -> (passed, evidence).
+std::map<std::string, std::pair<bool, std::string>> gates(const CliResult& run) {
+  std::map<std::string, std::pair<bool, std::string>> out;
+  for (const auto& g : eventsOf(jsonLines(run.out), "gate")) {
+    out[g["gate"]] = {g["passed"].get<bool>(), g["evidence"].get<std::string>()};
+  }
+  return out;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("revoke: a dirty or stale compare blocks with exit 3 and changes nothing",
+          "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"1s\"", kProjection);
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+
+  CliResult none = r.cli({"run", "revoke", "--yes", "--json"});
+  CHECK(none.exit_code == 3);
+  CHECK(has(gates(none)["compare_clean"].second, "no compare result"));
+
+  r.addRelayStart();
+  r.addCompare(false);
+  CliResult dirty = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(dirty.out << dirty.err);
+  CHECK(dirty.exit_code == 3);
+  auto g = gates(dirty);
+  CHECK_FALSE(g["compare_clean"].first);
+  CHECK(has(g["compare_clean"].second, "1 missing"));
+  CHECK(g["deprecation_window"].first);  // the others are evaluated and pass
+  CHECK(g["superuser"].first);
+  CHECK(r.db().schemaDump() == before);
+
+  r.addCompare(true);
+  r.addRelayStart();  // the relay restarted after the clean compare
+  CliResult stale = r.cli({"run", "revoke", "--yes", "--json"});
+  CHECK(stale.exit_code == 3);
+  CHECK(has(gates(stale)["compare_clean"].second, "older than the relay's restart"));
+  CHECK(r.db().schemaDump() == before);
+
+  r.addCompare(true);
+  CliResult ok = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(ok.out << ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(gates(ok)["compare_clean"].first);
+}
+
+TEST_CASE("revoke: a direct read inside the deprecation window blocks with exit 3",
+          "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"1s\"\nrequire_compare = false");
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  r.setConsumerSql("SELECT status FROM public.orders WHERE id = 1;\n");
+  CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 3);
+  auto g = gates(run);
+  CHECK(g["compare_clean"].first);
+  CHECK_FALSE(g["deprecation_window"].first);
+  const std::string& ev = g["deprecation_window"].second;
+  CHECK(has(ev, r.consumer() + " reads public.orders of " + r.owner()));
+  CHECK(has(ev, "fingerprint "));
+  CHECK(has(ev, "1 call(s) in the window"));
+  CHECK(has(ev, "last seen after "));
+  CHECK(r.db().schemaDump() == before);
+}
+
+TEST_CASE("revoke: a consumer role's read seen by pg_stat_statements inside the window blocks",
+          "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"1s\"\nrequire_compare = false", {}, true);
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  REQUIRE(
+      r.sqlstateAs(r.role("ful_app"), "SELECT status FROM public.orders WHERE id = 42").empty());
+  CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 3);
+  auto g = gates(run);
+  CHECK_FALSE(g["deprecation_window"].first);
+  const std::string& ev = g["deprecation_window"].second;
+  CHECK(has(ev, r.consumer() + " (" + r.role("ful_app") + ") reads public.orders of " + r.owner()));
+  CHECK(has(ev, "SELECT status FROM public.orders WHERE id = $1"));
+  CHECK(r.db().schemaDump() == before);
+}
+
+TEST_CASE("revoke: a catalogue younger than the window says how long is left (exit 3)",
+          "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"7d\"");
+  r.advanceToRevoke();
+  const std::string before = r.db().schemaDump();
+  CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 3);
+  auto g = gates(run);
+  CHECK_FALSE(g["deprecation_window"].first);
+  CHECK(has(g["deprecation_window"].second, "deprecation_window = \"7d\" but the oldest"));
+  CHECK(has(g["deprecation_window"].second, "left; run the step after "));
+  CHECK(r.db().schemaDump() == before);
+}
+
+TEST_CASE("revoke: without a terminal or --yes it asks for confirmation (exit 5)", "[revoke][pg]") {
+  RevokeScenario r;
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  CliResult run = r.cli({"run", "revoke", "--json"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 5);
+  for (const auto& [name, gate] : gates(run)) CHECK(gate.first);
+  CHECK(r.db().schemaDump() == before);
+  CHECK(r.stepStatus("revoke") == "pending");
+}
+
+TEST_CASE("revoke: a consumer reading a table it has no projection of is named (exit 3)",
+          "[revoke][pg]") {
+  RevokeScenario r;
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  r.setConsumerSql("SELECT id FROM public.order_items;\n");
+  CliResult run = r.cli({"run", "revoke", "--yes"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 3);
+  CHECK(
+      has(run.out + run.err, r.consumer() + " reads public.order_items but has no [[projection]]"));
+  CHECK(r.db().schemaDump() == before);
+}
+
+TEST_CASE("revoke: observe mode lists the statements that would fail and changes nothing",
+          "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"1s\"\nmode = \"observe\"\nrequire_compare = false");
+  r.advanceToRevoke();
+  r.setConsumerSql("SELECT total FROM public.orders;\nSELECT 1;\n");
+  const std::string before = r.db().schemaDump();
+  CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 3);
+  auto g = gates(run);
+  CHECK_FALSE(g["observe"].first);
+  CHECK(has(g["observe"].second, "1 statement(s)"));
+  CHECK(has(g["observe"].second, "reads public.orders of " + r.owner()));
+  CHECK(has(g["observe"].second, "SELECT total FROM public.orders"));
+  CHECK(r.db().schemaDump() == before);
+  // The dry-run shows the same report and the actions an enforce run would take.
+  CliResult dry = r.cli({"run", "revoke", "--dry-run"});
+  CHECK(has(dry.out + dry.err, "would fail"));
+  CHECK(has(dry.out, "revoke/owner/" + r.owner()));
+}
+
+TEST_CASE("revoke: a deprecation window that does not parse is a plan error (exit 2)",
+          "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"a week\"");
+  CliResult run = r.cli({"run", "revoke", "--dry-run"});
+  CHECK(run.exit_code == 2);
+  CHECK(has(run.err, "deprecation_window"));
+}
+
+TEST_CASE("revoke: a plan where nobody reads another's tables applies with zero actions",
+          "[revoke][pg]") {
+  OutboxScenario s({"orders", "shipping"},
+                   "CREATE TABLE public.orders (id int PRIMARY KEY);\n"
+                   "CREATE TABLE public.shipments (id int PRIMARY KEY);\n",
+                   "[[table]]\nname = \"public.orders\"\nowner = \"@orders@\"\n\n"
+                   "[[table]]\nname = \"public.shipments\"\nowner = \"@shipping@\"\n");
+  s.advanceToOutbox();
+  REQUIRE(s.cli({"run", "--next", "--yes"}).exit_code == 0);  // outbox: nothing to publish
+  const std::string before = s.db().schemaDump();
+  CliResult run = s.cli({"run", "--next", "--json"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  for (const auto& g : eventsOf(jsonLines(run.out), "gate")) CHECK(g["passed"] == true);
+  CHECK(s.stepStatus("revoke")["status"] == "applied");
+  CHECK(s.stepStatus("revoke")["actions_total"] == 0);
+  CHECK(s.db().schemaDump() == before);
+  REQUIRE(s.cli({"rollback", "revoke"}).exit_code == 0);
+}
