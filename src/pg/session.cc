@@ -84,6 +84,26 @@ bool Session::ping() {
   }
 }
 
+namespace {
+
+// libpqxx 6.4 constructs some of its specific exceptions without the SQLSTATE
+// (insufficient_privilege among them); the type still says which one it was.
+std::string sqlstateOf(const pqxx::sql_error& e) {
+  if (!e.sqlstate().empty()) return e.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e)) return kInsufficientPrivilege;
+  if (dynamic_cast<const pqxx::undefined_table*>(&e)) return "42P01";
+  if (dynamic_cast<const pqxx::undefined_column*>(&e)) return "42703";
+  if (dynamic_cast<const pqxx::undefined_function*>(&e)) return "42883";
+  if (dynamic_cast<const pqxx::unique_violation*>(&e)) return "23505";
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&e)) return "23503";
+  if (dynamic_cast<const pqxx::not_null_violation*>(&e)) return "23502";
+  if (dynamic_cast<const pqxx::check_violation*>(&e)) return "23514";
+  if (dynamic_cast<const pqxx::syntax_error*>(&e)) return "42601";
+  return {};
+}
+
+}  // namespace
+
 void Session::rethrowAsError(const std::string& sql) const {
   try {
     throw;
@@ -92,13 +112,14 @@ void Session::rethrowAsError(const std::string& sql) const {
   } catch (const pqxx::sql_error& e) {
     std::string msg = util::redactSecrets(trim(e.what()));
     std::string hint;
-    if (e.sqlstate() == kInsufficientPrivilege) {
+    const std::string state = sqlstateOf(e);
+    if (state == kInsufficientPrivilege) {
       hint = "the connecting role lacks a privilege; see `dbsplit check` for what each step needs";
-    } else if (e.sqlstate() == kReadOnlyTransaction) {
+    } else if (state == kReadOnlyTransaction) {
       hint = "the server or session is read-only (a standby?); connect to the primary";
     }
     (void)sql;
-    throw Error(ExitCode::kStepFailed, "sql_error", msg, hint, e.sqlstate());
+    throw Error(ExitCode::kStepFailed, "sql_error", msg, hint, state);
   } catch (const pqxx::broken_connection& e) {
     throw Error(ExitCode::kStepFailed, "connection_lost",
                 fmt::format("lost the connection to {}: {}", redacted_dsn_,
