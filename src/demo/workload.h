@@ -57,6 +57,9 @@ class Workload {
 
   void start();
   void switchToProjections();
+  // Stops writes to other services' tables (the waived ones): step 2 revokes
+  // every non-owner write; a waiver only lets the step run.
+  void stopForeignWrites() { foreign_writes_ = false; }
   bool switched() const { return projected_.load(); }
   // Pauses every service between transactions (returns once all are idle).
   void pause();
@@ -78,6 +81,7 @@ class Workload {
   std::vector<std::thread> threads_;
   Ledger ledger_;
   std::atomic<bool> projected_{false};
+  std::atomic<bool> foreign_writes_{true};
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};
   double rate_;
