@@ -375,11 +375,9 @@ void Demo::compare() {
     requireOk(r, "dbsplit compare --consumer " + c);
     std::int64_t rows = 0;
     int tables = 0;
-    for (const auto& e : r.events) {
-      for (const auto& t : e.value("tables", nlohmann::json::array())) {
-        ++tables;
-        rows += t.value("projection_rows", 0);
-      }
+    for (const auto& t : r.named("compare_table")) {
+      ++tables;
+      rows += t.value("projection_rows", std::int64_t{0});
     }
     say(fmt::format("$ dbsplit compare --consumer {:<12} clean ({} projection(s), {} rows)", c,
                     tables, rows));
@@ -388,7 +386,7 @@ void Demo::compare() {
 
 void Demo::waitDeprecationWindow() {
   std::int64_t window_ms = util::parseDurationMillis(o_.window, "--window");
-  double remaining = static_cast<double>(window_ms) / 1000 - secondsSince(switched_at_) + 1;
+  double remaining = static_cast<double>(window_ms) / 1000 - secondsSince(switched_at_) + 2;
   if (remaining > 0) {
     say(fmt::format("waiting {:.0f} s for the deprecation window ({}) to pass with no direct reads",
                     remaining, o_.window));
@@ -534,9 +532,9 @@ util::Outcome Demo::run() {
     workload_->pause();
     workload_->resume(serviceDsns(false, true));
     workload_->switchToProjections();
-    switched_at_ = Clock::now();
     say("the consumers now read their projections (the cutover of reads)");
     storeCatalogueSnapshot("the consumers' direct reads stop here");
+    switched_at_ = Clock::now();
     sleepSeconds(3);
     showServices("on projections");
     compare();
