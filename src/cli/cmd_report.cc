@@ -1,6 +1,7 @@
 // dbsplit report --html FILE: gathers the journal (steps, actions, runs,
 // catalogue and compare snapshots), the live catalogue delta and the relay
 // cursors, and writes one self-contained page (src/report renders it).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -16,6 +17,7 @@
 #include "pg/session.h"
 #include "report/report.h"
 #include "sql/quote.h"
+#include "steps/registry.h"
 #include "util/time.h"
 
 namespace dbsplit::cli {
@@ -101,7 +103,18 @@ Outcome runReport(Context& ctx, const ReportOptions& o) {
   }
   std::vector<journal::SnapshotRecord> catalogues;
   if (j) {
-    for (const auto& step : j->steps()) in.steps.push_back({step, j->actions(step.name)});
+    // In playbook order (the registry's), then any other step the journal knows.
+    std::vector<journal::StepRecord> steps = j->steps();
+    auto rank = [](const std::string& name) {
+      auto reg = steps::registry();
+      for (size_t i = 0; i < reg.size(); ++i) {
+        if (reg[i]->name() == name) return i;
+      }
+      return reg.size();
+    };
+    std::stable_sort(steps.begin(), steps.end(),
+                     [&](const auto& a, const auto& b) { return rank(a.name) < rank(b.name); });
+    for (const auto& step : steps) in.steps.push_back({step, j->actions(step.name)});
     in.runs = j->runs(0);
     in.compares = j->snapshots("compare");
     catalogues = j->snapshots("catalogue");
@@ -128,6 +141,14 @@ Outcome runReport(Context& ctx, const ReportOptions& o) {
     in.relays = relayLag(plan, dsn);
   } catch (const Error& e) {
     in.after_note = std::string("The database could not be read: ") + e.what();
+  }
+  // Roles of no service (a loader, dbsplit's own sessions) are not coupling.
+  for (auto* snap : {&in.before, &in.after}) {
+    if (!*snap) continue;
+    auto& acc = (*snap)->accesses;
+    acc.erase(std::remove_if(acc.begin(), acc.end(),
+                             [](const auto& a) { return a.service == "unassigned"; }),
+              acc.end());
   }
   std::string html = report::renderHtml(in, report::dotToSvg);
   std::ofstream f(o.html, std::ios::binary | std::ios::trunc);

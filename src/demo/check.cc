@@ -6,6 +6,7 @@
 #include "fmt/format.h"
 #include "pg/session.h"
 #include "sql/quote.h"
+#include "util/error.h"
 #include "util/text.h"
 
 namespace dbsplit::demo {
@@ -102,7 +103,12 @@ std::vector<std::string> primaryKey(pg::Session& s, const Location& at) {
 std::optional<Location> locate(const std::vector<std::string>& dsns,
                                const std::vector<std::string>& schemas, const std::string& name) {
   for (const auto& dsn : dsns) {
-    auto s = connect(dsn);
+    std::unique_ptr<pg::Session> s;
+    try {
+      s = connect(dsn);
+    } catch (const Error&) {
+      continue;  // a service database step 4 or 6 has not created (yet)
+    }
     for (const auto& schema : schemas) {
       auto found = s->scalar(
           "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"

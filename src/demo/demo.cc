@@ -67,6 +67,9 @@ std::string replaceLine(std::string text, const std::string& prefix, const std::
   return text.substr(0, at + 1) + line + text.substr(end);
 }
 
+// A TOML basic string (a JSON string is one).
+std::string tomlString(const std::string& s) { return nlohmann::json(s).dump(); }
+
 class Demo {
  public:
   Demo(const DemoOptions& o, util::Reporter& out) : o_(o), out_(out) {}
@@ -195,18 +198,15 @@ void Demo::writePlan() {
       text, "deprecation_window",
       fmt::format("deprecation_window = \"{}\"   # dbsplit demo: seconds, not days", o_.window));
   text = replaceLine(text, "mode = \"schema\"", fmt::format("mode = \"{}\"", o_.split));
+  text = replaceLine(text, "database",
+                     fmt::format("database = {}   # the demo's server", tomlString(dsn_)));
   if (o_.split == "database") {
     for (const auto& [svc, role] : Workload::services(o_.playbook)) {
       std::string name_line = fmt::format("name  = \"{}\"", svc);
       size_t at = text.find("\n" + name_line + "\n");
       if (at == std::string::npos) continue;
       std::string db = pg::buildConninfo(server_dsn_, {{"dbname", db_ + "_" + svc}});
-      std::string escaped;
-      for (char c : db) {
-        if (c == '"' || c == '\\') escaped += '\\';
-        escaped += c;
-      }
-      text.insert(at + 1 + name_line.size() + 1, fmt::format("database = \"{}\"\n", escaped));
+      text.insert(at + 1 + name_line.size() + 1, fmt::format("database = {}\n", tomlString(db)));
     }
   }
   plan_path_ = work_ + "/dbsplit.toml";
@@ -577,7 +577,7 @@ util::Outcome Demo::run() {
     say(fmt::format("{:<12} {:<12} {}/{} actions", e.value("step", ""), e.value("status", ""),
                     e.value("actions_applied", 0), e.value("actions_total", 0)));
   }
-  std::string look = fmt::format("dbsplit --plan {} --dsn \"{}\"", plan_path_, dsn_);
+  std::string look = fmt::format("dbsplit --plan {}", plan_path_);
   std::vector<std::string> next;
   if (o_.keep) {
     say("the server keeps running: " + dsn_);

@@ -64,6 +64,11 @@ std::string dotToSvg(const std::string& dot) {
   // free of any http reference.
   svg = std::regex_replace(svg, std::regex(R"( xmlns(:xlink)?="[^"]*")"), "");
   svg = std::regex_replace(svg, std::regex(R"(<!--[\s\S]*?-->)"), "");
+  // Scale to the page: the viewBox keeps the proportions.
+  size_t end = svg.find('>');
+  std::string head = svg.substr(0, end);
+  head = std::regex_replace(head, std::regex(R"( (width|height)="[^"]*")"), "");
+  svg = head + " style=\"width:100%;height:auto\"" + svg.substr(end);
   return svg;
 }
 
@@ -81,7 +86,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .applied { color: #1a7f37; font-weight: 600; } .failed { color: #cf222e; font-weight: 600; }
 .pending, .rolled_back { color: #777; }
 .graphs { display: flex; flex-wrap: wrap; gap: 2em; }
-.graphs > div { flex: 1 1 30em; overflow: auto; }
+.graphs > div { flex: 1 1 100%; overflow: auto; }
 pre { background: #f6f8fa; padding: .6em; overflow: auto; font-size: .8em; }
 .bar { display: inline-block; height: .8em; background: #4c8eda; vertical-align: middle; }
 details summary { cursor: pointer; }
