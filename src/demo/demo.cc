@@ -274,8 +274,10 @@ bool Demo::runStep(const std::string& step, const std::string& story) {
     }
   }
   for (const auto& g : r.named("gate")) {
-    say(fmt::format("gate {:<22} {}  {}", g.value("name", g.value("gate", "?")),
-                    g.value("passed", false) ? "passed" : "FAILED", g.value("evidence", "")));
+    std::string evidence = g.value("evidence", "");
+    if (evidence.size() > 110) evidence = evidence.substr(0, 107) + "...";
+    say(fmt::format("gate {:<20} {}  {}", g.value("name", g.value("gate", "?")),
+                    g.value("passed", false) ? "passed" : "FAILED", evidence));
   }
   say(fmt::format("$ dbsplit run {} --yes   -> applied {}/{} actions in {:.1f} s", step, applied,
                   total, secondsSince(start)));
@@ -457,8 +459,8 @@ bool Demo::nothingLost() {
                                                       util::join(t.samples, " "))));
   }
   say(fmt::format(
-      "{} committed rows checked in {} places: {}", workload_->ledger().writes(),
-      rep.targets.size(),
+      "{} committed writes: {} row checks in {} places: {}", workload_->ledger().writes(),
+      rep.rows(), rep.targets.size(),
       rep.wrong() == 0 ? "nothing lost" : fmt::format("{} wrong or missing", rep.wrong())));
   return rep.wrong() == 0 && rep.rows() > 0;
 }
