@@ -25,7 +25,10 @@ class Tmux {
  public:
   explicit Tmux(const std::string& command)
       : socket_("dbsplit-walk-" + std::to_string(::getpid())) {
-    run("new-session -d -x 220 -y 60 -s walk " + shellQuote(command));
+    // A long scrollback, so that every menu printed stays countable.
+    conf_.write("tmux.conf", "set -g history-limit 100000\n");
+    run("-f " + conf_.file("tmux.conf") + " new-session -d -x 220 -y 60 -s walk " +
+        shellQuote(command));
   }
   ~Tmux() { run("kill-server"); }
 
@@ -34,7 +37,7 @@ class Tmux {
   // The whole scrollback of the pane.
   std::string screen() {
     TempDir d;
-    run("capture-pane -p -S -3000 -t walk > " + d.file("screen"));
+    run("capture-pane -p -S - -t walk > " + d.file("screen"));
     return readFile(d.file("screen"));
   }
 
@@ -56,6 +59,7 @@ class Tmux {
     return std::system(cmd.c_str());
   }
   std::string socket_;
+  TempDir conf_;
 };
 
 std::string stepStatus(const OwnershipScenario& s, const std::string& step) {
