@@ -444,6 +444,11 @@ void Demo::finalCatchUp() {
   if (!projections_done_ || !commandAvailable("relay")) return;
   for (const auto& c : consumers_) {
     ChildResult r = runDbsplit(cmd({"relay", "--once", "--consumer", c}));
+    if (o_.drop_event && r.exit_code != 0) {
+      // The dropped event may upset the relay too; the check below decides.
+      out_.warn("dbsplit relay --once --consumer " + c + ": " + r.errorMessage());
+      continue;
+    }
     requireOk(r, "dbsplit relay --once --consumer " + c);
   }
   say(fmt::format("$ dbsplit relay --once --consumer C   x{}: every projection caught up",
