@@ -16,7 +16,7 @@ struct ChildResult {
   std::string errors;                  // stderr
   nlohmann::json result;               // the final {"event":"result"} (or null)
 
-  // The first event named `name` with key `key` equal to `value` (null if none).
+  // Every event whose "event" is `name`, in order.
   std::vector<nlohmann::json> named(const std::string& name) const;
   // The message of the last {"event":"error"}, or the last stderr line.
   std::string errorMessage() const;
