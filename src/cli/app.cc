@@ -80,6 +80,8 @@ int runMain(int argc, char** argv) {
   addLogCommand(app, state);
   addCatalogueCommand(app, state);
   addOutboxCommand(app, state);
+  addWalkCommand(app, state);
+  addReportCommand(app, state);
   addSandboxCommand(app, state);
   addDemoCommand(app, state);
 

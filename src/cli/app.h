@@ -67,5 +67,7 @@ void addLogCommand(CLI::App& app, AppState& state);
 void addDemoCommand(CLI::App& app, AppState& state);
 void addCatalogueCommand(CLI::App& app, AppState& state);
 void addOutboxCommand(CLI::App& app, AppState& state);
+void addWalkCommand(CLI::App& app, AppState& state);
+void addReportCommand(CLI::App& app, AppState& state);
 
 }  // namespace dbsplit::cli

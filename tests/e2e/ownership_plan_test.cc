@@ -18,13 +18,17 @@ TEST_CASE("plan ownership prints the owned-data table of seed 001 as Markdown an
   CHECK(md.out ==
         "| Service | Tables | Consumers |\n"
         "|---|---|---|\n"
-        "| catalog | public.products, public.categories | -- |\n"
+        "| catalog | public.categories, public.products | cart (projection product_view of "
+        "public.products), orders (projection product_view of public.products) |\n"
         "| cart | public.carts, public.cart_items | -- |\n"
-        "| orders | public.orders, public.order_items | fulfillment (projection order_view of "
-        "public.orders) |\n"
-        "| payments | public.payment_attempts | -- |\n"
+        "| orders | public.orders, public.order_items | payments (projection order_view of "
+        "public.orders), inventory (projection order_item_view of public.order_items), "
+        "fulfillment (projection order_view of public.orders; projection order_item_view of "
+        "public.order_items) |\n"
+        "| payments | public.payment_attempts, public.refunds | -- |\n"
         "| inventory | public.stock_items, public.reservations | -- |\n"
-        "| fulfillment | public.shipments | -- |\n"
+        "| fulfillment | public.shipments, public.packaging_rules | orders (projection "
+        "shipment_view of public.shipments) |\n"
         "\n");
 
   CliResult js =
@@ -34,7 +38,7 @@ TEST_CASE("plan ownership prints the owned-data table of seed 001 as Markdown an
   nlohmann::json t = nlohmann::json::parse(js.out);
   REQUIRE(t["services"].size() == 6);
   CHECK(t["services"][2]["service"] == "orders");
-  CHECK(t["services"][2]["consumers"][0]["service"] == "fulfillment");
+  CHECK(t["services"][2]["consumers"][2]["service"] == "fulfillment");
   CHECK(t["services"][2]["waived_writers"][0]["table"] == "public.orders");
 
   CliResult wrong =

@@ -168,16 +168,20 @@ TEST_CASE("the owned-data table of seed 001 lists tables and consumers per servi
   const auto& orders = t["services"][2];
   CHECK(orders["service"] == "orders");
   CHECK(orders["tables"] == nlohmann::json({"public.orders", "public.order_items"}));
-  CHECK(orders["consumers"][0]["service"] == "fulfillment");
+  CHECK(orders["consumers"][0]["service"] == "payments");
+  CHECK(orders["consumers"][2]["service"] == "fulfillment");
   CHECK(orders["waived_writers"][0]["service"] == "fulfillment");
   std::string md = ownedDataMarkdown(t);
   INFO(md);
   CHECK(has(md, "| Service | Tables | Consumers |"));
   CHECK(has(md,
-            "| catalog | public.products, public.categories | cart (reads public.products "
-            "directly) |"));
+            "| catalog | public.categories, public.products | cart (projection product_view of "
+            "public.products; reads public.products directly), orders (projection "
+            "product_view of public.products) |"));
   CHECK(has(md,
-            "| orders | public.orders, public.order_items | fulfillment (projection "
-            "order_view of public.orders) |"));
-  CHECK(has(md, "| payments | public.payment_attempts | -- |"));
+            "| orders | public.orders, public.order_items | payments (projection order_view of "
+            "public.orders), inventory (projection order_item_view of public.order_items), "
+            "fulfillment (projection order_view of public.orders; projection order_item_view "
+            "of public.order_items) |"));
+  CHECK(has(md, "| payments | public.payment_attempts, public.refunds | -- |"));
 }

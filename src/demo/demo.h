@@ -1,0 +1,37 @@
+// `dbsplit demo`: the whole playbook on a live database with traffic. Starts
+// a sandbox (or uses --server), loads a playbook's shared database, runs its
+// simulated services (workload.h) and walks the six steps by running the real
+// dbsplit commands as child processes, narrating each. Steps this build does
+// not have are announced and skipped, so the demo runs with whatever steps
+// exist. It ends with the "nothing lost" check (check.h).
+//
+// DBSPLIT_DEMO_DROP_EVENT=1 (a testing aid, like DBSPLIT_FAULT) deletes one
+// outbox event before the final relay catch-up, so the check must fail.
+#pragma once
+
+#include <string>
+
+#include "util/outcome.h"
+#include "util/reporter.h"
+
+namespace dbsplit::demo {
+
+struct DemoOptions {
+  // Under /tmp: as root the server runs as `postgres`, which must reach it.
+  std::string dir = "/tmp/dbsplit-demo";
+  int port = 54330;
+  std::string server;  // a superuser DSN of an existing server instead of a sandbox
+  bool keep = false;
+  std::string playbook = "ecommerce";
+  std::string split = "schema";  // [step.split] mode
+  std::string window = "15s";    // [step.revoke] deprecation_window in the demo
+  double rate = 50;              // transactions per second, all services together
+  bool drop_event = false;       // DBSPLIT_DEMO_DROP_EVENT
+};
+
+util::Outcome runDemo(const DemoOptions& options, util::Reporter& out);
+
+// The steps this build has (the registry), in order.
+bool stepAvailable(const std::string& step);
+
+}  // namespace dbsplit::demo
