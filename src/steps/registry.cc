@@ -3,10 +3,13 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "split/movers.h"
 #include "steps/catalogue.h"
 #include "steps/outbox.h"
 #include "steps/ownership.h"
 #include "steps/selftest.h"
+#include "steps/split.h"
+#include "steps/split_finalize.h"
 
 namespace dbsplit::steps {
 
@@ -24,6 +27,10 @@ engine::StepList registry() {
   // catalogue, ownership, outbox, projections, revoke, split.
   list.push_back(ownershipStep());
   list.push_back(outboxStep());
+  // projections and revoke register here, between outbox and split.
+  list.push_back(splitStep());
+  list.push_back(splitFinalizeStep());  // standalone: only `dbsplit split finalize` runs it
+  split::registerMovers();
   return list;
 }
 
