@@ -1,8 +1,38 @@
 // dbsplit split finalize [--dry-run]
 #include "cli/app.h"
 #include "cli/common.h"
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "steps/split_database.h"
+#include "util/text.h"
 
 namespace dbsplit::cli {
+namespace {
+
+// What finalize drops, named before anything is asked or done.
+void announce(Context& ctx) {
+  plan::Plan plan = loadPlan(ctx);
+  for (const plan::Service* s : steps::split::movingServices(plan)) {
+    std::string name = steps::split::replicationName(plan.migration.name, s->name);
+    std::vector<std::string> tables;
+    for (const plan::Table& t : plan.tables) {
+      if (t.owner == s->name) tables.push_back(s->name + "." + t.name.name);
+    }
+    ctx.out.event(
+        {{"event", "finalize_drops"},
+         {"service", s->name},
+         {"subscription", name},
+         {"publication", name},
+         {"slot", name},
+         {"tables", tables}},
+        fmt::format("split finalize drops, irreversibly, for service {}: the subscription {} in "
+                    "{}; the replication slot and publication {} on the source; the tables {} "
+                    "and their data on the source",
+                    s->name, name, pg::redactDsn(s->database), name, util::join(tables, ", ")));
+  }
+}
+
+}  // namespace
 
 void addSplitCommand(CLI::App& app, AppState& state) {
   CLI::App* split = app.add_subcommand("split", "Step 6 maintenance: finalize a database split");
@@ -22,6 +52,7 @@ void addSplitCommand(CLI::App& app, AppState& state) {
       "  dbsplit split finalize --dry-run\n"
       "  dbsplit split finalize --yes --json",
       [dry_run](Context& ctx) -> Outcome {
+        announce(ctx);
         auto session = openSession(ctx);
         return session->runner->run("finalize",
                                     *dry_run ? engine::Mode::kDryRun : engine::Mode::kApply);
