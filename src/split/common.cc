@@ -12,7 +12,9 @@ namespace {
 std::unique_ptr<pg::Session> connect(const engine::MoverContext& ctx, const std::string& dsn) {
   pg::ConnectOptions o;
   o.dsn = dsn;
-  o.application_name = "dbsplit/" + ctx.plan.migration.name + "/split";
+  o.application_name = ctx.application_name.empty()
+                           ? "dbsplit/" + ctx.plan.migration.name + "/split"
+                           : ctx.application_name;
   return pg::Session::connect(o);
 }
 }  // namespace

@@ -88,6 +88,7 @@ void cutover(engine::MoverContext& ctx) {
 
   // 1. In-flight transactions of the owner's roles, begun before the fence.
   for (;;) {
+    if (ctx.check_alive) ctx.check_alive();
     std::optional<std::string> busy = source->scalar(kInflight, since, a.service);
     if (!busy) break;
     if (Clock::now() - fenced_at > kInflightBound) {

@@ -41,6 +41,7 @@ void catchUp(engine::MoverContext& ctx) {
   auto last_worker = start;
   long long last_synced = -1;
   for (;;) {
+    if (ctx.check_alive) ctx.check_alive();
     pqxx::result r = target->execParams(
         "SELECT count(*) FILTER (WHERE r.srsubstate = 'r'), count(*)\n"
         "  FROM pg_catalog.pg_subscription_rel r\n"

@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "split/movers.h"
 #include "steps/catalogue.h"
 #include "steps/outbox.h"
 #include "steps/ownership.h"
@@ -30,7 +29,6 @@ engine::StepList registry() {
   // projections and revoke register here, between outbox and split.
   list.push_back(splitStep());
   list.push_back(splitFinalizeStep());  // standalone: only `dbsplit split finalize` runs it
-  split::registerMovers();
   return list;
 }
 

@@ -4,6 +4,7 @@
 #include "steps/split.h"
 
 #include "fmt/format.h"
+#include "split/movers.h"
 #include "steps/split_database.h"
 #include "steps/split_schema.h"
 #include "util/text.h"
@@ -11,6 +12,7 @@
 namespace dbsplit::steps {
 
 const engine::Step* splitStep() {
+  dbsplit::split::registerMovers();
   static const SplitStep step;
   return &step;
 }

@@ -164,6 +164,12 @@ std::string replicationName(const std::string& migration, const std::string& ser
   return out;
 }
 
+std::string targetDsn(pg::Session& catalog, const plan::Service& service) {
+  const std::string& main = catalog.redactedDsn();
+  if (main.empty() || main[0] == '(') return service.database;
+  return pg::buildConninfo(main, pg::parseConninfo(service.database));
+}
+
 std::vector<const plan::Service*> movingServices(const plan::Plan& plan) {
   std::vector<const plan::Service*> out;
   if (plan.split.mode != "database") return out;
@@ -219,10 +225,12 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
     }
     TargetFacts t;
     t.service = s->name;
-    t.dsn = s->database;
-    t.redacted = pg::redactDsn(s->database);
     try {
-      auto kv = pg::parseConninfo(s->database);
+      // As the engine does (engine/targets.h): the service's DSN laid over the
+      // migration's, so `database = "dbname=orders"` means the same server.
+      t.dsn = targetDsn(catalog, *s);
+      t.redacted = pg::redactDsn(t.dsn);
+      auto kv = pg::parseConninfo(t.dsn);
       t.dbname = kv.count("dbname") ? kv["dbname"] : "";
     } catch (const Error& e) {
       t.error = e.what();

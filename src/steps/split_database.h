@@ -57,6 +57,10 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan, co
 std::vector<engine::Gate> databaseGates(const DatabaseFacts& facts);
 std::vector<engine::Action> databaseActions(const plan::Plan& plan, const DatabaseFacts& facts);
 
+// The service's `database` laid over the catalog session's DSN (without its
+// password; libpq's ~/.pgpass applies), as the engine does (engine/targets.h).
+std::string targetDsn(pg::Session& catalog, const plan::Service& service);
+
 // The name of the publication, slot and subscription of one service:
 // `dbsplit_<migration>_<service>` folded to [a-z0-9_], at most 63 bytes.
 std::string replicationName(const std::string& migration, const std::string& service);

@@ -95,7 +95,7 @@ std::vector<engine::Gate> SplitFinalizeStep::gates(const engine::PlanContext& ct
       std::string why;
       try {
         pg::ConnectOptions o;
-        o.dsn = s->database;
+        o.dsn = split::targetDsn(ctx.catalog, *s);
         o.read_only = true;
         o.application_name = "dbsplit/" + ctx.plan.migration.name + "/finalize";
         auto target = pg::Session::connect(o);
@@ -153,15 +153,22 @@ std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& c
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }
+    // One statement for all of them: foreign keys between them do not stand in the way.
+    std::vector<std::string> quoted, shown;
     for (const auto& [svc, table] : tables) {
       if (svc != s) continue;
+      quoted.push_back(table.quoted());
+      shown.push_back(table.display());
+    }
+    if (!quoted.empty()) {
       engine::Action a;
-      a.id = "finalize/drop/" + table.display();
-      a.description = "drop " + table.display() + " and its data from the source (it lives in " +
+      a.id = "finalize/drop/" + s->name;
+      a.description = "drop " + util::join(shown, ", ") +
+                      " and their data from the source (they live in " +
                       pg::redactDsn(s->database) + " now)";
-      a.forward = "DROP TABLE " + table.quoted() + ";";
+      a.forward = "DROP TABLE " + util::join(quoted, ",\n  ") + ";";
       a.destructive = true;
-      a.lock = {"ACCESS EXCLUSIVE", table.display()};
+      a.lock = {"ACCESS EXCLUSIVE", util::join(shown, ", ")};
       actions.push_back(std::move(a));
     }
   }
