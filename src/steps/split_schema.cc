@@ -130,13 +130,8 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
   std::set<std::string> services;
   for (const plan::Table& t : plan.tables) {
     const std::string& svc = t.owner;
-    if (!catalog.scalar("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", svc)) {
-      problems.push_back(
-          fmt::format("{}: schema {} of service {} does not exist (run step "
-                      "ownership first)",
-                      t.pos.str(), svc, svc));
-      continue;
-    }
+    // The schema may not exist yet: step ownership creates it, and the engine
+    // runs split only after ownership (`dbsplit plan` shows every step before).
     services.insert(svc);
     pqxx::result loc = catalog.execParams(kLocate, t.name.name, t.name.schema, svc);
     std::string root_oid, root_schema;

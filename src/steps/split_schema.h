@@ -40,7 +40,8 @@ struct SchemaPlan {
   std::vector<std::string> follow;   // views and matviews bound by OID: they follow
 };
 
-// REQUIRES: each service's schema exists (step ownership). Throws
+// Each service's schema is created by step ownership (it may not exist yet
+// when every step is planned ahead). Throws
 // Error(kPrecondition) naming every plan table that is missing or whose name
 // is taken in the owner's schema. Tables already in the owner's schema are not
 // moves; roles whose path already starts with the schema are not changed.

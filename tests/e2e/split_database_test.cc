@@ -279,3 +279,20 @@ TEST_CASE("split database mode refuses bad input before changing anything", "[sp
     CHECK(d.s.db().schemaDump() == before);
   }
 }
+
+TEST_CASE("a failing on_cutover hook aborts the cutover and the source takes writes again",
+          "[split][pg]") {
+  DatabaseSplit d;
+  SplitScenario& s = d.s;
+  s.setPlanExtra("[step.split]\nmode = \"database\"\non_cutover = \"echo no switch; exit 7\"\n");
+  const std::string before = s.db().schemaDump();
+  CliResult run = s.cli({"run", "split"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("on_cutover hook exited with 7") != std::string::npos);
+  CHECK(s.db().schemaDump() == before);
+  pqxx::connection c(s.roleDsn(s.role("app")));
+  pqxx::work tx(c);
+  tx.exec("INSERT INTO orders (note) VALUES ('still here')");
+  tx.commit();
+}
