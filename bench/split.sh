@@ -119,8 +119,12 @@ print(next(e["ms"] for e in map(json.loads, open(sys.argv[1])) if e.get("event")
 read -r gap rate < <(grep -E '^[0-9.]+$' "$work/commits" | sort -n | awk '
   NR > 1 && ($1 - p) > g { g = $1 - p } { if (NR == 1) f = $1; p = $1; n++ }
   END { printf "%.0f %.0f\n", g * 1000, n / (p - f) }')
+src_rows=$("$PG_BIN/psql" -X -At -d "$dsn" -c "SELECT count(*) FROM ${tag}_svc.w")
+new_rows=$("$PG_BIN/psql" -X -At -d "$sock user=postgres dbname=split_cutover_new" -c "SELECT count(*) FROM ${tag}_svc.w")
+refused=$(grep -c "permission denied" "$work/writer.err" || true)
 echo "split_cutover_write_gap: ${gap} ms longest gap between commits (writer ${rate} tx/s;" \
-     "cutover mover ${cut_ms} ms; target: <= 1000 ms)"
+     "cutover mover ${cut_ms} ms; ${src_rows} rows on the source, ${new_rows} in the new database" \
+     "after the switch, ${refused} writes refused by the fence; target: <= 1000 ms)"
 
 fi
 
