@@ -17,7 +17,9 @@ namespace dbsplit::split {
 void subscribe(engine::MoverContext& ctx) {
   MoverArgs a = parseArgs(ctx);
   auto target = connectTarget(ctx);
-  if (target->scalar("SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1", a.name)) {
+  if (target->scalar("SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = "
+                     "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())",
+                     a.name)) {
     return;
   }
   const std::string q = sql::quoteIdent(a.name);
@@ -46,7 +48,8 @@ void catchUp(engine::MoverContext& ctx) {
         "SELECT count(*) FILTER (WHERE r.srsubstate = 'r'), count(*)\n"
         "  FROM pg_catalog.pg_subscription_rel r\n"
         "  JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid\n"
-        " WHERE s.subname = $1",
+        " WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+        "                                        WHERE datname = current_database())",
         a.name);
     long long synced = r[0][0].as<long long>();
     long long total = r[0][1].as<long long>();

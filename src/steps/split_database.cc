@@ -407,7 +407,9 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.database = svc;
       a.transactional = false;
       a.verify =
-          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = " + lname + ")";
+          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = " + lname +
+          "\n   AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+          "current_database()))";
       a.inverse = render("drop_subscription.sql", {{"name", qname}});
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
@@ -424,10 +426,14 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.database = svc;
       a.transactional = false;
       a.verify = fmt::format(
-          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = {0})\n"
+          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = {0}\n"
+          "                 AND subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+          "                                 WHERE datname = current_database()))\n"
           "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel r\n"
           "                     JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid\n"
-          "                    WHERE s.subname = {0} AND r.srsubstate <> 'r')",
+          "                    WHERE s.subname = {0} AND r.srsubstate <> 'r'\n"
+          "                      AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+          "                                        WHERE datname = current_database()))",
           lname);
       a.inverse = "SELECT 'catch-up changed nothing';";
       a.lock = {"none", ""};
@@ -465,6 +471,8 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.transactional = false;
       a.verify = fmt::format(
           "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s WHERE s.subname = {}\n"
+          "   AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+          "current_database())\n"
           "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE 'dbsplit cutover%')",
           lname);
       a.inverse = "COMMENT ON SUBSCRIPTION " + qname + " IS NULL;";

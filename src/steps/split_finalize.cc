@@ -102,6 +102,8 @@ std::vector<engine::Gate> SplitFinalizeStep::gates(const engine::PlanContext& ct
         done = target
                    ->scalar(
                        "SELECT 1 FROM pg_catalog.pg_subscription s WHERE s.subname = $1 "
+                       "AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database "
+                       "WHERE datname = current_database()) "
                        "AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE "
                        "'dbsplit cutover%'",
                        name)

@@ -206,8 +206,12 @@ TEST_CASE("split finalize asks first, then drops the source copies", "[split][pg
   CHECK(s.db().scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
                       "c.relnamespace WHERE n.nspname = '" +
                       d.svc() + "' AND c.relname IN ('orders', 'items')") == "0");
-  CHECK(s.db().scalar("SELECT count(*) FROM pg_publication") == "0");
-  CHECK(d.inTarget("SELECT count(*) FROM pg_subscription") == "0");
+  CHECK(s.db().scalar("SELECT count(*) FROM pg_publication") == "0");  // per database
+  CHECK(s.db().scalar("SELECT count(*) FROM pg_replication_slots WHERE database = '" +
+                      s.db().name() + "'") == "0");
+  // pg_subscription is shared by the cluster: count this database's only.
+  CHECK(d.inTarget("SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = "
+                   "s.subdbid WHERE d.datname = current_database()") == "0");
   CHECK(d.inTarget("SELECT count(*) FROM " + q + ".orders") == "3000");
 }
 
