@@ -82,6 +82,7 @@ int runMain(int argc, char** argv) {
   addOutboxCommand(app, state);
   addWalkCommand(app, state);
   addReportCommand(app, state);
+  addSplitCommand(app, state);
   addSandboxCommand(app, state);
   addDemoCommand(app, state);
 

@@ -69,5 +69,6 @@ void addCatalogueCommand(CLI::App& app, AppState& state);
 void addOutboxCommand(CLI::App& app, AppState& state);
 void addWalkCommand(CLI::App& app, AppState& state);
 void addReportCommand(CLI::App& app, AppState& state);
+void addSplitCommand(CLI::App& app, AppState& state);
 
 }  // namespace dbsplit::cli

@@ -61,7 +61,11 @@ std::set<std::string> Targets::markers(const std::string& database, const std::s
 }
 
 void Targets::dropEmptyMarkers(int lock_timeout_ms) {
-  for (auto& [name, s] : sessions_) markers::dropIfEmpty(*s, lock_timeout_ms);
+  for (auto& [name, s] : sessions_) {
+    // A database dropped by the run (split's rollback drops the database it
+    // created) takes its session with it: nothing left to clean there.
+    if (s->ping()) markers::dropIfEmpty(*s, lock_timeout_ms);
+  }
   ensured_.clear();
 }
 

@@ -8,6 +8,8 @@
 #include "steps/ownership.h"
 #include "steps/revoke.h"
 #include "steps/selftest.h"
+#include "steps/split.h"
+#include "steps/split_finalize.h"
 
 namespace dbsplit::steps {
 
@@ -27,6 +29,8 @@ engine::StepList registry() {
   list.push_back(outboxStep());
   // projections (step 4) registers here, between outbox and revoke.
   list.push_back(revokeStep());
+  list.push_back(splitStep());
+  list.push_back(splitFinalizeStep());  // standalone: only `dbsplit split finalize` runs it
   return list;
 }
 

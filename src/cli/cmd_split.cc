@@ -1,0 +1,63 @@
+// dbsplit split finalize [--dry-run]
+#include "cli/app.h"
+#include "cli/common.h"
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "steps/split_database.h"
+#include "util/text.h"
+
+namespace dbsplit::cli {
+namespace {
+
+// What finalize drops, named before anything is asked or done.
+void announce(Context& ctx) {
+  plan::Plan plan = loadPlan(ctx);
+  for (const plan::Service* s : steps::split::movingServices(plan)) {
+    std::string name = steps::split::replicationName(plan.migration.name, s->name);
+    std::vector<std::string> tables;
+    for (const plan::Table& t : plan.tables) {
+      if (t.owner == s->name) tables.push_back(s->name + "." + t.name.name);
+    }
+    ctx.out.event(
+        {{"event", "finalize_drops"},
+         {"service", s->name},
+         {"subscription", name},
+         {"publication", name},
+         {"slot", name},
+         {"tables", tables}},
+        fmt::format("split finalize drops, irreversibly, for service {}: the subscription {} in "
+                    "{}; the replication slot and publication {} on the source; the tables {} "
+                    "and their data on the source",
+                    s->name, name, pg::redactDsn(s->database), name, util::join(tables, ", ")));
+  }
+}
+
+}  // namespace
+
+void addSplitCommand(CLI::App& app, AppState& state) {
+  CLI::App* split = app.add_subcommand("split", "Step 6 maintenance: finalize a database split");
+  split->fallthrough();
+  split->require_subcommand(1);
+  auto dry_run = std::make_shared<bool>(false);
+  CLI::App* finalize = addCommand(
+      *split, state, "finalize", "Drop the source copies after a cutover (irreversible)",
+      "  The one irreversible command. After `run split` in database mode has cut every\n"
+      "  service with a [[service]].database over, finalize drops, per service: the\n"
+      "  subscription in the new database, the replication slot and the publication on\n"
+      "  the source, and the service's tables (with their data) from the source. Until\n"
+      "  then `dbsplit rollback split` can go back. It names what it drops and asks on a\n"
+      "  terminal; without one it needs --yes (else exit 5). Gates: split is applied, the\n"
+      "  cutover of every service is done, nothing else on the source depends on the tables.\n"
+      "  Journaled as step `finalize`, whose actions have no inverse.",
+      "  dbsplit split finalize --dry-run\n"
+      "  dbsplit split finalize --yes --json",
+      [dry_run](Context& ctx) -> Outcome {
+        announce(ctx);
+        auto session = openSession(ctx);
+        return session->runner->run("finalize",
+                                    *dry_run ? engine::Mode::kDryRun : engine::Mode::kApply);
+      });
+  finalize->add_flag("--dry-run", *dry_run, "Print what would be dropped; change nothing");
+}
+
+}  // namespace dbsplit::cli

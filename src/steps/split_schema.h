@@ -1,0 +1,62 @@
+// Schema mode of the split step: what moves (each owned table and every
+// partition, into the owner's schema), the owner roles' search_path settings
+// before and after, and the objects the move would break (functions naming a
+// moving table without a schema, roles reading it from elsewhere). Reads only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/action.h"
+#include "pg/session.h"
+#include "plan/plan.h"
+
+namespace dbsplit::steps::split {
+
+// One relation to move: from its current schema into `to_schema`.
+struct Move {
+  std::string oid;
+  plan::QualifiedName from;
+  std::string to_schema;  // the owning service's schema (its name)
+  char kind = 'r';        // r or p
+  bool partition = false;
+  std::vector<std::string> sequences;  // names of owned sequences (they follow the table)
+};
+
+// One owner login role's search_path in this database.
+struct RolePath {
+  std::string role;
+  std::string service;
+  std::optional<std::string> prior;  // pg_db_role_setting for (role, this database), if any
+  std::vector<std::string> after;    // the service's schema first, then the prior effective path
+};
+
+struct SchemaPlan {
+  std::string database;              // current_database()
+  std::vector<Move> moves;           // in plan order, each root before its partitions
+  std::vector<RolePath> paths;       // roles whose setting changes
+  std::vector<std::string> blocked;  // one line per function/role the move would break
+  std::vector<std::string> follow;   // views and matviews bound by OID: they follow
+};
+
+// Each service's schema is created by step ownership (it may not exist yet
+// when every step is planned ahead). Throws
+// Error(kPrecondition) naming every plan table that is missing or whose name
+// is taken in the owner's schema. Tables already in the owner's schema are not
+// moves; roles whose path already starts with the schema are not changed.
+SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan);
+
+std::vector<engine::Action> schemaActions(const SchemaPlan& sp);
+
+// `role`'s search_path setting in database `datname` and what it becomes with
+// `schema` first; nullopt when the role does not exist or the path already
+// starts with the schema.
+std::optional<RolePath> readRolePath(pg::Session& catalog, const std::string& role,
+                                     const std::string& schema, const std::string& datname);
+
+// ALTER ROLE ... IN DATABASE ... SET search_path (and its exact inverse).
+engine::Action rolePathAction(const std::string& id_kind, const RolePath& p,
+                              const std::string& database);
+
+}  // namespace dbsplit::steps::split

@@ -1,0 +1,3 @@
+ALTER SUBSCRIPTION {{name}} DISABLE;
+ALTER SUBSCRIPTION {{name}} SET (slot_name = NONE);
+DROP SUBSCRIPTION {{name}};

@@ -1,0 +1,2 @@
+CREATE PUBLICATION {{name}}
+  FOR TABLE {{tables}};

@@ -1,0 +1,3 @@
+ALTER ROLE {{role}}
+  IN DATABASE {{database}}
+  RESET search_path;

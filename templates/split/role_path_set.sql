@@ -1,0 +1,3 @@
+ALTER ROLE {{role}}
+  IN DATABASE {{database}}
+  SET search_path = {{path}};

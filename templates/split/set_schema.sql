@@ -1,0 +1,2 @@
+ALTER TABLE {{table}}
+  SET SCHEMA {{schema}};

@@ -1,0 +1,194 @@
+// Implementation of the split test fixture (see split_fixture.h).
+#include "support/split_fixture.h"
+
+#include <iostream>
+#include <sstream>
+
+#include "catch2/catch.hpp"
+#include "pg/conninfo.h"
+#include "pqxx/pqxx"
+#include "support/scenario.h"
+
+namespace dbsplit::test {
+
+SplitScenario::SplitScenario(const std::vector<std::string>& services, const std::string& setup_sql,
+                             const std::string& plan_body,
+                             const std::map<std::string, std::vector<std::string>>& roles)
+    : bases_(services), roles_(roles), body_(plan_body) {
+  for (const auto& [svc, list] : roles) {
+    for (const std::string& r : list) role_names_.push_back(db_.role(r));
+  }
+  db_.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n" + expand(setup_sql));
+  plan_path_ = dir_.file("dbsplit.toml");
+  writePlan();
+}
+
+SplitScenario::~SplitScenario() {
+  auto warn = [](const std::string& what, const std::exception& e) {
+    std::cerr << "warning: " << what << ": " << e.what() << "\n";
+  };
+  for (const std::string& name : extra_dbs_) {
+    try {
+      pqxx::connection c(sandboxDsn(name));
+      pqxx::nontransaction tx(c);
+      for (const auto& row : tx.exec("SELECT subname FROM pg_subscription s JOIN pg_database d "
+                                     "ON d.oid = s.subdbid WHERE d.datname = current_database()")) {
+        std::string sub = tx.quote_name(row[0].c_str());
+        tx.exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
+        tx.exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
+        tx.exec("DROP SUBSCRIPTION " + sub);
+      }
+    } catch (const std::exception& e) {
+      // The database may not exist (never created, or dropped by the test).
+    }
+  }
+  try {
+    pqxx::connection c(sandboxDsn());
+    pqxx::nontransaction tx(c);
+    tx.exec_params(
+        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+        "WHERE database = $1 AND active_pid IS NOT NULL",
+        db_.name());
+    tx.exec_params(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+        "WHERE database = $1 AND NOT active",
+        db_.name());
+    for (const std::string& name : extra_dbs_) {
+      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+    }
+  } catch (const std::exception& e) {
+    warn("dropping the target databases", e);
+  }
+  for (const std::string& base : bases_) {
+    const std::string role = "\"" + service(base) + "\"";
+    try {
+      if (db_.scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + service(base) + "'") ==
+          "1") {
+        db_.exec("DROP OWNED BY " + role + " CASCADE; DROP ROLE " + role);
+      }
+    } catch (const std::exception& e) {
+      warn("dropping role " + role, e);
+    }
+  }
+}
+
+std::string SplitScenario::expand(const std::string& text) const {
+  std::string out = text;
+  auto replace = [&out](const std::string& token, const std::string& value) {
+    for (size_t at = 0; (at = out.find(token, at)) != std::string::npos; at += value.size()) {
+      out.replace(at, token.size(), value);
+    }
+  };
+  for (const std::string& base : bases_) replace("@" + base + "@", service(base));
+  for (const auto& [svc, list] : roles_) {
+    for (const std::string& r : list) replace("@" + r + "@", role(r));
+  }
+  replace("@db@", db_.name());
+  return out;
+}
+
+void SplitScenario::writePlan() {
+  std::ostringstream plan;
+  plan << "[migration]\nname = \"t\"\n\n";
+  for (const std::string& base : bases_) {
+    plan << "[[service]]\nname = \"" << service(base) << "\"\n";
+    auto it = roles_.find(base);
+    if (it != roles_.end()) {
+      std::vector<std::string> names;
+      for (const std::string& r : it->second) names.push_back(role(r));
+      plan << "roles = " << nlohmann::json(names).dump() << "\n";
+    }
+    auto db = databases_.find(base);
+    if (db != databases_.end()) plan << "database = " << nlohmann::json(db->second).dump() << "\n";
+    plan << "\n";
+  }
+  plan << expand(body_) << "\n" << expand(extra_);
+  dir_.write("dbsplit.toml", plan.str());
+}
+
+void SplitScenario::setServiceDatabase(const std::string& base, const std::string& dsn) {
+  databases_[base] = dsn;
+  writePlan();
+}
+
+void SplitScenario::setPlanExtra(const std::string& extra) {
+  extra_ = extra;
+  writePlan();
+}
+
+CliResult SplitScenario::cli(const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env) const {
+  std::vector<std::string> all = {"--plan", plan_path_, "--dsn", db_.dsn(), "--no-progress"};
+  all.insert(all.end(), args.begin(), args.end());
+  return runCli(all, env);
+}
+
+nlohmann::json SplitScenario::stepStatus(const std::string& step) const {
+  CliResult r = cli({"status", "--json"});
+  for (const auto& ev : eventsOf(jsonLines(r.out), "step")) {
+    if (ev["step"] == step) return ev;
+  }
+  return nullptr;
+}
+
+void SplitScenario::advanceTo(const std::string& step) {
+  for (int i = 0; i < 8; ++i) {
+    CliResult st = cli({"status", "--json"});
+    std::string next;
+    for (const auto& ev : eventsOf(jsonLines(st.out), "step")) {
+      if (ev["step"] == "selftest") continue;
+      if (ev["status"] != "applied") {
+        next = ev["step"];
+        break;
+      }
+    }
+    INFO(st.out << st.err);
+    REQUIRE(!next.empty());
+    if (next == step) return;
+    CliResult r = cli({"run", "--next", "--yes"});
+    INFO("advancing past " << next << ":\n" << r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  FAIL(step << " never became the next step");
+}
+
+std::string SplitScenario::roleDsn(const std::string& role, const std::string& dbname) const {
+  return "host=" + pg::quoteConninfoValue(sandboxDir()) + " port=" + std::to_string(sandboxPort()) +
+         " user=" + pg::quoteConninfoValue(role) +
+         " dbname=" + pg::quoteConninfoValue(dbname.empty() ? db_.name() : dbname);
+}
+
+std::string SplitScenario::extraDatabase(const std::string& base, bool create) {
+  std::string name = db_.name() + "_" + base;
+  extra_dbs_.push_back(name);
+  if (create) db_.exec("CREATE DATABASE \"" + name + "\"");
+  return name;
+}
+
+std::string SplitScenario::scalarIn(const std::string& dbname, const std::string& sql) const {
+  pqxx::connection c(sandboxDsn(dbname));
+  pqxx::nontransaction tx(c);
+  pqxx::result r = tx.exec(sql);
+  if (r.empty() || r[0][0].is_null()) return "";
+  return r[0][0].c_str();
+}
+
+void SplitScenario::execIn(const std::string& dbname, const std::string& sql) const {
+  pqxx::connection c(sandboxDsn(dbname));
+  pqxx::nontransaction tx(c);
+  tx.exec(sql);
+}
+
+std::string SplitScenario::roleSettings() const {
+  std::string out;
+  for (const auto& row : db_.rows("SELECT r.rolname, coalesce(d.datname, '*'), s.setconfig::text "
+                                  "FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
+                                  "LEFT JOIN pg_database d ON d.oid = s.setdatabase "
+                                  "WHERE r.rolname LIKE '" +
+                                  db_.name() + "%' ORDER BY 1, 2")) {
+    out += row[0] + " " + row[1] + " " + row[2] + "\n";
+  }
+  return out;
+}
+
+}  // namespace dbsplit::test

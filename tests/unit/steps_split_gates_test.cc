@@ -1,0 +1,89 @@
+// The split step's database-mode gates, from facts (the e2e tests cover the
+// reading of those facts on a real server; a server without wal_level =
+// logical cannot be had without restarting the shared sandbox).
+#include "catch2/catch.hpp"
+#include "steps/split_database.h"
+
+using namespace dbsplit::steps::split;
+
+namespace {
+
+DatabaseFacts good() {
+  DatabaseFacts f;
+  f.wal_level = "logical";
+  f.replication = true;
+  f.user = "admin";
+  TargetFacts t;
+  t.service = "orders";
+  t.dbname = "orders";
+  t.redacted = "host=/tmp dbname=orders";
+  t.superuser = true;
+  t.same_cluster = true;
+  f.targets.push_back(t);
+  return f;
+}
+
+const dbsplit::engine::Gate& gate(const std::vector<dbsplit::engine::Gate>& gates,
+                                  const std::string& name) {
+  for (const auto& g : gates) {
+    if (g.name == name) return g;
+  }
+  FAIL("no gate " << name);
+  throw;
+}
+
+}  // namespace
+
+TEST_CASE("database-mode gates pass on a ready source and an absent target on the same cluster",
+          "[split]") {
+  auto gates = databaseGates(good());
+  for (const auto& g : gates) {
+    INFO(g.name << ": " << g.evidence);
+    CHECK(g.passed);
+  }
+  CHECK(gate(gates, "target_database").evidence.find("will be created") != std::string::npos);
+}
+
+TEST_CASE("a source without wal_level = logical is refused with what to change", "[split]") {
+  DatabaseFacts f = good();
+  f.wal_level = "replica";
+  const auto& g = gate(databaseGates(f), "wal_level");
+  CHECK_FALSE(g.passed);
+  CHECK(g.evidence.find("ALTER SYSTEM SET wal_level = logical") != std::string::npos);
+}
+
+TEST_CASE("a role without replication, a table without identity, a crossing reference", "[split]") {
+  DatabaseFacts f = good();
+  f.replication = false;
+  f.no_identity = {"orders.notes"};
+  f.outside = {"foreign key x of orders.items references public.products, which does not move"};
+  auto gates = databaseGates(f);
+  CHECK(gate(gates, "replication_privilege").evidence.find("ALTER ROLE \"admin\" REPLICATION") !=
+        std::string::npos);
+  CHECK(gate(gates, "replica_identity").evidence.find("orders.notes") != std::string::npos);
+  CHECK_FALSE(gate(gates, "schema_self_contained").passed);
+}
+
+TEST_CASE("target databases: not empty, on another server, no superuser", "[split]") {
+  DatabaseFacts f = good();
+  f.targets[0].exists = true;
+  f.targets[0].not_empty = {"relation public.leftover"};
+  CHECK(gate(databaseGates(f), "target_database").evidence.find("relation public.leftover") !=
+        std::string::npos);
+  f = good();
+  f.targets[0].same_cluster = false;
+  CHECK(gate(databaseGates(f), "target_database").evidence.find("create it there") !=
+        std::string::npos);
+  f = good();
+  f.targets[0].exists = true;
+  CHECK(gate(databaseGates(f), "target_database").passed);  // exists and empty
+  f.targets[0].superuser = false;
+  CHECK_FALSE(gate(databaseGates(f), "target_database").passed);
+}
+
+TEST_CASE("replication names are folded and bounded", "[split]") {
+  CHECK(replicationName("shop-breakup", "Orders") == "dbsplit_shop_breakup_orders");
+  std::string longName = replicationName("m", std::string(80, 'x'));
+  CHECK(longName.size() == 63);
+  CHECK(longName != replicationName("m", std::string(81, 'x')));
+}
