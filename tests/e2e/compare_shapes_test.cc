@@ -13,7 +13,7 @@ namespace {
 // a cross-database test can hold the same data.
 const char* kOrdersColumns = "region, id, total, placed_at, attrs, note, flag";
 
-std::string ordersRows(int n) {
+std::string ordersRows(int n, const std::string& json_type) {
   return R"SQL(
 SELECT (ARRAY['north', 'south', 'é"ast''s', 'west 西'])[1 + g % 4],
        g,
@@ -21,7 +21,8 @@ SELECT (ARRAY['north', 'south', 'é"ast''s', 'west 西'])[1 + g % 4],
        CASE WHEN g % 11 = 0 THEN NULL
             ELSE timestamptz '2024-03-01 12:00:00+00' + g * interval '37 minutes 0.25 seconds' END,
        CASE WHEN g % 13 = 0 THEN NULL
-            ELSE format('{"q": "say \"hi\" %s", "n": %s, "tags": ["a", %s]}', g, g, g % 3) END,
+            ELSE format('{"q": "say \"hi\" %s", "n": %s, "tags": ["a", %s]}', g, g, g % 3)::)SQL" +
+         json_type + R"SQL( END,
        CASE WHEN g % 5 = 0 THEN NULL WHEN g % 5 = 1 THEN '' ELSE 'it''s "quoted" ü ' || g END,
        g % 2 = 0
   FROM generate_series(1, )SQL" +
@@ -42,7 +43,7 @@ CREATE TABLE public.orders (
   secret text DEFAULT 'not projected',
   PRIMARY KEY (region, id));
 INSERT INTO public.orders ()SQL" +
-         std::string(kOrdersColumns) + ")" + ordersRows(n) + R"SQL(;
+         std::string(kOrdersColumns) + ")" + ordersRows(n, "json") + R"SQL(;
 CREATE TABLE public.items (id bigint PRIMARY KEY, sku text NOT NULL, qty int, price numeric(10,3));
 INSERT INTO public.items
 SELECT g, 'sku-' || g, CASE WHEN g % 9 = 0 THEN NULL ELSE g % 100 END, g / 8.0
@@ -60,7 +61,7 @@ CREATE TABLE fulfillment.order_view (
   region text, id bigint, total numeric(14,4), placed_at timestamptz, attrs jsonb, note text,
   flag boolean, PRIMARY KEY (region, id));
 INSERT INTO fulfillment.order_view ()SQL" +
-         std::string(kOrdersColumns) + ")" + ordersRows(n) + R"SQL(;
+         std::string(kOrdersColumns) + ")" + ordersRows(n, "jsonb") + R"SQL(;
 CREATE TABLE fulfillment.item_view (id int8 PRIMARY KEY, sku varchar(40), qty bigint, price numeric);
 INSERT INTO fulfillment.item_view
 SELECT g, 'sku-' || g, CASE WHEN g % 9 = 0 THEN NULL ELSE g % 100 END, round(g / 8.0, 6)
