@@ -181,7 +181,8 @@ RowHashes Side::rowsByKeys(const std::vector<Key>& keys) {
 std::vector<Key> Side::quantiles(const Range& r, std::int64_t step) {
   std::vector<std::string> params;
   std::vector<std::string> aliases;
-  for (size_t i = 0; i < sql_.key_text.size(); ++i) aliases.push_back(fmt::format("k{}", i));
+  for (size_t i = 0; i < sql_.key_text.size(); ++i)
+    aliases.push_back(fmt::format("dbsplit_k{}", i));
   std::vector<std::string> selected;
   for (size_t i = 0; i < sql_.key_text.size(); ++i) {
     selected.push_back(sql_.key_text[i] + " AS " + aliases[i]);
@@ -198,8 +199,15 @@ std::vector<Key> Side::quantiles(const Range& r, std::int64_t step) {
 }
 
 std::vector<Key> Side::sample(double percent) {
+  // The output columns are aliased: ORDER BY "id" would otherwise sort by the
+  // output column "id" (its text), not by the key.
+  std::vector<std::string> selected;
+  for (size_t i = 0; i < sql_.key_text.size(); ++i) {
+    selected.push_back(fmt::format("{} AS dbsplit_k{}", sql_.key_text[i], i));
+  }
   std::string sql = fmt::format("SELECT {}\n  FROM {} TABLESAMPLE SYSTEM ({})\n ORDER BY {}",
-                                keyList(), sql_.table, percent, util::join(sql_.key_order, ", "));
+                                util::join(selected, ", "), sql_.table, percent,
+                                util::join(sql_.key_order, ", "));
   std::vector<Key> out;
   for (const auto& row : query(sql, {})) out.push_back(keyOf(row, sql_.key_text.size()));
   return out;

@@ -188,14 +188,17 @@ TableSpec buildSpec(const plan::Projection& p, const Relation& source, const Rel
     // Both sides must order keys alike for chunks to line up; when their
     // collations differ, both order by bytes.
     bool by_bytes = !s.collation.empty() && !t.collation.empty() && s.collation != t.collation;
+    // Integer keys are bound as int8 on both sides: a bound taken from one side
+    // may not fit the other side's narrower type.
+    bool integer = isIntegerType(s.base_type) && isIntegerType(t.base_type);
     for (auto [side, c] :
          {std::pair<SideSql*, const Column*>{&spec.source, &s}, {&spec.target, &t}}) {
       side->key_text.push_back(canonicalText(*c, column));
       side->key_order.push_back(by_bytes ? column + " COLLATE \"C\"" : column);
-      side->key_cast.push_back("::" + c->type + (by_bytes ? " COLLATE \"C\"" : ""));
+      side->key_cast.push_back(integer ? "::int8"
+                                       : "::" + c->type + (by_bytes ? " COLLATE \"C\"" : ""));
       if (!c->not_null) side->nullable_keys.push_back(column);
     }
-    bool integer = isIntegerType(s.base_type) && isIntegerType(t.base_type);
     spec.key_is_integer.push_back(integer);
     all_integer = all_integer && integer;
   }
