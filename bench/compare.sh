@@ -6,6 +6,8 @@
 #   2. one differing row: found (with the right key), chunk queries and time
 #   3. compare time / a full scan hashing both sides whole with
 #      md5(string_agg(row ORDER BY key)), both sides at once (target <= 1.0)
+#   and, for reference, compare time / compare's own row hash summed over each
+#   whole table in one query per side (the floor of the design).
 # Each time is the best of COMPARE_BENCH_ROUNDS (default 3) runs.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
@@ -82,6 +84,18 @@ md5_side() {
 md5_both() { md5_side public.orders & md5_side fulfillment.order_view; wait; }
 md5_ms=$(best md5_both)
 
+# The floor of this design: the same row hash as compare, summed over each
+# whole table in one query, both sides at once (what chunking adds is the rest).
+hash_side() {
+  psql -Atc "SET TimeZone = 'UTC'; SELECT count(*), sum(hashint8extended(id, 1)
+               # hashint4extended(customer_id, 2) # hashtextextended(status::text COLLATE \"C\", 3)
+               # coalesce(hash_numeric_extended(total, 4), 1)
+               # timestamp_hash_extended(created_at AT TIME ZONE 'UTC', 5)
+               # coalesce(hashtextextended(note::text COLLATE \"C\", 6), 2)) FROM $1"
+}
+hash_both() { hash_side public.orders & hash_side fulfillment.order_view; wait; }
+floor_ms=$(best hash_both)
+
 # One differing row in the middle of the table.
 key=$((ROWS / 2 + 17))
 psql -c "UPDATE fulfillment.order_view SET note = 'changed' WHERE id = $key"
@@ -90,9 +104,11 @@ out=$(dbsplit --json compare) && { echo "compare bench: the difference was not f
 diff_ms=$(($(now_ms) - t0))
 found=$(echo "$out" | grep '"event":"difference"' | grep -c "\"key\":{\"id\":$key}" || true)
 [ "$found" -eq 1 ] || { echo "compare bench: expected key $key in: $out" >&2; exit 1; }
-queries=$(echo "$out" | sed -n 's/.*"event":"compare_table".*"queries":\([0-9]*\).*/\1/p')
-chunks=$(echo "$out" | sed -n 's/.*"event":"compare_table".*"chunks":\([0-9]*\).*/\1/p')
+table_line=$(echo "$out" | grep '"event":"compare_table"')
+queries=$(echo "$table_line" | sed -n 's/.*"queries":\([0-9]*\).*/\1/p')
+chunks=$(echo "$table_line" | sed -n 's/.*"chunks":\([0-9]*\).*/\1/p')
 
 echo "compare_identical_vs_count (compare/count(*), $ROWS rows): $(ratio "$compare_ms" "$count_ms") (target <= 3; ${compare_ms} ms vs ${count_ms} ms)"
 echo "compare_one_difference: found id=$key in ${diff_ms} ms ($(ratio "$diff_ms" "$count_ms") x count(*)), $chunks chunk hashes, $queries queries (both sides)"
+echo "compare_vs_one_query_hash (compare/the same row hash in one query per side, both at once): $(ratio "$compare_ms" "$floor_ms") (reported: the cost of chunking; ${floor_ms} ms)"
 echo "compare_vs_full_md5 (compare/md5(string_agg) of both sides): $(ratio "$compare_ms" "$md5_ms") (target <= 1.0; ${md5_ms} ms)"
