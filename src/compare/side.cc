@@ -34,9 +34,12 @@ std::unique_ptr<pg::Session> openSide(const std::string& dsn, const std::string&
   o.application_name = "dbsplit/" + migration + "/compare";
   o.read_only = true;
   auto s = pg::Session::connect(o);
+  // enable_seqscan off: every chunk is a key range, best read through the key's
+  // index even when the planner has no statistics yet (a freshly filled
+  // projection), where it would otherwise scan the whole table for each chunk.
   s->exec(
       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
-      " SET extra_float_digits = 1; SET bytea_output = 'hex'");
+      " SET extra_float_digits = 1; SET bytea_output = 'hex'; SET enable_seqscan = off");
   return s;
 }
 
