@@ -184,3 +184,45 @@ key = ["code"]
   CHECK(rec["clean"] == false);
   CHECK(rec["tables"].size() == 1);
 }
+
+TEST_CASE("each consumer gets its own compare record, --consumer compares only one",
+          "[compare][pg]") {
+  CompareScenario s(kSource,
+                    std::string(kProjection) +
+                        "CREATE SCHEMA billing;"
+                        "CREATE TABLE billing.items AS SELECT id, qty FROM public.items;"
+                        "ALTER TABLE billing.items ADD PRIMARY KEY (id);"
+                        "UPDATE billing.items SET qty = 99 WHERE id = 250;",
+                    planFor(std::string(kItemView) + R"TOML(
+[[service]]
+name = "billing"
+
+[[projection]]
+consumer = "billing"
+source = "public.items"
+name = "items"
+columns = ["id", "qty"]
+key = ["id"]
+)TOML"));
+  CliResult r = s.compare({"--json"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  auto diffs = differencesIn(r);
+  REQUIRE(diffs.size() == 1);
+  CHECK(diffs[0]["consumer"] == "billing");
+  CHECK(diffs[0]["projection"] == "billing.items");
+  CHECK(diffs[0]["key"] == nlohmann::json{{"id", 250}});
+  auto records = s.records();
+  REQUIRE(records.size() == 2);
+  CHECK(records[0]["consumer"] == "fulfillment");
+  CHECK(records[0]["clean"] == true);
+  CHECK(records[1]["consumer"] == "billing");
+  CHECK(records[1]["clean"] == false);
+
+  CliResult one = s.compare({"--consumer", "fulfillment"});
+  CHECK(one.exit_code == 0);
+  records = s.records();
+  REQUIRE(records.size() == 3);
+  CHECK(records[2]["consumer"] == "fulfillment");
+  CHECK(records[2]["clean"] == true);
+}
