@@ -197,3 +197,22 @@ TEST_CASE("a difference that the relay never applies is reported once it has cau
   CHECK(diffs[0]["key"] == nlohmann::json{{"id", 5000}});
   CHECK(eventsOf(jsonLines(r.out), "compare_recheck").size() == 2);
 }
+
+TEST_CASE("a relay that is behind and not running is named, and differences are reported",
+          "[compare][pg]") {
+  CompareScenario s(kSource, kProjection, kPlan);
+  // A cursor from long ago, and no process holding the relay's lock.
+  s.consumerDb().exec(
+      "INSERT INTO fulfillment.dbsplit_cursor (outbox, seq, snapshot) VALUES "
+      "('orders.outbox', 0, '3:3:')");
+  s.db().exec("UPDATE public.items SET qty = -1 WHERE id = 42");
+  CliResult r = s.compare({"--json", "--settle-timeout", "60s"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  auto diffs = differencesIn(r);
+  REQUIRE(diffs.size() == 1);
+  CHECK(diffs[0]["key"] == nlohmann::json{{"id", 42}});
+  auto rec = s.records().back();
+  REQUIRE(rec.contains("notes"));
+  CHECK(rec["notes"][0].get<std::string>().find("is behind and not running") != std::string::npos);
+}
