@@ -83,6 +83,7 @@ int runMain(int argc, char** argv) {
   addWalkCommand(app, state);
   addReportCommand(app, state);
   addSplitCommand(app, state);
+  addCompareCommand(app, state);
   addSandboxCommand(app, state);
   addDemoCommand(app, state);
 

@@ -70,5 +70,6 @@ void addOutboxCommand(CLI::App& app, AppState& state);
 void addWalkCommand(CLI::App& app, AppState& state);
 void addReportCommand(CLI::App& app, AppState& state);
 void addSplitCommand(CLI::App& app, AppState& state);
+void addCompareCommand(CLI::App& app, AppState& state);
 
 }  // namespace dbsplit::cli

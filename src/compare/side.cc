@@ -1,0 +1,228 @@
+// The queries of one compare side (see side.h).
+#include "compare/side.h"
+
+#include "fmt/format.h"
+#include "nlohmann/json.hpp"
+#include "sql/quote.h"
+#include "util/text.h"
+
+namespace dbsplit::compare {
+namespace {
+
+// Row comparison of the key against $first.. ($first+n-1), e.g.
+// ("a", "b") >= ($1::int4, $2::text).
+std::string compareKey(const SideSql& s, const char* op, size_t first) {
+  std::vector<std::string> params;
+  for (size_t i = 0; i < s.key_order.size(); ++i) {
+    params.push_back(fmt::format("${}{}", first + i, s.key_cast[i]));
+  }
+  if (params.size() == 1) return fmt::format("{} {} {}", s.key_order[0], op, params[0]);
+  return fmt::format("({}) {} ({})", util::join(s.key_order, ", "), op, util::join(params, ", "));
+}
+
+Key keyOf(const pqxx::row& row, size_t n) {
+  Key k;
+  for (size_t i = 0; i < n; ++i) k.push_back(row[static_cast<int>(i)].c_str());
+  return k;
+}
+
+}  // namespace
+
+std::unique_ptr<pg::Session> openSide(const std::string& dsn, const std::string& migration) {
+  pg::ConnectOptions o;
+  o.dsn = dsn;
+  o.application_name = "dbsplit/" + migration + "/compare";
+  o.read_only = true;
+  auto s = pg::Session::connect(o);
+  // enable_seqscan off: every chunk is a key range, best read through the key's
+  // index even when the planner has no statistics yet (a freshly filled
+  // projection), where it would otherwise scan the whole table for each chunk.
+  s->exec(
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
+      " SET extra_float_digits = 1; SET bytea_output = 'hex'; SET enable_seqscan = off");
+  return s;
+}
+
+Relation describe(pg::Session& session, const plan::QualifiedName& name) {
+  Relation rel;
+  rel.name = name;
+  auto oid = session.scalar("SELECT to_regclass($1)::oid::text", name.quoted());
+  if (!oid) return rel;
+  rel.found = true;
+  // Never analyzed (reltuples -1): a rough guess from the size, ~100 bytes a row.
+  rel.estimated_rows =
+      std::stod(session
+                    .scalar("SELECT CASE WHEN reltuples >= 0 THEN reltuples\n"
+                            "            ELSE pg_relation_size(oid) / 100 END::text\n"
+                            "  FROM pg_class WHERE oid = $1::oid",
+                            *oid)
+                    .value_or("-1"));
+  pqxx::result r = session.execParams(
+      "SELECT a.attname,\n"
+      "       format_type(b.oid, NULL),\n"
+      "       b.typname,\n"
+      "       b.typtype,\n"
+      "       coalesce(co.collname, ''),\n"
+      "       a.attnotnull\n"
+      "  FROM pg_attribute a\n"
+      "  JOIN pg_type t ON t.oid = a.atttypid\n"
+      "  JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END\n"
+      "  LEFT JOIN pg_collation co ON co.oid = a.attcollation\n"
+      " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped\n"
+      " ORDER BY a.attnum",
+      *oid);
+  for (const auto& row : r) {
+    Column c;
+    c.name = row[0].c_str();
+    c.type = row[1].c_str();
+    c.base_type = row[2].c_str();
+    c.typtype = row[3].c_str()[0];
+    c.collation = row[4].c_str();
+    c.not_null = std::string(row[5].c_str()) == "t";
+    rel.columns.push_back(std::move(c));
+  }
+  return rel;
+}
+
+Side::Side(pg::Session& session, const SideSql& sql, std::string label)
+    : session_(session), sql_(sql), label_(std::move(label)) {}
+
+pqxx::result Side::query(const std::string& sql, const std::vector<std::string>& params) {
+  ++queries_;
+  return session_.execParams(sql, pqxx::prepare::make_dynamic_params(params));
+}
+
+std::string Side::keyList() const { return util::join(sql_.key_text, ", "); }
+
+std::string Side::where(const Range& r, std::vector<std::string>* params) const {
+  std::vector<std::string> conds;
+  if (r.lo) {
+    conds.push_back(compareKey(sql_, ">=", params->size() + 1));
+    params->insert(params->end(), r.lo->begin(), r.lo->end());
+  }
+  if (r.hi) {
+    conds.push_back(compareKey(sql_, "<", params->size() + 1));
+    params->insert(params->end(), r.hi->begin(), r.hi->end());
+  }
+  if (conds.empty()) return "";
+  return "\n WHERE " + util::join(conds, "\n   AND ");
+}
+
+void Side::checkKey(const std::vector<std::string>& key_names) {
+  try {
+    query(fmt::format("SELECT 1 FROM {} WHERE false ORDER BY {}", sql_.table,
+                      util::join(sql_.key_order, ", ")),
+          {});
+  } catch (const Error& e) {
+    throw Error::precondition(
+        "no_usable_key",
+        fmt::format("{} has no usable key: its key ({}) cannot be ordered ({})", label_,
+                    util::join(key_names, ", "), e.what()),
+        "declare a [[projection]] key of orderable columns (integers, text, uuid, timestamps)");
+  }
+  if (sql_.nullable_keys.empty()) return;
+  std::vector<std::string> nulls;
+  for (const auto& k : sql_.nullable_keys) nulls.push_back(k + " IS NULL");
+  auto n = session_.scalar(
+      fmt::format("SELECT count(*) FROM {} WHERE {}", sql_.table, util::join(nulls, " OR ")));
+  ++queries_;
+  if (n && *n != "0") {
+    throw Error::precondition(
+        "no_usable_key",
+        fmt::format("{} has no usable key: {} row(s) hold NULL in the key ({})", label_, *n,
+                    util::join(key_names, ", ")),
+        "a key identifies each row: declare a [[projection]] key whose columns are never NULL");
+  }
+}
+
+ChunkSum Side::sum(const Range& r) {
+  std::vector<std::string> params;
+  std::string sql = fmt::format("SELECT count(*), coalesce(sum(\n       {}), 0)::text\n  FROM {}{}",
+                                sql_.row_hash, sql_.table, where(r, &params));
+  pqxx::result res = query(sql, params);
+  return {res[0][0].as<std::int64_t>(), res[0][1].c_str()};
+}
+
+RowHashes Side::rows(const Range& r) {
+  std::vector<std::string> params;
+  std::string sql = fmt::format("SELECT {},\n       {}\n  FROM {}{}", keyList(), sql_.row_hash,
+                                sql_.table, where(r, &params));
+  RowHashes out;
+  size_t n = sql_.key_text.size();
+  for (const auto& row : query(sql, params)) {
+    out[keyOf(row, n)].push_back(row[static_cast<int>(n)].as<std::int64_t>());
+  }
+  return out;
+}
+
+RowHashes Side::rowsByKeys(const std::vector<Key>& keys) {
+  RowHashes out;
+  if (keys.empty()) return out;
+  std::vector<std::string> elems;
+  for (size_t i = 0; i < sql_.key_text.size(); ++i) {
+    std::string cast = sql_.key_cast[i].substr(0, sql_.key_cast[i].find(" COLLATE"));
+    elems.push_back(fmt::format("(e->>{}){}", i, cast));
+  }
+  std::vector<std::string> columns;
+  for (const auto& k : sql_.key_order) columns.push_back(k.substr(0, k.find(" COLLATE")));
+  std::string sql = fmt::format(
+      "SELECT {},\n       {}\n  FROM {}\n WHERE ({}) IN (SELECT {} FROM "
+      "jsonb_array_elements($1::jsonb) e)",
+      keyList(), sql_.row_hash, sql_.table, util::join(columns, ", "), util::join(elems, ", "));
+  size_t n = sql_.key_text.size();
+  constexpr size_t kBatch = 1000;
+  for (size_t at = 0; at < keys.size(); at += kBatch) {
+    nlohmann::json batch = nlohmann::json::array();
+    for (size_t i = at; i < std::min(keys.size(), at + kBatch); ++i) batch.push_back(keys[i]);
+    for (const auto& row : query(sql, {batch.dump()})) {
+      out[keyOf(row, n)].push_back(row[static_cast<int>(n)].as<std::int64_t>());
+    }
+  }
+  return out;
+}
+
+std::vector<Key> Side::quantiles(const Range& r, std::int64_t step) {
+  std::vector<std::string> params;
+  std::vector<std::string> aliases;
+  for (size_t i = 0; i < sql_.key_text.size(); ++i)
+    aliases.push_back(fmt::format("dbsplit_k{}", i));
+  std::vector<std::string> selected;
+  for (size_t i = 0; i < sql_.key_text.size(); ++i) {
+    selected.push_back(sql_.key_text[i] + " AS " + aliases[i]);
+  }
+  std::string w = where(r, &params);
+  std::string sql = fmt::format(
+      "SELECT {}\n  FROM (SELECT {},\n               row_number() OVER (ORDER BY {}) AS rn\n"
+      "          FROM {}{}) q\n WHERE rn % {} = 0\n ORDER BY rn",
+      util::join(aliases, ", "), util::join(selected, ", "), util::join(sql_.key_order, ", "),
+      sql_.table, w, step);
+  std::vector<Key> out;
+  for (const auto& row : query(sql, params)) out.push_back(keyOf(row, aliases.size()));
+  return out;
+}
+
+std::vector<Key> Side::sample(double percent) {
+  // The output columns are aliased: ORDER BY "id" would otherwise sort by the
+  // output column "id" (its text), not by the key.
+  std::vector<std::string> selected;
+  for (size_t i = 0; i < sql_.key_text.size(); ++i) {
+    selected.push_back(fmt::format("{} AS dbsplit_k{}", sql_.key_text[i], i));
+  }
+  std::string sql = fmt::format("SELECT {}\n  FROM {} TABLESAMPLE SYSTEM ({})\n ORDER BY {}",
+                                util::join(selected, ", "), sql_.table, percent,
+                                util::join(sql_.key_order, ", "));
+  std::vector<Key> out;
+  for (const auto& row : query(sql, {})) out.push_back(keyOf(row, sql_.key_text.size()));
+  return out;
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> Side::minMax(const Range& r) {
+  std::vector<std::string> params;
+  std::string sql = fmt::format("SELECT min({0}), max({0})\n  FROM {1}{2}", sql_.key_order[0],
+                                sql_.table, where(r, &params));
+  pqxx::result res = query(sql, params);
+  if (res[0][0].is_null()) return std::nullopt;
+  return std::make_pair(res[0][0].as<std::int64_t>(), res[0][1].as<std::int64_t>());
+}
+
+}  // namespace dbsplit::compare
