@@ -80,6 +80,7 @@ int runMain(int argc, char** argv) {
   addLogCommand(app, state);
   addCatalogueCommand(app, state);
   addOutboxCommand(app, state);
+  addRelayCommand(app, state);
   addSandboxCommand(app, state);
   addDemoCommand(app, state);
 

@@ -67,5 +67,6 @@ void addLogCommand(CLI::App& app, AppState& state);
 void addDemoCommand(CLI::App& app, AppState& state);
 void addCatalogueCommand(CLI::App& app, AppState& state);
 void addOutboxCommand(CLI::App& app, AppState& state);
+void addRelayCommand(CLI::App& app, AppState& state);
 
 }  // namespace dbsplit::cli

@@ -1,0 +1,24 @@
+CREATE TABLE {{cursor}} (
+  outbox     text        PRIMARY KEY,
+  seq        bigint      NOT NULL,
+  snapshot   pg_snapshot NOT NULL,
+  applied    bigint      NOT NULL DEFAULT 0,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE {{cursor}}
+  OWNER TO {{group}};
+COMMENT ON TABLE {{cursor}}
+  IS {{cursor_comment}};
+CREATE TABLE {{backfill}} (
+  projection  text        PRIMARY KEY,
+  snapshot    pg_snapshot NOT NULL,
+  seq         bigint      NOT NULL,
+  last_key    jsonb,
+  rows_copied bigint      NOT NULL DEFAULT 0,
+  complete    boolean     NOT NULL DEFAULT false,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE {{backfill}}
+  OWNER TO {{group}};
+COMMENT ON TABLE {{backfill}}
+  IS {{backfill_comment}};
