@@ -2,6 +2,7 @@
 #include "relay/relay.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 
@@ -230,10 +231,9 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   // below its xmax invisible.
   std::set<std::uint64_t> pending;
   for (const TxGroup& g : groups) pending.insert(g.txid);
-  std::int64_t applied = 0;
+  std::vector<Chunk> chunks;
   Snapshot from = prev;
   for (size_t i = 0; i < groups.size();) {
-    if (options_.stop && options_.stop()) break;
     size_t j = i;
     std::int64_t n = 0;
     while (j < groups.size() && (n == 0 || n + groups[j].events <= options_.batch)) {
@@ -259,20 +259,33 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
       std::sort(invisible.begin(), invisible.end());
       to = extend(from, extra, invisible);
     }
-    std::int64_t new_wm = wm;
-    applyChunk(o, from, to, wm, groups[j - 1].max_seq, n, &new_wm);
-    wm = new_wm;
-    applied += n;
+    chunks.push_back({from, to, groups[j - 1].max_seq, n});
     from = to;
     i = j;
+  }
+
+  // The next chunk is read from the source while this one is applied on the
+  // consumer side (two connections, one thread each).
+  const std::int64_t lower = cursor->seq;  // a valid lower bound for every chunk
+  auto fetch = [this, &o, lower](const Chunk* c) { return fetchChunk(o, *c, lower); };
+  std::int64_t applied = 0;
+  std::future<std::vector<OutboxEvent>> next = std::async(std::launch::async, fetch, &chunks[0]);
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    std::vector<OutboxEvent> events = next.get();
+    bool more = k + 1 < chunks.size() && !(options_.stop && options_.stop());
+    if (more) next = std::async(std::launch::async, fetch, &chunks[k + 1]);
+    std::int64_t new_wm = wm;
+    applyChunk(o, chunks[k], events, wm, &new_wm);
+    wm = new_wm;
+    applied += chunks[k].events;
+    if (!more) break;
   }
   return applied;
 }
 
-void Relay::applyChunk(OutboxState& o, const Snapshot& prev, const Snapshot& next, std::int64_t wm,
-                       std::int64_t upper, std::int64_t expected, std::int64_t* new_wm) {
+std::vector<OutboxEvent> Relay::fetchChunk(OutboxState& o, const Chunk& c, std::int64_t lower) {
   std::vector<OutboxEvent> events;
-  events.reserve(static_cast<size_t>(expected));
+  events.reserve(static_cast<size_t>(c.events));
   for (const auto& row : source_->execParams(
            "SELECT seq, id::text, source_table, op, coalesce(payload::text, '') FROM " +
                o.table.quoted() +
@@ -280,7 +293,7 @@ void Relay::applyChunk(OutboxState& o, const Snapshot& prev, const Snapshot& nex
                "\n   AND pg_visible_in_snapshot(txid, $3::pg_snapshot)"
                "\n   AND NOT pg_visible_in_snapshot(txid, $4::pg_snapshot)"
                "\n ORDER BY seq",
-           wm, upper, next.str(), prev.str())) {
+           lower, c.upper, c.to.str(), c.from.str())) {
     OutboxEvent e;
     e.seq = row[0].as<std::int64_t>();
     e.id = row[1].c_str();
@@ -289,14 +302,21 @@ void Relay::applyChunk(OutboxState& o, const Snapshot& prev, const Snapshot& nex
     e.payload = row[4].c_str();
     events.push_back(std::move(e));
   }
-  if (static_cast<std::int64_t>(events.size()) != expected) {
+  if (static_cast<std::int64_t>(events.size()) != c.events) {
     throw Error::stepFailed(
         "relay_batch_changed",
         fmt::format("{}: the batch up to seq {} held {} events, {} were expected; was the outbox "
                     "changed by hand?",
-                    o.name, upper, events.size(), expected),
+                    o.name, c.upper, events.size(), c.events),
         "dbsplit relay retries from its cursor");
   }
+  return events;
+}
+
+void Relay::applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxEvent>& events,
+                       std::int64_t wm, std::int64_t* new_wm) {
+  const Snapshot& prev = c.from;
+  const Snapshot& next = c.to;
   *new_wm = watermark(o, next, wm);
   ApplyResult result;
   {

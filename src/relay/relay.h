@@ -21,6 +21,7 @@
 #include "journal/journal.h"
 #include "pg/session.h"
 #include "plan/plan.h"
+#include "relay/apply.h"
 #include "relay/snapshot.h"
 #include "relay/spec.h"
 #include "util/reporter.h"
@@ -92,9 +93,18 @@ class Relay {
     // idle relay does not write a transaction every poll).
     std::chrono::steady_clock::time_point idle_write{};
   };
+  // Part of a batch: the whole transactions between two snapshots, whose
+  // events have seq <= upper.
+  struct Chunk {
+    Snapshot from;
+    Snapshot to;
+    std::int64_t upper = 0;
+    std::int64_t events = 0;
+  };
   std::int64_t pollOutbox(OutboxState& o);
-  void applyChunk(OutboxState& o, const Snapshot& prev, const Snapshot& next, std::int64_t wm,
-                  std::int64_t upper, std::int64_t expected, std::int64_t* new_wm);
+  std::vector<OutboxEvent> fetchChunk(OutboxState& o, const Chunk& c, std::int64_t lower);
+  void applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxEvent>& events,
+                  std::int64_t wm, std::int64_t* new_wm);
   std::int64_t watermark(OutboxState& o, const Snapshot& s, std::int64_t wm);
 
   std::vector<ProjectionSpec> specs_;
