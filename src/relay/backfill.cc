@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -56,6 +57,15 @@ class RawConn {
     }
     PQclear(r);
     return rows;
+  }
+
+  // Runs a command; returns the rows it affected.
+  std::int64_t execCount(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    check(r, sql, PGRES_COMMAND_OK, PGRES_COMMAND_OK);
+    std::string n = PQcmdTuples(r);
+    PQclear(r);
+    return n.empty() ? 0 : std::stoll(n);
   }
 
   void startCopy(const std::string& sql, ExecStatusType expected) {
@@ -117,9 +127,20 @@ std::string rangeCondition(const ProjectionSpec& p, const std::string& lower,
   return parts.empty() ? "true" : util::join(parts, "\n   AND ");
 }
 
+// The key's text forms, aliased: an output column named like the key would
+// make ORDER BY sort the text, not the key.
 std::string keyTextList(const ProjectionSpec& p) {
   std::vector<std::string> parts;
-  for (const auto& k : p.key) parts.push_back(sql::quoteIdent(k) + "::text");
+  for (size_t i = 0; i < p.key.size(); ++i) {
+    parts.push_back(sql::quoteIdent(p.key[i]) + "::text AS dbsplit_k" + std::to_string(i));
+  }
+  return util::join(parts, ", ");
+}
+
+// The key columns qualified by the table: ORDER BY then never means an output column.
+std::string qualifiedKey(const ProjectionSpec& p) {
+  std::vector<std::string> parts;
+  for (const auto& k : p.key) parts.push_back(p.source.quoted() + "." + sql::quoteIdent(k));
   return util::join(parts, ", ");
 }
 
@@ -154,26 +175,27 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
                         util::Reporter& out) {
   BackfillResult result;
   const std::string app = "dbsplit/" + options.migration + "/projections";
-  const std::string target_dsn = p.target_dsn.empty() ? options.main_dsn : p.target_dsn;
-  RawConn target(target_dsn, app);
+  const bool same_db = p.target_dsn.empty();
+  RawConn target(same_db ? options.main_dsn : p.target_dsn, app);
   RawConn source(options.main_dsn, app);
   const std::string state_table = backfillTable(p.consumer).quoted();
   const std::string id = sql::quoteLiteral(p.id());
   auto state = target.exec(
-      "SELECT snapshot::text, coalesce(last_key::text, ''), complete, "
-      "rows_copied FROM " +
-      state_table + " WHERE projection = " + id);
-  if (!state.empty() && state[0][2] == "t") {
+      "SELECT snapshot::text, seq, coalesce(last_key::text, ''), complete, "
+      "rows_copied, range_no FROM " +
+      state_table + " WHERE projection = " + id + " ORDER BY range_no DESC LIMIT 1");
+  if (!state.empty() && state[0][3] == "t") {
     result.already_complete = true;
     return result;
   }
-  std::string last_key = state.empty() ? "" : state[0][1];
-  std::int64_t done = state.empty() ? 0 : std::stoll(state[0][3]);
   result.resumed = !state.empty();
+  std::string last_key = state.empty() ? "" : state[0][2];
+  std::int64_t done = state.empty() ? 0 : std::stoll(state[0][4]);
+  int range_no = state.empty() ? 0 : std::stoi(state[0][5]) + 1;
 
   // The low watermark: the sequence's position before a snapshot S0, valid
   // once every transaction running at S0 has ended (see relay.cc).
-  std::int64_t wm = 1;
+  std::int64_t wm = state.empty() ? 1 : std::stoll(state[0][1]);
   if (state.empty()) {
     auto seq = source.exec(fmt::format(
         "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence({}, 'seq')::regclass), 0)",
@@ -192,51 +214,73 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
     }
   }
 
-  // The exporting transaction and the worker that imports its snapshot.
-  source.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  // The exporting transaction stays open until the copy is done: each range
+  // imports its snapshot (same database), or one worker does (another database).
+  source.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
   auto exported = source.exec("SELECT pg_export_snapshot(), pg_current_snapshot()::text");
-  RawConn worker(options.main_dsn, app);
-  worker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  worker.exec("SET TRANSACTION SNAPSHOT " + sql::quoteLiteral(exported[0][0]));
-  if (state.empty()) {
-    target.exec(
-        fmt::format("INSERT INTO {} (projection, snapshot, seq) VALUES ({}, {}::pg_snapshot, {})",
-                    state_table, id, sql::quoteLiteral(exported[0][1]), wm));
+  const std::string import = "SET TRANSACTION SNAPSHOT " + sql::quoteLiteral(exported[0][0]);
+  // The relay starts at the first range's snapshot (see backfill.h).
+  const std::string first_snapshot = state.empty() ? exported[0][1] : state[0][0];
+  std::unique_ptr<RawConn> worker;
+  if (!same_db) {
+    worker = std::make_unique<RawConn>(options.main_dsn, app);
+    worker->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    worker->exec(import);
   }
-  source.exec("COMMIT");  // the worker holds the snapshot from here on
+  RawConn& reader = same_db ? target : *worker;
 
-  auto estimate = worker.exec(
+  auto estimate = source.exec(
       fmt::format("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = {}::regclass",
                   sql::quoteLiteral(p.source.quoted())));
-  auto progress = out.progress("backfill " + p.id(), std::stoll(estimate[0][0]), "rows");
-  progress->set(done);
+  // A resumed backfill counts (and rates) only what it copies itself.
+  std::int64_t total = std::max<std::int64_t>(std::stoll(estimate[0][0]) - done, 0);
+  auto progress = out.progress(
+      "backfill " + p.id() + (done ? fmt::format(" (resumed after {} rows)", done) : ""), total,
+      "rows");
   const std::string cols = columnList(p);
-  for (;;) {
+  for (;; ++range_no) {
+    if (same_db) {
+      target.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+      target.exec(import);
+    }
     auto upper_row =
-        worker.exec(fmt::format("SELECT {} FROM {}\n WHERE {}\n ORDER BY {}\n OFFSET {} LIMIT 1",
+        reader.exec(fmt::format("SELECT {} FROM {}\n WHERE {}\n ORDER BY {}\n OFFSET {} LIMIT 1",
                                 keyTextList(p), p.source.quoted(), rangeCondition(p, last_key, ""),
-                                sql::quoteIdentList(p.key), options.chunk_rows - 1));
+                                qualifiedKey(p), options.chunk_rows - 1));
     std::string upper = upper_row.empty() ? "" : nlohmann::json(upper_row[0]).dump();
-    target.exec("BEGIN");
-    target.startCopy(fmt::format("COPY {} ({}) FROM STDIN", p.target.quoted(), cols),
-                     PGRES_COPY_IN);
-    worker.startCopy(fmt::format("COPY (SELECT {} FROM {}\n WHERE {}\n ORDER BY {}) TO STDOUT",
-                                 cols, p.source.quoted(), rangeCondition(p, last_key, upper),
-                                 sql::quoteIdentList(p.key)),
-                     PGRES_COPY_OUT);
-    std::int64_t n = pipe(worker, target);
-    target.exec(
-        fmt::format("UPDATE {} SET last_key = {}, rows_copied = rows_copied + {}, complete = {}, "
-                    "updated_at = now() WHERE projection = {}",
-                    state_table, upper.empty() ? "last_key" : sql::quoteLiteral(upper) + "::jsonb",
-                    n, upper.empty() ? "true" : "false", id));
+    const std::string range = rangeCondition(p, last_key, upper);
+    std::int64_t n = 0;
+    if (same_db) {
+      // One statement on the server, under the exported snapshot.
+      n = target.execCount(fmt::format("INSERT INTO {} ({})\nSELECT {} FROM {}\n WHERE {}",
+                                       p.target.quoted(), cols, cols, p.source.quoted(), range));
+    } else {
+      // No ORDER BY: the range commits as a whole, so its order does not
+      // matter and the server may scan it the cheapest way.
+      target.exec("BEGIN");
+      target.startCopy(fmt::format("COPY {} ({}) FROM STDIN", p.target.quoted(), cols),
+                       PGRES_COPY_IN);
+      worker->startCopy(fmt::format("COPY (SELECT {} FROM {}\n WHERE {}) TO STDOUT", cols,
+                                    p.source.quoted(), range),
+                        PGRES_COPY_OUT);
+      n = pipe(*worker, target);
+    }
+    done += n;
+    const std::string key_after = upper.empty() ? last_key : upper;
+    target.exec(fmt::format(
+        "INSERT INTO {} (projection, range_no, snapshot, seq, last_key, rows_copied, complete)\n"
+        "VALUES ({}, {}, {}::pg_snapshot, {}, {}, {}, {})",
+        state_table, id, range_no, sql::quoteLiteral(first_snapshot), wm,
+        key_after.empty() ? "NULL" : sql::quoteLiteral(key_after) + "::jsonb", done,
+        upper.empty() ? "true" : "false"));
     target.exec("COMMIT");
     result.rows += n;
     progress->advance(n);
     if (upper.empty()) break;
     last_key = upper;
   }
-  worker.exec("COMMIT");
+  if (worker) worker->exec("COMMIT");
+  source.exec("COMMIT");
   progress->finish();
   return result;
 }

@@ -29,9 +29,9 @@ std::optional<BackfillState> readBackfill(pg::Session& target, const std::string
   plan::QualifiedName t = backfillTable(consumer);
   if (!target.scalar("SELECT to_regclass($1)", t.quoted())) return std::nullopt;
   auto r = target.execParams(
-      "SELECT snapshot::text, seq, coalesce(last_key::text, ''), "
-      "rows_copied, complete FROM " +
-          t.quoted() + " WHERE projection = $1",
+      "SELECT snapshot::text, seq, coalesce(last_key::text, ''), rows_copied, complete, range_no"
+      "  FROM " +
+          t.quoted() + " WHERE projection = $1 ORDER BY range_no DESC LIMIT 1",
       projection);
   if (r.empty()) return std::nullopt;
   BackfillState b;
@@ -40,6 +40,7 @@ std::optional<BackfillState> readBackfill(pg::Session& target, const std::string
   b.last_key = r[0][2].c_str();
   b.rows = r[0][3].as<std::int64_t>();
   b.complete = std::string(r[0][4].c_str()) == "t";
+  b.range_no = r[0][5].as<int>();
   return b;
 }
 

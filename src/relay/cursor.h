@@ -1,8 +1,11 @@
 // The relay's state on the consumer side (COMMON contract): the cursor table
 // <consumer>.dbsplit_cursor (outbox, seq, snapshot, applied, updated_at) and the
-// backfill table <consumer>.dbsplit_backfill (one row per projection: the
-// snapshot its copy started from, the low watermark, the last key copied,
-// whether it is complete). Both live in the database holding the projections.
+// backfill table <consumer>.dbsplit_backfill (one row per committed key range
+// of a projection, inserted with the range's rows: the snapshot the first
+// range was copied at, the low watermark, the last key copied, the rows so
+// far, whether it was the last range). Inserts only, so a range can commit
+// inside a REPEATABLE READ transaction that imported an older snapshot.
+// Both live in the database holding the projections.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +30,7 @@ std::optional<Cursor> readCursor(pg::Session& target, const std::string& consume
                                  const std::string& outbox);
 
 struct BackfillState {
+  int range_no = 0;      // of the latest committed range
   std::string snapshot;  // where the first copy started: the relay starts here
   std::int64_t seq = 1;  // low watermark valid for that snapshot
   std::string last_key;  // JSON array of the last copied key's text values; "" = none yet

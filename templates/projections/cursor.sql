@@ -10,13 +10,15 @@ ALTER TABLE {{cursor}}
 COMMENT ON TABLE {{cursor}}
   IS {{cursor_comment}};
 CREATE TABLE {{backfill}} (
-  projection  text        PRIMARY KEY,
+  projection  text        NOT NULL,
+  range_no    integer     NOT NULL,
   snapshot    pg_snapshot NOT NULL,
   seq         bigint      NOT NULL,
   last_key    jsonb,
-  rows_copied bigint      NOT NULL DEFAULT 0,
-  complete    boolean     NOT NULL DEFAULT false,
-  updated_at  timestamptz NOT NULL DEFAULT now()
+  rows_copied bigint      NOT NULL,
+  complete    boolean     NOT NULL,
+  copied_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (projection, range_no)
 );
 ALTER TABLE {{backfill}}
   OWNER TO {{group}};

@@ -126,3 +126,29 @@ TEST_CASE("one relay per consumer; SIGTERM stops it cleanly", "[relay][projectio
   // The lock went with it.
   CHECK(s.cli({"relay", "--once"}).exit_code == 0);
 }
+
+TEST_CASE("the relay reconnects after losing its connections", "[relay][projections][pg]") {
+  ProjectionsScenario s;
+  s.advanceToProjections();
+  REQUIRE(s.cli({"run", "projections"}).exit_code == 0);
+  BackgroundCli relay(s.cliArgs({"relay", "--poll-ms", "20"}));
+  for (int i = 0; i < 100 && s.cli({"relay", "--once"}).exit_code != 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(s.db().scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                        "'dbsplit/t/relay'") != "0");
+  s.db().exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+      "'dbsplit/t/relay'");
+  s.db().exec("UPDATE public.orders SET status = 'after' WHERE id % 3 = 0");
+  for (int i = 0; i < 200 && s.differences() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(s.differences() == 0);
+  ::kill(relay.pid(), SIGTERM);
+  CliResult stopped = relay.wait();
+  INFO(stopped.out << stopped.err);
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.err.find("reconnecting") != std::string::npos);
+  CHECK(s.cursorApplied() == s.eventsAfterBackfill());
+}

@@ -167,9 +167,9 @@ long ProjectionsScenario::projectionRows() const {
 }
 
 long ProjectionsScenario::eventsAfterBackfill() const {
-  std::string snapshot =
-      targetScalar("SELECT snapshot::text FROM " + q(ship()) +
-                   ".dbsplit_backfill WHERE projection = '" + ship() + ".order_view'");
+  std::string snapshot = targetScalar("SELECT snapshot::text FROM " + q(ship()) +
+                                      ".dbsplit_backfill WHERE projection = '" + ship() +
+                                      ".order_view' AND range_no = 0");
   return std::stol(db_.scalar("SELECT count(*) FROM " + q(orders()) +
                               ".outbox WHERE NOT pg_visible_in_snapshot(txid, '" + snapshot +
                               "'::pg_snapshot)"));
