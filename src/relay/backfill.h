@@ -1,12 +1,13 @@
 // The snapshot backfill of one projection (DESIGN §6): a REPEATABLE READ
-// transaction on the source exports its snapshot; a worker connection imports
-// it (SET TRANSACTION SNAPSHOT) and streams the rows key range by key range
-// with COPY (SELECT ...) TO STDOUT straight into COPY ... FROM STDIN on the
-// consumer side, never holding a table in memory. Each range commits together
-// with its progress row in <consumer>.dbsplit_backfill, so a killed backfill
-// resumes after the last committed range. The first snapshot is kept: the
-// relay starts there (events the copy already saw are replayed, which is
-// harmless since each event carries the whole projected row).
+// transaction on the source exports its snapshot and stays open while the rows
+// are copied key range by key range under it: in the same database, each range
+// is one INSERT ... SELECT in a transaction that imported the snapshot; into a
+// consumer database, a worker that imported it streams COPY (SELECT ...) TO
+// STDOUT straight into COPY ... FROM STDIN, never holding a table in memory.
+// Each range commits together with its row in <consumer>.dbsplit_backfill, so
+// a killed backfill resumes after the last committed range. The first
+// snapshot is kept: the relay starts there (events the copy already saw are
+// replayed, which is harmless since each event carries the whole projected row).
 #pragma once
 
 #include <cstdint>
