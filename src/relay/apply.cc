@@ -7,6 +7,7 @@
 #include "nlohmann/json.hpp"
 #include "sql/quote.h"
 #include "sql/template.h"
+#include "util/text.h"
 
 namespace dbsplit::relay {
 namespace {
@@ -131,6 +132,52 @@ ApplyResult applyEvents(pg::Session& target, const std::vector<const ProjectionS
     }
   }
   return result;
+}
+
+bool applyInPlace(pg::Session& s, const std::vector<const ProjectionSpec*>& specs,
+                  const plan::QualifiedName& outbox, std::int64_t lower, std::int64_t upper,
+                  const std::string& from, const std::string& to, ApplyResult* result) {
+  for (const ProjectionSpec* p : specs) {
+    std::vector<std::string> key_exprs, match, row_columns, all, keys, key_present;
+    for (const auto& k : p->key) {
+      key_exprs.push_back("payload->" + sql::quoteLiteral(k));
+      match.push_back(fmt::format("t.{0} = d.{0}", sql::quoteIdent(k)));
+      keys.push_back(sql::quoteLiteral(k));
+      key_present.push_back("payload->>" + sql::quoteLiteral(k) + " IS NOT NULL");
+    }
+    for (const auto& c : p->columns) {
+      row_columns.push_back("r." + sql::quoteIdent(c.name));
+      all.push_back(sql::quoteLiteral(c.name));
+    }
+    const std::string fits = fmt::format(
+        "(jsonb_typeof(payload) = 'object' AND {} AND CASE op WHEN 'd' THEN payload ?& "
+        "ARRAY[{}] WHEN 'c' THEN payload ?& ARRAY[{}] WHEN 'u' THEN payload ?& ARRAY[{}] END)",
+        util::join(key_present, " AND "), util::join(keys, ", "), util::join(all, ", "),
+        util::join(all, ", "));
+    const std::string source = p->source.display();
+    auto misfits = s.scalar(sql::renderTemplate("projections/check_in_place.sql",
+                                                {{"outbox", outbox.quoted()}, {"fits", fits}}),
+                            lower, upper, to, from, source);
+    if (misfits.value_or("0") != "0") return false;
+    std::string sets;
+    for (const auto& c : p->columns) {
+      if (std::find(p->key.begin(), p->key.end(), c.name) != p->key.end()) continue;
+      if (!sets.empty()) sets += ",\n    ";
+      sets += fmt::format("{0} = EXCLUDED.{0}", sql::quoteIdent(c.name));
+    }
+    std::string text =
+        sql::renderTemplate("projections/apply_in_place.sql",
+                            {{"key_exprs", util::join(key_exprs, ", ")},
+                             {"outbox", outbox.quoted()},
+                             {"target", p->target.quoted()},
+                             {"match", util::join(match, "\n     AND ")},
+                             {"columns", columnList(*p)},
+                             {"row_columns", util::join(row_columns, ", ")},
+                             {"key", keyList(*p)},
+                             {"action", sets.empty() ? "NOTHING" : "UPDATE SET\n    " + sets}});
+    result->rows_upserted += s.execParams(text, lower, upper, to, from, source).affected_rows();
+  }
+  return true;
 }
 
 std::optional<Error> findBadEvent(pg::Session& target,

@@ -264,11 +264,24 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
     i = j;
   }
 
+  const std::int64_t lower = cursor->seq;  // a valid lower bound for every chunk
+  std::int64_t applied = 0;
+  if (specs_.front().target_dsn.empty() && options_.skip_events.empty()) {
+    // Projections beside the outbox: each chunk is applied on the server.
+    for (const Chunk& c : chunks) {
+      std::int64_t new_wm = wm;
+      if (!applyInPlace(o, c, lower, wm, &new_wm)) {
+        applyChunk(o, c, fetchChunk(o, c, lower), wm, &new_wm);
+      }
+      wm = new_wm;
+      applied += c.events;
+      if (options_.stop && options_.stop()) break;
+    }
+    return applied;
+  }
   // The next chunk is read from the source while this one is applied on the
   // consumer side (two connections, one thread each).
-  const std::int64_t lower = cursor->seq;  // a valid lower bound for every chunk
   auto fetch = [this, &o, lower](const Chunk* c) { return fetchChunk(o, *c, lower); };
-  std::int64_t applied = 0;
   std::future<std::vector<OutboxEvent>> next = std::async(std::launch::async, fetch, &chunks[0]);
   for (size_t k = 0; k < chunks.size(); ++k) {
     std::vector<OutboxEvent> events = next.get();
@@ -313,9 +326,52 @@ std::vector<OutboxEvent> Relay::fetchChunk(OutboxState& o, const Chunk& c, std::
   return events;
 }
 
+bool Relay::applyInPlace(OutboxState& o, const Chunk& c, std::int64_t lower, std::int64_t wm,
+                         std::int64_t* new_wm) {
+  ApplyResult result;
+  TargetTx tx(*target_);
+  try {
+    if (!relay::applyInPlace(*target_, o.projections, o.table, lower, c.upper, c.from.str(),
+                             c.to.str(), &result)) {
+      tx.rollback();
+      return false;
+    }
+  } catch (const Error&) {
+    tx.rollback();
+    if (!target_->isOpen()) throw;
+    return false;  // the client path finds and names the event
+  }
+  *new_wm = watermark(o, c.to, wm);
+  moveCursor(o, c, *new_wm, c.events);
+  tx.commit();
+  applied_total_ += c.events;
+  out_.event({{"event", "relay_batch"},
+              {"consumer", options_.consumer},
+              {"outbox", o.name},
+              {"events", c.events},
+              {"last_seq", c.upper},
+              {"upserted", result.rows_upserted},
+              {"snapshot", c.to.str()}},
+             {});
+  return true;
+}
+
+void Relay::moveCursor(OutboxState& o, const Chunk& c, std::int64_t wm, std::int64_t events) {
+  auto r =
+      target_->execParams("UPDATE " + cursorTable(options_.consumer).quoted() +
+                              " SET seq = $1, snapshot = $2::pg_snapshot, applied = applied + $3,"
+                              " updated_at = now() WHERE outbox = $4 AND snapshot::text = $5",
+                          wm, c.to.str(), events, o.name, c.from.str());
+  if (r.affected_rows() != 1) {
+    throw Error::stepFailed(
+        "relay_cursor_moved",
+        fmt::format("the cursor of {} for {} moved under the relay", options_.consumer, o.name),
+        "is another relay writing to it without the relay lock?");
+  }
+}
+
 void Relay::applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxEvent>& events,
                        std::int64_t wm, std::int64_t* new_wm) {
-  const Snapshot& prev = c.from;
   const Snapshot& next = c.to;
   *new_wm = watermark(o, next, wm);
   ApplyResult result;
@@ -333,17 +389,7 @@ void Relay::applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxE
       }
       throw;
     }
-    auto r = target_->execParams(
-        "UPDATE " + cursorTable(options_.consumer).quoted() +
-            " SET seq = $1, snapshot = $2::pg_snapshot, applied = applied + $3,"
-            " updated_at = now() WHERE outbox = $4 AND snapshot::text = $5",
-        *new_wm, next.str(), static_cast<std::int64_t>(events.size()), o.name, prev.str());
-    if (r.affected_rows() != 1) {
-      throw Error::stepFailed(
-          "relay_cursor_moved",
-          fmt::format("the cursor of {} for {} moved under the relay", options_.consumer, o.name),
-          "is another relay writing to it without the relay lock?");
-    }
+    moveCursor(o, c, *new_wm, static_cast<std::int64_t>(events.size()));
     tx.commit();
   }
   applied_total_ += static_cast<std::int64_t>(events.size());

@@ -105,6 +105,11 @@ class Relay {
   std::vector<OutboxEvent> fetchChunk(OutboxState& o, const Chunk& c, std::int64_t lower);
   void applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxEvent>& events,
                   std::int64_t wm, std::int64_t* new_wm);
+  // Same database: the chunk applied by the server; false = use applyChunk.
+  bool applyInPlace(OutboxState& o, const Chunk& c, std::int64_t lower, std::int64_t wm,
+                    std::int64_t* new_wm);
+  // The cursor update that commits with a chunk's rows.
+  void moveCursor(OutboxState& o, const Chunk& c, std::int64_t wm, std::int64_t events);
   std::int64_t watermark(OutboxState& o, const Snapshot& s, std::int64_t wm);
 
   std::vector<ProjectionSpec> specs_;
