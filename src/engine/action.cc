@@ -12,7 +12,14 @@ std::string LockSpec::str() const {
 void chainHashes(std::vector<Action>& actions) {
   std::string previous;
   for (Action& a : actions) {
-    a.sha256 = util::sha256Fields({previous, a.id, a.forward, a.inverse});
+    std::vector<std::string_view> fields = {previous, a.id, a.forward, a.inverse};
+    // Only when set, so the hashes of plain SQL actions (and journals written
+    // before these fields existed) stay what they were.
+    if (!a.database.empty() || !a.mover.empty()) {
+      fields.insert(fields.end(), {std::string_view(a.database), std::string_view(a.mover),
+                                   std::string_view(a.mover_args)});
+    }
+    a.sha256 = util::sha256Fields(fields);
     previous = a.sha256;
   }
 }
@@ -28,6 +35,9 @@ journal::ActionRecord toRecord(const Action& a, const std::string& step, int seq
   r.transactional = a.transactional;
   r.verify = a.verify;
   r.sha256 = a.sha256;
+  r.database = a.database;
+  r.mover = a.mover;
+  r.mover_args = a.mover_args;
   return r;
 }
 
@@ -43,6 +53,9 @@ Action fromRecord(const journal::ActionRecord& r) {
   a.transactional = r.transactional;
   a.verify = r.verify;
   a.sha256 = r.sha256;
+  a.database = r.database;
+  a.mover = r.mover;
+  a.mover_args = r.mover_args;
   return a;
 }
 

@@ -27,7 +27,18 @@ struct Action {
   bool transactional = true;
   std::string verify;        // SQL returning one boolean: true when the effect is present
   bool destructive = false;  // asks for confirmation before it runs
-  std::string sha256;        // filled by chainHashes()
+  // Where it runs: "" = the migration's database; otherwise the name of a
+  // [[service]] whose `database` the engine connects to (engine/targets.h).
+  // The marker of a transactional action lives in that database too.
+  std::string database;
+  // A data mover (backfill, catch-up, cutover) instead of SQL: the engine calls
+  // the mover registered under this name (engine/mover.h) and `forward` only
+  // describes it for people. Such an action is never transactional: rehearse
+  // skips it and `verify` (required) tells whether it is done, before and after
+  // it runs. `inverse` stays SQL.
+  std::string mover;
+  std::string mover_args;  // JSON handed to the mover
+  std::string sha256;      // filled by chainHashes()
 
   bool irreversible() const { return inverse.empty(); }
 };

@@ -6,6 +6,7 @@
 
 #include "engine/fault.h"
 #include "engine/markers.h"
+#include "engine/mover.h"
 #include "fmt/format.h"
 #include "util/time.h"
 
@@ -23,6 +24,15 @@ void rollbackQuietly(pg::Session& s) {
     s.exec("ROLLBACK");
   } catch (const Error&) {
     // The connection may be gone; the server rolled back anyway.
+  }
+}
+
+void requireVerified(pg::Session& s, const Action& action) {
+  if (!action.verify.empty() && !markers::verified(s, action.verify)) {
+    throw Error::stepFailed(
+        "verify_failed",
+        fmt::format("{} ran but its verify query says the effect is missing", action.id),
+        "inspect the object by hand, then `dbsplit resume`");
   }
 }
 
@@ -66,8 +76,14 @@ void ApplyExecutor::withLockRetries(const Action& action, const char* direction,
   }
 }
 
-void ApplyExecutor::runTransactional(const Action& action, const std::string& sql, bool forward) {
-  pg::Session& s = *ctx_.session;
+pg::Session& ApplyExecutor::sessionFor(const Action& action) {
+  if (!ctx_.targets) return *ctx_.session;
+  ctx_.targets->ensureMarkers(action.database, ctx_.lock_timeout_ms);
+  return ctx_.targets->session(action.database);
+}
+
+void ApplyExecutor::runTransactional(pg::Session& s, const Action& action, const std::string& sql,
+                                     bool forward) {
   // One round trip: the statement, its marker and the COMMIT travel together,
   // so an action costs what the bare statement costs plus one row. PostgreSQL
   // stops at the first error and leaves the transaction aborted; we roll back.
@@ -85,9 +101,8 @@ void ApplyExecutor::runTransactional(const Action& action, const std::string& sq
   });
 }
 
-void ApplyExecutor::runNonTransactional(const Action& action, const std::string& sql,
-                                        bool forward) {
-  pg::Session& s = *ctx_.session;
+void ApplyExecutor::runNonTransactional(pg::Session& s, const Action& action,
+                                        const std::string& sql, bool forward) {
   withLockRetries(action, forward ? "forward" : "inverse", [&] {
     s.exec(setLockTimeout(ctx_.lock_timeout_ms, false));
     try {
@@ -99,17 +114,29 @@ void ApplyExecutor::runNonTransactional(const Action& action, const std::string&
     s.exec("RESET lock_timeout");
   });
   if (forward) {
-    if (!action.verify.empty() && s.scalar(action.verify).value_or("f") != "t") {
-      throw Error::stepFailed("verify_failed",
-                              fmt::format("{} ran but its verify query says the effect is "
-                                          "missing",
-                                          action.id),
-                              "inspect the object by hand, then `dbsplit resume`");
-    }
+    requireVerified(s, action);
     s.execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
   } else {
     s.execParams(markers::kDelete, ctx_.migration, action.id);
   }
+}
+
+void ApplyExecutor::runMover(pg::Session& s, const Action& action) {
+  const MoverFn& mover = findMover(action.mover);
+  std::string main_dsn = ctx_.targets ? ctx_.targets->dsn("") : std::string();
+  MoverContext mc{*ctx_.plan, action, *ctx_.out, {}, {}, 500, {}, nullptr, {}};
+  mc.main_dsn = main_dsn;
+  mc.target_dsn = ctx_.targets ? ctx_.targets->dsn(action.database) : main_dsn;
+  mc.lock_timeout_ms = ctx_.lock_timeout_ms;
+  mc.application_name = fmt::format("dbsplit/{}/{}", ctx_.migration, ctx_.step);
+  mc.journal = ctx_.journal;
+  RunLock* lock = ctx_.lock;
+  mc.check_alive = [lock] {
+    if (lock) lock->checkAlive();
+  };
+  mover(mc);
+  requireVerified(s, action);
+  s.execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
 }
 
 ApplyExecutor::~ApplyExecutor() {
@@ -145,14 +172,18 @@ void ApplyExecutor::apply(const Action& action) {
   try {
     // A non-transactional action may have run before a crash: its verify query
     // makes it idempotent.
-    bool already = !action.transactional && !action.verify.empty() &&
-                   ctx_.session->scalar(action.verify).value_or("f") == "t";
+    pg::Session& s = sessionFor(action);
+    bool transactional = action.transactional && action.mover.empty();
+    bool already =
+        !transactional && !action.verify.empty() && s.scalar(action.verify).value_or("f") == "t";
     if (already) {
-      ctx_.session->execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
-    } else if (action.transactional) {
-      runTransactional(action, action.forward, true);
+      s.execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
+    } else if (!action.mover.empty()) {
+      runMover(s, action);
+    } else if (transactional) {
+      runTransactional(s, action, action.forward, true);
     } else {
-      runNonTransactional(action, action.forward, true);
+      runNonTransactional(s, action, action.forward, true);
     }
   } catch (const Error& e) {
     record({{action.id, journal::ActionStatus::kFailed, util::millisSince(start), e.what()}});
@@ -171,10 +202,11 @@ void ApplyExecutor::revert(const Action& action) {
   record({{action.id, journal::ActionStatus::kRollingBack, 0, {}}});
   faultPoint(action.id, FaultPoint::kBefore);
   try {
-    if (action.transactional) {
-      runTransactional(action, action.inverse, false);
+    pg::Session& s = sessionFor(action);
+    if (action.transactional && action.mover.empty()) {
+      runTransactional(s, action, action.inverse, false);
     } else {
-      runNonTransactional(action, action.inverse, false);
+      runNonTransactional(s, action, action.inverse, false);
     }
   } catch (const Error& e) {
     record({{action.id, journal::ActionStatus::kFailed, util::millisSince(start), e.what()}});
@@ -188,15 +220,20 @@ void RehearseExecutor::begin() { ctx_.session->exec("BEGIN"); }
 
 void RehearseExecutor::apply(const Action& action) {
   pg::Session& s = *ctx_.session;
-  if (!action.transactional) {
-    ctx_.out->event({{"event", "rehearsal"},
-                     {"step", ctx_.step},
-                     {"action", action.id},
-                     {"skipped", true},
-                     {"reason", "not transactional"}},
-                    fmt::format("  skipped  {}  (not transactional: cannot run inside a "
-                                "rehearsal)",
-                                action.id));
+  // A rehearsal is one transaction on the migration's database: what runs
+  // elsewhere or is not one transaction cannot be part of it.
+  const char* skip = !action.mover.empty()      ? "a data mover"
+                     : !action.transactional    ? "not transactional"
+                     : !action.database.empty() ? "runs on another database"
+                                                : nullptr;
+  if (skip) {
+    ctx_.out->event(
+        {{"event", "rehearsal"},
+         {"step", ctx_.step},
+         {"action", action.id},
+         {"skipped", true},
+         {"reason", skip}},
+        fmt::format("  skipped  {}  ({}: cannot run inside a rehearsal)", action.id, skip));
     return;
   }
   // Locks held before the action, to report only what this action added.
@@ -261,10 +298,17 @@ void RehearseExecutor::apply(const Action& action) {
 void RehearseExecutor::finish() { ctx_.session->exec("ROLLBACK"); }
 
 void DryRunExecutor::apply(const Action& action) {
+  std::string where = action.database.empty()
+                          ? ""
+                          : "--   runs on: the database of service " + action.database + "\n";
+  if (!action.mover.empty()) {
+    where += "--   data mover: " + action.mover + " " + action.mover_args + "\n";
+  }
   std::string human =
-      fmt::format("-- {}{}\n--   lock: {}{}\n{}\n", action.id,
+      fmt::format("-- {}{}\n--   lock: {}{}\n{}{}\n", action.id,
                   action.description.empty() ? "" : ": " + action.description, action.lock.str(),
-                  action.transactional ? "" : " (not transactional)", action.forward);
+                  action.transactional && action.mover.empty() ? "" : " (not transactional)", where,
+                  action.forward);
   human += action.irreversible() ? "--   inverse: none (irreversible)\n"
                                  : "--   inverse:\n" + action.inverse + "\n";
   if (!action.verify.empty()) human += "--   verify: " + action.verify + "\n";
@@ -278,6 +322,8 @@ void DryRunExecutor::apply(const Action& action) {
                    {"lock", action.lock.str()},
                    {"transactional", action.transactional},
                    {"verify", action.verify},
+                   {"database", action.database},
+                   {"mover", action.mover},
                    {"sha256", action.sha256}},
                   human);
 }

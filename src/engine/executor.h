@@ -14,6 +14,7 @@
 #include "engine/action.h"
 #include "engine/backoff.h"
 #include "engine/run_lock.h"
+#include "engine/targets.h"
 #include "journal/journal.h"
 #include "pg/session.h"
 #include "util/reporter.h"
@@ -21,7 +22,9 @@
 namespace dbsplit::engine {
 
 struct ExecContext {
-  pg::Session* session = nullptr;       // the session that runs the SQL
+  pg::Session* session = nullptr;  // the migration's database (rehearse, dry-run)
+  Targets* targets = nullptr;      // apply: every database the actions run on
+  const plan::Plan* plan = nullptr;
   journal::Journal* journal = nullptr;  // null for dry-run and rehearse
   util::Reporter* out = nullptr;
   RunLock* lock = nullptr;  // null for dry-run
@@ -75,8 +78,12 @@ class ApplyExecutor : public Executor {
   // backoff; each retry is reported as a `retry` event.
   void withLockRetries(const Action& action, const char* direction,
                        const std::function<void()>& attempt);
-  void runTransactional(const Action& action, const std::string& sql, bool forward);
-  void runNonTransactional(const Action& action, const std::string& sql, bool forward);
+  void runTransactional(pg::Session& s, const Action& action, const std::string& sql, bool forward);
+  void runNonTransactional(pg::Session& s, const Action& action, const std::string& sql,
+                           bool forward);
+  void runMover(pg::Session& s, const Action& action);
+  // The session of the database the action runs on, its marker table ensured.
+  pg::Session& sessionFor(const Action& action);
 };
 
 class RehearseExecutor : public Executor {

@@ -81,7 +81,17 @@ void dropIfEmpty(pg::Session& session, int lock_timeout_ms) {
 bool effectPresent(pg::Session& session, const std::set<std::string>& markers,
                    const journal::ActionRecord& action) {
   if (action.transactional || action.verify.empty()) return markers.count(action.id) > 0;
-  return session.scalar(action.verify).value_or("f") == "t";
+  return verified(session, action.verify);
+}
+
+bool verified(pg::Session& session, const std::string& verify) {
+  try {
+    return session.scalar(verify).value_or("f") == "t";
+  } catch (const Error& e) {
+    const std::string& state = e.sqlstate();
+    if (state == "42P01" || state == "3F000" || state == "42883") return false;
+    throw;
+  }
 }
 
 }  // namespace dbsplit::engine::markers

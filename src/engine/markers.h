@@ -34,6 +34,11 @@ std::set<std::string> present(pg::Session& session, const std::string& migration
 // that a full rollback leaves the schema exactly as it was (DESIGN §5.5).
 void dropIfEmpty(pg::Session& session, int lock_timeout_ms);
 
+// Runs a verify query. An object it names that does not exist (yet) means the
+// effect is not there (42P01 undefined table, 3F000 undefined schema, 42883
+// undefined function); any other error propagates.
+bool verified(pg::Session& session, const std::string& verify);
+
 // True when the action's effect is in the database: its marker for a
 // transactional action, its verify query for a non-transactional one.
 bool effectPresent(pg::Session& session, const std::set<std::string>& markers,

@@ -336,7 +336,8 @@ util::Outcome Runner::apply(const Step& step) {
   checkJournalOwner(*journal);
   auto lock = acquireLock(name, journal.get());
   auto catalog = pg::Session::connect(connectOptions(name, true));
-  auto session = pg::Session::connect(connectOptions(name, false));
+  Targets targets(plan_, connectOptions(name, false));
+  pg::Session* session = &targets.main();
   requireWritable(*session);
 
   auto drift = planDrift(*journal);
@@ -374,8 +375,8 @@ util::Outcome Runner::apply(const Step& step) {
   chainHashes(actions);
   confirmIfNeeded(name, actions);
 
-  // A step with nothing to run (catalogue) leaves no trace in the database.
-  if (!actions.empty()) markers::ensure(*session, config_.lock_timeout_ms);
+  // The marker table is created in each database on its first action there
+  // (ApplyExecutor::sessionFor): a step with nothing to run leaves no trace.
   RunScope scope(*journal, out_, "run", name, "apply", pg::redactDsn(config_.dsn));
   ScopeGuard active(&scope_, &scope);
   std::vector<journal::ActionRecord> records;
@@ -392,18 +393,18 @@ util::Outcome Runner::apply(const Step& step) {
       fmt::format("run {}: {} action(s) on {}", name, actions.size(), session->redactedDsn()));
   auto start = std::chrono::steady_clock::now();
   try {
-    applyPending(*journal, *session, lock.get(), name, journal->actions(name));
+    applyPending(*journal, targets, lock.get(), name, journal->actions(name));
   } catch (const Error& failure) {
     // Leave the database as we found it (STYLE "Errors", like pgroll's start):
     // undo what this run applied, and report both errors if that fails too.
     std::string undo;
     try {
-      if (!session->ping()) session = pg::Session::connect(connectOptions(name, false));
+      targets.reconnectLost();
       journal->setStepStatus(name, journal::StepStatus::kRollingBack, failure.what());
-      auto reconciled = reconcile(*journal, *session, name);
-      int n = revertApplied(*journal, *session, lock.get(), name, reconciled);
+      auto reconciled = reconcile(*journal, targets, name);
+      int n = revertApplied(*journal, targets, lock.get(), name, reconciled);
       journal->setStepStatus(name, journal::StepStatus::kFailed, failure.what());
-      markers::dropIfEmpty(*session, config_.lock_timeout_ms);
+      targets.dropEmptyMarkers(config_.lock_timeout_ms);
       undo = fmt::format(
           "the {} action(s) applied before it were rolled back; nothing is "
           "changed. Fix the cause and run it again",
@@ -458,10 +459,10 @@ void Runner::deleteRecords(journal::Journal& journal, const std::string& step) c
   });
 }
 
-void Runner::applyPending(journal::Journal& journal, pg::Session& session, RunLock* lock,
+void Runner::applyPending(journal::Journal& journal, Targets& targets, RunLock* lock,
                           const std::string& step,
                           const std::vector<journal::ActionRecord>& records) {
-  ApplyExecutor executor(execContext(journal, session, lock, step));
+  ApplyExecutor executor(execContext(journal, targets, lock, step));
   auto progress =
       out_.progress("run " + step, static_cast<std::int64_t>(records.size()), "actions");
   for (const auto& r : records) {
@@ -493,10 +494,12 @@ void Runner::applyPending(journal::Journal& journal, pg::Session& session, RunLo
   executor.finish();
 }
 
-ExecContext Runner::execContext(journal::Journal& journal, pg::Session& session, RunLock* lock,
+ExecContext Runner::execContext(journal::Journal& journal, Targets& targets, RunLock* lock,
                                 const std::string& step) const {
   ExecContext ctx;
-  ctx.session = &session;
+  ctx.session = &targets.main();
+  ctx.targets = &targets;
+  ctx.plan = &plan_;
   ctx.journal = &journal;
   ctx.out = &out_;
   ctx.lock = lock;

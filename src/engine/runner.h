@@ -15,6 +15,7 @@
 #include "engine/executor.h"
 #include "engine/run_lock.h"
 #include "engine/step.h"
+#include "engine/targets.h"
 #include "journal/journal.h"
 #include "plan/plan.h"
 #include "util/outcome.h"
@@ -81,19 +82,19 @@ class Runner {
   util::Outcome rehearse(const Step& step);
   util::Outcome apply(const Step& step);
   // Reverts `actions` (already reconciled) in reverse order; returns how many.
-  int revertApplied(journal::Journal& journal, pg::Session& session, RunLock* lock,
+  int revertApplied(journal::Journal& journal, Targets& targets, RunLock* lock,
                     const std::string& step, const std::vector<journal::ActionRecord>& actions);
   // Runs pending actions of `records` in order.
-  void applyPending(journal::Journal& journal, pg::Session& session, RunLock* lock,
+  void applyPending(journal::Journal& journal, Targets& targets, RunLock* lock,
                     const std::string& step, const std::vector<journal::ActionRecord>& records);
   // The end of every rollback: the step's records go, its status becomes
   // rolled_back, an empty marker table is dropped, and the run closes.
-  util::Outcome finishRollback(journal::Journal& journal, pg::Session& session, RunScope& scope,
+  util::Outcome finishRollback(journal::Journal& journal, Targets& targets, RunScope& scope,
                                const std::string& name, int undone,
                                std::chrono::steady_clock::time_point start);
   // Brings the journal's view of `step` in line with the database's markers and
   // verify queries; returns the reconciled records.
-  std::vector<journal::ActionRecord> reconcile(journal::Journal& journal, pg::Session& session,
+  std::vector<journal::ActionRecord> reconcile(journal::Journal& journal, Targets& targets,
                                                const std::string& step);
   std::int64_t beginRun(journal::Journal& journal, const std::string& command,
                         const std::string& step, const std::string& mode);
@@ -102,7 +103,7 @@ class Runner {
   // The journaled run in progress, if any: executors flush its buffered events
   // inside their journal transactions.
   RunScope* scope_ = nullptr;
-  ExecContext execContext(journal::Journal& journal, pg::Session& session, RunLock* lock,
+  ExecContext execContext(journal::Journal& journal, Targets& targets, RunLock* lock,
                           const std::string& step) const;
 
   const plan::Plan& plan_;

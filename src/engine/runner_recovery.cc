@@ -3,6 +3,7 @@
 // by reconciling the journal with what the database says committed.
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "engine/executor.h"
 #include "engine/markers.h"
@@ -19,14 +20,17 @@ namespace dbsplit::engine {
 using journal::ActionStatus;
 using journal::StepStatus;
 
-std::vector<journal::ActionRecord> Runner::reconcile(journal::Journal& journal,
-                                                     pg::Session& session,
+std::vector<journal::ActionRecord> Runner::reconcile(journal::Journal& journal, Targets& targets,
                                                      const std::string& step) {
-  std::set<std::string> present = markers::present(session, plan_.migration.name);
+  std::map<std::string, std::set<std::string>> present;  // per database
   std::vector<journal::ActionRecord> records = journal.actions(step);
   std::vector<std::string> drift;
   for (auto& r : records) {
-    bool there = markers::effectPresent(session, present, r);
+    if (!present.count(r.database)) {
+      present[r.database] = targets.markers(r.database, plan_.migration.name);
+    }
+    pg::Session* session = targets.existing(r.database);
+    bool there = session && markers::effectPresent(*session, present[r.database], r);
     ActionStatus truth = r.status;
     switch (r.status) {
       case ActionStatus::kApplied:
@@ -68,7 +72,7 @@ std::vector<journal::ActionRecord> Runner::reconcile(journal::Journal& journal,
   return records;
 }
 
-int Runner::revertApplied(journal::Journal& journal, pg::Session& session, RunLock* lock,
+int Runner::revertApplied(journal::Journal& journal, Targets& targets, RunLock* lock,
                           const std::string& step,
                           const std::vector<journal::ActionRecord>& records) {
   for (const auto& r : records) {
@@ -78,7 +82,7 @@ int Runner::revertApplied(journal::Journal& journal, pg::Session& session, RunLo
           fmt::format("step {} cannot be rolled back: {} is irreversible", step, r.id));
     }
   }
-  ApplyExecutor executor(execContext(journal, session, lock, step));
+  ApplyExecutor executor(execContext(journal, targets, lock, step));
   int count = 0;
   auto todo = std::count_if(records.begin(), records.end(),
                             [](const auto& r) { return r.status == ActionStatus::kApplied; });
@@ -149,11 +153,11 @@ util::Outcome Runner::rollback(const std::string& name) {
             "re-run with --yes once you are sure");
   }
   auto lock = acquireLock(name, journal.get());
-  auto session = pg::Session::connect(connectOptions(name, false));
-  requireWritable(*session);
+  Targets targets(plan_, connectOptions(name, false));
+  requireWritable(targets.main());
   RunScope scope(*journal, out_, "rollback", name, "rollback", pg::redactDsn(config_.dsn));
   ScopeGuard active(&scope_, &scope);
-  auto records = reconcile(*journal, *session, name);
+  auto records = reconcile(*journal, targets, name);
   journal->setStepStatus(name, StepStatus::kRollingBack);
   out_.event({{"event", "plan"},
               {"step", name},
@@ -165,22 +169,22 @@ util::Outcome Runner::rollback(const std::string& name) {
   auto start = std::chrono::steady_clock::now();
   int n = 0;
   try {
-    n = revertApplied(*journal, *session, lock.get(), name, records);
+    n = revertApplied(*journal, targets, lock.get(), name, records);
   } catch (const Error& e) {
     scope.finish(ExitCode::kStepFailed);
     throw Error(e.code() == ExitCode::kPrecondition ? e.code() : ExitCode::kStepFailed, e.kind(),
                 fmt::format("rollback of {} stopped: {}", name, e.what()),
                 "fix the cause, then `dbsplit resume` finishes the rollback", e.sqlstate());
   }
-  return finishRollback(*journal, *session, scope, name, n, start);
+  return finishRollback(*journal, targets, scope, name, n, start);
 }
 
-util::Outcome Runner::finishRollback(journal::Journal& journal, pg::Session& session,
-                                     RunScope& scope, const std::string& name, int undone,
+util::Outcome Runner::finishRollback(journal::Journal& journal, Targets& targets, RunScope& scope,
+                                     const std::string& name, int undone,
                                      std::chrono::steady_clock::time_point start) {
   deleteRecords(journal, name);
   journal.setStepStatus(name, StepStatus::kRolledBack);
-  markers::dropIfEmpty(session, config_.lock_timeout_ms);
+  targets.dropEmptyMarkers(config_.lock_timeout_ms);
   out_.event({{"event", "step"},
               {"step", name},
               {"status", "rolled_back"},
@@ -219,23 +223,23 @@ util::Outcome Runner::resume() {
   const std::string name = target->name();
   bool backwards = rec.status == StepStatus::kRollingBack;
   auto lock = acquireLock(name, journal.get());
-  auto session = pg::Session::connect(connectOptions(name, false));
-  requireWritable(*session);
+  Targets targets(plan_, connectOptions(name, false));
+  requireWritable(targets.main());
   RunScope scope(*journal, out_, "resume", name, backwards ? "rollback" : "apply",
                  pg::redactDsn(config_.dsn));
   ScopeGuard active(&scope_, &scope);
   out_.event(
       {{"event", "resume"}, {"step", name}, {"direction", backwards ? "rollback" : "apply"}},
       fmt::format("resume {}: finishing the interrupted {}", name, backwards ? "rollback" : "run"));
-  auto records = reconcile(*journal, *session, name);
+  auto records = reconcile(*journal, targets, name);
   auto start = std::chrono::steady_clock::now();
   try {
     if (backwards) {
-      int n = revertApplied(*journal, *session, lock.get(), name, records);
-      return finishRollback(*journal, *session, scope, name, n, start);
+      int n = revertApplied(*journal, targets, lock.get(), name, records);
+      return finishRollback(*journal, targets, scope, name, n, start);
     }
     journal->setStepStatus(name, StepStatus::kApplying);
-    applyPending(*journal, *session, lock.get(), name, records);
+    applyPending(*journal, targets, lock.get(), name, records);
   } catch (const Error& e) {
     journal->setStepStatus(name, backwards ? StepStatus::kRollingBack : StepStatus::kFailed,
                            e.what());

@@ -1,6 +1,7 @@
 // Runner: read-only reports. status reconciles the journal with the database
 // without writing either; plan shows what would run; log shows the history.
 #include <algorithm>
+#include <map>
 
 #include "engine/executor.h"
 #include "engine/markers.h"
@@ -33,20 +34,29 @@ const char* contractStatus(StepStatus s) {
 util::Outcome Runner::status() {
   auto journal = openJournal(false);
   if (journal) checkJournalOwner(*journal);
-  std::unique_ptr<pg::Session> session;
+  std::unique_ptr<Targets> targets;
+  pg::Session* session = nullptr;
   ExitCode code = ExitCode::kOk;
   try {
-    session = pg::Session::connect(connectOptions("status", true));
+    targets = std::make_unique<Targets>(plan_, connectOptions("status", true));
+    session = &targets->main();
   } catch (const Error& e) {
     out_.warn(fmt::format("{}; showing the journal only", e.what()));
     code = ExitCode::kPrecondition;
   }
   std::optional<LockHolder> holder;
-  std::set<std::string> present;
-  if (session) {
-    holder = RunLock::holder(*session, plan_.migration.name);
-    present = markers::present(*session, plan_.migration.name);
-  }
+  std::map<std::string, std::set<std::string>> present;  // per database
+  if (session) holder = RunLock::holder(*session, plan_.migration.name);
+  // Whether an action's effect is in its database; a database that does not
+  // exist (yet) holds nothing.
+  auto effectPresent = [&](const journal::ActionRecord& a) {
+    pg::Session* where = targets->existing(a.database);
+    if (!where) return false;
+    if (!present.count(a.database)) {
+      present[a.database] = markers::present(*where, plan_.migration.name);
+    }
+    return markers::effectPresent(*where, present[a.database], a);
+  };
   out_.say(fmt::format("migration {}  journal {}{}", plan_.migration.name, plan_.migration.journal,
                        journal ? "" : " (not created yet)"));
   if (holder) {
@@ -73,7 +83,7 @@ util::Outcome Runner::status() {
       bool in_progress = st == StepStatus::kApplying || st == StepStatus::kRollingBack ||
                          st == StepStatus::kFailed;
       for (const auto& a : journal->actions(s->name())) {
-        bool there = markers::effectPresent(*session, present, a);
+        bool there = effectPresent(a);
         if (a.status == ActionStatus::kApplied && !there) {
           drift.push_back(a.id + ": journal says applied, the database lacks it");
         } else if ((a.status == ActionStatus::kPending || a.status == ActionStatus::kRolledBack) &&

@@ -20,7 +20,7 @@ namespace dbsplit::journal {
 
 // The schema version this build writes. A journal with a higher user_version was
 // written by a newer dbsplit and is refused.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 enum class StepStatus { kPending, kApplying, kApplied, kFailed, kRolledBack, kRollingBack };
 enum class ActionStatus { kPending, kStarted, kApplied, kFailed, kRollingBack, kRolledBack };
@@ -46,6 +46,9 @@ struct ActionRecord {
   std::int64_t duration_ms = 0;
   int attempts = 0;
   std::string error;
+  std::string database;    // "" = the migration's database, else a [[service]] name
+  std::string mover;       // "" = SQL action, else the data mover's name
+  std::string mover_args;  // JSON handed to the mover
 };
 
 struct StepRecord {

@@ -82,6 +82,13 @@ CREATE TABLE snapshots (
 );
 CREATE INDEX snapshots_by_kind ON snapshots (kind, id);
 )sql"},
+    // Version 2: actions that run on another database (a service's own) or that
+    // are carried out by a data mover rather than SQL (engine/mover.h).
+    {2, R"sql(
+ALTER TABLE actions ADD COLUMN target_database TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN mover TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN mover_args TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(std::size(kMigrations) == kSchemaVersion,

@@ -47,6 +47,9 @@ ActionRecord readAction(const internal::Statement& st) {
   r.duration_ms = st.integer(12);
   r.attempts = static_cast<int>(st.integer(13));
   r.error = st.text(14);
+  r.database = st.text(15);
+  r.mover = st.text(16);
+  r.mover_args = st.text(17);
   return r;
 }
 
@@ -82,8 +85,8 @@ void Journal::recordStep(const std::string& step, const std::string& plan_hash,
     internal::Statement insert(
         db_, path_,
         "INSERT INTO actions (step, seq, id, forward, inverse, lock, transactional, verify,"
-        "                     sha256, status)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')");
+        "                     sha256, status, target_database, mover, mover_args)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12)");
     for (size_t i = 0; i < actions.size(); ++i) {
       const ActionRecord& a = actions[i];
       insert.bindText(1, step)
@@ -95,6 +98,9 @@ void Journal::recordStep(const std::string& step, const std::string& plan_hash,
           .bindInt(7, a.transactional ? 1 : 0)
           .bindText(8, a.verify)
           .bindText(9, a.sha256)
+          .bindText(10, a.database)
+          .bindText(11, a.mover)
+          .bindText(12, a.mover_args)
           .run();
       insert.reset();
     }
@@ -138,7 +144,7 @@ std::vector<ActionRecord> Journal::actions(const std::string& step) const {
   internal::Statement st(db_, path_,
                          "SELECT step, seq, id, forward, inverse, lock, transactional, verify,"
                          "       sha256, status, started_at, finished_at, duration_ms, attempts,"
-                         "       error"
+                         "       error, target_database, mover, mover_args"
                          "  FROM actions WHERE step = ?1 ORDER BY seq");
   st.bindText(1, step);
   std::vector<ActionRecord> out;

@@ -14,7 +14,8 @@ namespace {
 
 const std::vector<std::string> kSteps = {"catalogue", "ownership", "outbox",  "projections",
                                          "revoke",    "split",     "selftest"};
-const std::vector<std::string> kSelftestKinds = {"schema", "comment", "column", "index"};
+const std::vector<std::string> kSelftestKinds = {"schema", "comment", "column",
+                                                 "index",  "remote",  "mover"};
 
 // Source syntax (kind prefix, non-empty path); src/catalogue reads them.
 void readCatalogue(EntryReader& reader, CatalogueSettings* s) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/fault.h"
+#include "engine/mover.h"
 #include "fmt/format.h"
 #include "sql/quote.h"
 #include "sql/template.h"
@@ -12,6 +14,11 @@ namespace {
 
 constexpr const char* kSchema = "dbsplit_selftest";
 constexpr const char* kColumn = "dbsplit_selftest";
+constexpr const char* kRemoteTable = "public.dbsplit_selftest_remote";
+constexpr const char* kFilledTable = "public.dbsplit_selftest_filled";
+constexpr const char* kFillMover = "selftest.fill";
+constexpr int kFillRows = 1000;
+constexpr int kFillBatch = 100;
 
 bool wants(const plan::Plan& plan, const std::string& kind) {
   const auto& kinds = plan.selftest.kinds;
@@ -119,7 +126,64 @@ std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) c
       actions.push_back(a);
     }
   }
+  // Opt-in kinds (not part of "all"): the engine's other databases and movers.
+  if (wants(plan, "remote") && !plan.selftest.kinds.empty()) {
+    for (const auto& service : plan.services) {
+      if (service.database.empty()) continue;
+      engine::Action a;
+      a.id = "selftest/remote/" + service.name;
+      a.description = "a scratch table in the service's own database";
+      a.database = service.name;
+      a.forward = fmt::format("CREATE TABLE {} (id integer PRIMARY KEY);", kRemoteTable);
+      a.inverse = fmt::format("DROP TABLE {};", kRemoteTable);
+      a.lock = {"none", ""};
+      actions.push_back(a);
+    }
+  }
+  if (wants(plan, "mover") && !plan.selftest.kinds.empty()) {
+    engine::Action table;
+    table.id = "selftest/filled";
+    table.description = "a scratch table for the data mover";
+    table.forward = fmt::format("CREATE TABLE {} (n integer PRIMARY KEY);", kFilledTable);
+    table.inverse = fmt::format("DROP TABLE {};", kFilledTable);
+    table.lock = {"none", ""};
+    actions.push_back(table);
+    engine::Action fill;
+    fill.id = "selftest/fill";
+    fill.description = "a data mover: rows in batches, resumable";
+    fill.mover = kFillMover;
+    fill.mover_args = nlohmann::json({{"rows", kFillRows}, {"batch", kFillBatch}}).dump();
+    fill.forward = fmt::format("-- insert n = 1..{} into {}, {} rows a transaction", kFillRows,
+                               kFilledTable, kFillBatch);
+    fill.inverse = fmt::format("DELETE FROM {};", kFilledTable);
+    fill.verify = fmt::format("SELECT count(*) = {} FROM {}", kFillRows, kFilledTable);
+    fill.transactional = false;
+    fill.lock = {"ROW EXCLUSIVE", kFilledTable};
+    actions.push_back(fill);
+  }
   return actions;
+}
+
+SelftestStep::SelftestStep() {
+  // Resumable: each batch commits on its own and skips rows already there, so
+  // a kill between batches (DBSPLIT_FAULT=selftest/fill#<batch>:after) loses
+  // nothing and duplicates nothing.
+  engine::registerMover(kFillMover, [](engine::MoverContext& mc) {
+    auto args = nlohmann::json::parse(mc.action.mover_args);
+    const int rows = args.at("rows").get<int>();
+    const int batch = args.at("batch").get<int>();
+    auto session = pg::Session::connect({mc.target_dsn, mc.application_name, false, 10});
+    auto progress = mc.out.progress("fill", rows, "rows");
+    for (int first = 1, n = 1; first <= rows; first += batch, ++n) {
+      mc.check_alive();
+      session->execParams(fmt::format("INSERT INTO {} SELECT g FROM generate_series($1::int, "
+                                      "$2::int) g ON CONFLICT DO NOTHING",
+                                      kFilledTable),
+                          first, std::min(rows, first + batch - 1));
+      progress->advance(std::min(batch, rows - first + 1));
+      engine::faultPoint(mc.action.id + "#" + std::to_string(n), engine::FaultPoint::kAfter);
+    }
+  });
 }
 
 }  // namespace dbsplit::steps

@@ -5,6 +5,9 @@
 //   column   ALTER TABLE ADD COLUMN (ACCESS EXCLUSIVE: the lock-wait path)
 //   index    CREATE INDEX CONCURRENTLY (not transactional: the verify path)
 // [step.selftest] kinds = [...] picks a subset (the benchmark uses "comment").
+// Two kinds run only when named (they are not part of "all"):
+//   remote   CREATE TABLE in each [[service]] database (Action::database)
+//   mover    a resumable data mover filling a scratch table (Action::mover)
 #pragma once
 
 #include "engine/step.h"
@@ -13,6 +16,7 @@ namespace dbsplit::steps {
 
 class SelftestStep : public engine::Step {
  public:
+  SelftestStep();  // registers the step's data mover
   std::string name() const override { return "selftest"; }
   std::string summary() const override {
     return "engine self-test: harmless, reversible DDL on the plan's tables";

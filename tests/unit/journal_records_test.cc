@@ -34,6 +34,9 @@ void checkSameAction(const ActionRecord& got, const ActionRecord& want) {
   CHECK(got.duration_ms == want.duration_ms);
   CHECK(got.attempts == want.attempts);
   CHECK(got.error == want.error);
+  CHECK(got.database == want.database);
+  CHECK(got.mover == want.mover);
+  CHECK(got.mover_args == want.mover_args);
 }
 
 void checkSameStep(const StepRecord& got, const StepRecord& want) {
@@ -90,6 +93,11 @@ std::vector<ActionRecord> plannedActions(const std::string& step, int n) {
     a.transactional = i % 3 != 2;
     a.verify = "SELECT to_regclass('t" + std::to_string(i) + "') IS NOT NULL";
     a.sha256 = std::string(63, 'a') + std::to_string(i % 10);
+    if (i % 2) {
+      a.database = "orders " + kAwkward;
+      a.mover = "backfill";
+      a.mover_args = R"({"table":"it's"})";
+    }
     out.push_back(a);
   }
   return out;

@@ -222,7 +222,8 @@ TEST_CASE("each kind of invalid plan is reported at the offending line and colum
        "3:1", "\"orders\" owns tables but has no database"},
       {"unknown selftest kind", kBase + "[step.selftest]\nkinds = [\"schema\", \"indexes\"]\n",
        "13:20",
-       "\"indexes\" is not one of schema, comment, column, index (did you mean \"index\"?)"},
+       "\"indexes\" is not one of schema, comment, column, index, remote, mover (did you mean "
+       "\"index\"?)"},
   };
   for (const auto& c : cases) {
     SECTION(c.what) {
