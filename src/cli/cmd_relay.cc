@@ -79,7 +79,7 @@ Outcome runRelay(Context& ctx, const RelayArgs& args) {
     o.application_name = "dbsplit/" + plan.migration.name + "/relay";
     o.read_only = true;
     auto catalog = pg::Session::connect(o);
-    all = relay::resolveProjections(plan, *catalog);
+    all = relay::resolveProjections(plan, *catalog, dsn);
   }
   installStopHandlers();
   std::vector<std::unique_ptr<relay::Relay>> relays;

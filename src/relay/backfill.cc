@@ -276,6 +276,7 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
     target.exec("COMMIT");
     result.rows += n;
     progress->advance(n);
+    if (options.after_range) options.after_range(range_no);
     if (upper.empty()) break;
     last_key = upper;
   }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "relay/spec.h"
@@ -23,6 +24,9 @@ struct BackfillOptions {
   std::string migration;
   std::int64_t chunk_rows = 200000;  // rows per committed key range
   int settle_ms = 5000;              // how long to wait for older transactions before exporting
+  // Called after each committed range (the engine's liveness check and
+  // fault points); may throw to stop.
+  std::function<void(int range_no)> after_range;
 };
 
 struct BackfillResult {

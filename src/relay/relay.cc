@@ -429,7 +429,7 @@ std::vector<OutboxLag> relayLag(const plan::Plan& plan, const std::string& main_
   std::unique_ptr<pg::Session> source;
   for (const std::string& consumer : consumers(plan)) {
     const plan::Service* s = plan.findService(consumer);
-    std::string target_dsn = s && !s->database.empty() ? s->database : "";
+    std::string target_dsn = s && !s->database.empty() ? serviceDsn(main_dsn, s->database) : "";
     try {
       if (!source) source = pg::Session::connect(o);
       std::unique_ptr<pg::Session> own;

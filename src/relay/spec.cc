@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "fmt/format.h"
+#include "pg/conninfo.h"
 #include "util/text.h"
 
 namespace dbsplit::relay {
@@ -60,7 +61,12 @@ const ColumnSpec& ProjectionSpec::column(const std::string& name) const {
   throw Error::stepFailed("internal", "projection " + id() + " has no column " + name);
 }
 
+std::string serviceDsn(const std::string& main_dsn, const std::string& service_database) {
+  return pg::buildConninfo(main_dsn, pg::parseConninfo(service_database));
+}
+
 std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Session& source,
+                                               const std::string& main_dsn,
                                                const std::string& only_consumer) {
   std::vector<std::string> usage, precondition;
   std::vector<ProjectionSpec> out;
@@ -76,7 +82,7 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
     spec.key = p.key;
     if (const plan::Service* s = plan.findService(p.consumer); s && !s->database.empty()) {
       spec.database_service = s->name;
-      spec.target_dsn = s->database;
+      spec.target_dsn = serviceDsn(main_dsn, s->database);
     }
     SourceFacts f = readSource(source, p.source);
     if (!f.exists) {

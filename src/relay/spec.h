@@ -39,8 +39,14 @@ struct ProjectionSpec {
 // order. Throws Error listing every problem at once: exit 2 when the plan
 // names a column the source lacks, exit 3 when the database is not ready
 // (source missing, key not unique in the source).
+// A consumer's `database` is laid over `main_dsn` as the engine does
+// (engine/targets.h): "dbname=orders" means the same server, database orders.
 std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Session& source,
+                                               const std::string& main_dsn,
                                                const std::string& only_consumer = {});
+
+// The DSN of a service's `database` laid over the migration's DSN.
+std::string serviceDsn(const std::string& main_dsn, const std::string& service_database);
 
 // The consumers of the plan, in plan order (those with a [[projection]]).
 std::vector<std::string> consumers(const plan::Plan& plan);

@@ -6,6 +6,7 @@
 #include "steps/catalogue.h"
 #include "steps/outbox.h"
 #include "steps/ownership.h"
+#include "steps/projections.h"
 #include "steps/selftest.h"
 
 namespace dbsplit::steps {
@@ -24,6 +25,7 @@ engine::StepList registry() {
   // catalogue, ownership, outbox, projections, revoke, split.
   list.push_back(ownershipStep());
   list.push_back(outboxStep());
+  list.push_back(projectionsStep());
   return list;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "engine/fault.h"
 #include "engine/mover.h"
 #include "fmt/format.h"
 #include "journal/journal.h"
@@ -15,13 +16,17 @@
 namespace dbsplit::relay {
 namespace {
 
-std::vector<ProjectionSpec> specsOf(engine::MoverContext& ctx, const std::string& consumer) {
+pg::ConnectOptions options(engine::MoverContext& ctx, const std::string& dsn, bool read_only) {
   pg::ConnectOptions o;
-  o.dsn = ctx.main_dsn;
-  o.application_name = "dbsplit/" + ctx.plan.migration.name + "/projections";
-  o.read_only = true;
-  auto catalog = pg::Session::connect(o);
-  return resolveProjections(ctx.plan, *catalog, consumer);
+  o.dsn = dsn;
+  o.application_name = ctx.application_name;
+  o.read_only = read_only;
+  return o;
+}
+
+std::vector<ProjectionSpec> specsOf(engine::MoverContext& ctx, const std::string& consumer) {
+  auto catalog = pg::Session::connect(options(ctx, ctx.main_dsn, true));
+  return resolveProjections(ctx.plan, *catalog, ctx.main_dsn, consumer);
 }
 
 void runBackfill(engine::MoverContext& ctx) {
@@ -33,9 +38,14 @@ void runBackfill(engine::MoverContext& ctx) {
     o.main_dsn = ctx.main_dsn;
     o.migration = ctx.plan.migration.name;
     // A testing aid: small ranges make a kill mid-backfill likely.
-    if (const char* rows = std::getenv("DBSPLIT_BACKFILL_CHUNK_ROWS"))
-      o.chunk_rows = std::atoll(rows);
-    if (o.chunk_rows < 1) o.chunk_rows = 1;
+    if (const char* rows = std::getenv("DBSPLIT_BACKFILL_CHUNK_ROWS")) {
+      o.chunk_rows = std::max<long long>(1, std::atoll(rows));
+    }
+    o.after_range = [&ctx](int range_no) {
+      ctx.check_alive();
+      engine::faultPoint(ctx.action.id + "#" + std::to_string(range_no),
+                         engine::FaultPoint::kAfter);
+    };
     BackfillResult r = backfill(p, o, ctx.out);
     ctx.out.event({{"event", "backfill"},
                    {"projection", p.id()},
@@ -52,14 +62,22 @@ void runBackfill(engine::MoverContext& ctx) {
                           fmt::format("the plan has no projection {} any more", projection));
 }
 
-void recordRelayStart(engine::MoverContext& ctx, const std::string& consumer,
-                      const std::string& snapshot) {
-  try {
-    auto j = journal::Journal::open(ctx.plan.migration.journal, journal::Journal::Mode::kReadWrite);
-    j->addSnapshot("relay_start",
-                   nlohmann::json{{"consumer", consumer}, {"snapshot", snapshot}}.dump());
-  } catch (const Error& e) {
-    ctx.out.warn(fmt::format("could not record the relay start in the journal: {}", e.what()));
+// A `dbsplit relay` already runs for this consumer: it does the catching up;
+// wait until its cursors cover `t`.
+void waitForRunningRelay(engine::MoverContext& ctx, const std::vector<ProjectionSpec>& specs,
+                         const std::string& consumer) {
+  auto target = pg::Session::connect(options(ctx, ctx.target_dsn, true));
+  auto source = pg::Session::connect(options(ctx, ctx.main_dsn, true));
+  Snapshot t = parseSnapshot(*source->scalar("SELECT pg_current_snapshot()::text"));
+  for (;;) {
+    ctx.check_alive();
+    bool done = true;
+    for (const auto& outbox : outboxesOf(specs)) {
+      auto cur = readCursor(*target, consumer, outbox);
+      done = done && cur && covers(parseSnapshot(cur->snapshot), t);
+    }
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
@@ -68,10 +86,7 @@ void runStart(engine::MoverContext& ctx) {
   std::string consumer = args.at("consumer");
   std::vector<ProjectionSpec> specs = specsOf(ctx, consumer);
   {
-    pg::ConnectOptions o;
-    o.dsn = ctx.target_dsn;
-    o.application_name = "dbsplit/" + ctx.plan.migration.name + "/projections";
-    auto target = pg::Session::connect(o);
+    auto target = pg::Session::connect(options(ctx, ctx.target_dsn, false));
     startCursors(specs, *target);
   }
   RelayOptions o;
@@ -79,38 +94,24 @@ void runStart(engine::MoverContext& ctx) {
   o.migration = ctx.plan.migration.name;
   o.consumer = consumer;
   o.application = "projections";
+  o.journal = ctx.journal;  // the relay_start snapshot
   Relay relay(specs, o, ctx.out);
   try {
     relay.connect();
   } catch (const Error& e) {
     if (e.code() != ExitCode::kLocked) throw;
-    // A `dbsplit relay` already runs for this consumer: it does the catching up.
     ctx.out.say(fmt::format("{}; waiting for it to catch up", e.what()));
-    pg::ConnectOptions c;
-    c.dsn = ctx.target_dsn;
-    c.application_name = "dbsplit/" + ctx.plan.migration.name + "/projections";
-    auto target = pg::Session::connect(c);
-    pg::ConnectOptions s = c;
-    s.dsn = ctx.main_dsn;
-    auto source = pg::Session::connect(s);
-    Snapshot t = parseSnapshot(*source->scalar("SELECT pg_current_snapshot()::text"));
-    for (;;) {
-      bool done = true;
-      for (const auto& outbox : outboxesOf(specs)) {
-        auto cur = readCursor(*target, consumer, outbox);
-        done = done && cur && covers(parseSnapshot(cur->snapshot), t);
-      }
-      if (done) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    waitForRunningRelay(ctx, specs, consumer);
+    return;
   }
   Snapshot t = relay.sourceSnapshot();
-  recordRelayStart(ctx, consumer, t.str());
   auto progress = ctx.out.progress("relay " + consumer + " catch-up", 0, "events");
-  while (!relay.covers(t)) {
-    std::int64_t n = relay.poll();
-    progress->advance(n);
-    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int n = 1; !relay.covers(t); ++n) {
+    ctx.check_alive();
+    std::int64_t applied = relay.poll();
+    progress->advance(applied);
+    engine::faultPoint(ctx.action.id + "#" + std::to_string(n), engine::FaultPoint::kAfter);
+    if (applied == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   progress->finish();
   ctx.out.event({{"event", "relay_caught_up"},
