@@ -79,14 +79,26 @@ TEST_CASE("a fault at every projections action boundary, then resume, ends like 
   REQUIRE(s.cli({"rollback", "projections", "--yes"}).exit_code == 0);
   REQUIRE(s.db().schemaDump() == original);
 
+  // Every action boundary, plus points inside the movers: after the second
+  // backfill range (ranges of 60 rows) and after the first relay poll.
+  std::vector<std::string> faults;
   for (const std::string& id : ids) {
-    for (const std::string point : {"before", "after"}) {
-      INFO("fault " << id << ":" << point);
+    faults.push_back(id + ":before");
+    faults.push_back(id + ":after");
+    if (id.rfind("projections/backfill/", 0) == 0) faults.push_back(id + "#1:after");
+    if (id.rfind("projections/start/", 0) == 0) faults.push_back(id + "#1:after");
+  }
+  const std::map<std::string, std::string> small = {{"DBSPLIT_BACKFILL_CHUNK_ROWS", "60"}};
+  for (const std::string& fault : faults) {
+    {
+      INFO("fault " << fault);
       s.db().exec("UPDATE public.orders SET total = total + 1 WHERE id = 7");
-      CliResult crash = s.cli({"run", "projections"}, {{"DBSPLIT_FAULT", id + ":" + point}});
+      std::map<std::string, std::string> env = small;
+      env["DBSPLIT_FAULT"] = fault;
+      CliResult crash = s.cli({"run", "projections"}, env);
       REQUIRE(crash.exit_code == 128 + 9);
       CHECK(s.stepStatus("projections")["status"] == "applying");
-      CliResult resume = s.cli({"resume"});
+      CliResult resume = s.cli({"resume"}, small);
       INFO(resume.out << resume.err);
       REQUIRE(resume.exit_code == 0);
       CHECK(s.db().schemaDump() == applied);
