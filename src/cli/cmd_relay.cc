@@ -110,7 +110,8 @@ Outcome runRelay(Context& ctx, const RelayArgs& args) {
   }
 
   // --once: catch up past the moment the relay started.
-  relay::Snapshot until = relays.front()->sourceSnapshot();
+  relay::Snapshot until;
+  if (args.once) until = relays.front()->sourceSnapshot();
   int backoff_ms = 100;
   for (;;) {
     if (stopping()) break;

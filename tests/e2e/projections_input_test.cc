@@ -2,6 +2,8 @@
 // what is wrong, and nothing changes (or, for a bad event, nothing of its
 // batch is applied, the relay exits 1 naming the event, and --skip-event is
 // the recorded escape).
+#include <set>
+
 #include "catch2/catch.hpp"
 #include "journal/journal.h"
 #include "support/projections_fixture.h"

@@ -48,7 +48,7 @@ TEST_CASE("projections dry-run, rehearse, apply and rollback", "[projections][pg
   CHECK(db.scalar("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '" +
                   s.projection() + "'::regclass AND attname = 'total'") == "numeric(10,2)");
   CHECK(db.scalar("SELECT relowner::regrole::text FROM pg_class WHERE oid = '" + s.projection() +
-                  "'::regclass") == "\"" + s.ship() + "\"");
+                  "'::regclass") == s.ship());
   CHECK(db.scalar("SELECT count(*) FROM " + s.cursor()) == "1");
   // A relay_start snapshot is journaled.
   CHECK(s.cli({"status"}).out.find("relay " + s.ship()) != std::string::npos);

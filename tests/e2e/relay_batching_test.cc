@@ -26,6 +26,19 @@ nlohmann::json lagOf(const ProjectionsScenario& s) {
   return lags.empty() ? nlohmann::json() : lags.front();
 }
 
+// Waits until a background relay holds the relay lock (without competing for it).
+void waitForRelayLock(ProjectionsScenario& s) {
+  for (int i = 0; i < 200; ++i) {
+    if (s.db().scalar("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+                      " WHERE l.locktype = 'advisory' AND l.granted"
+                      "   AND a.application_name = 'dbsplit/t/relay'") != "0") {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL("the background relay never took its lock");
+}
+
 }  // namespace
 
 TEST_CASE("a transaction that commits late with a smaller seq is applied once",
@@ -103,13 +116,8 @@ TEST_CASE("one relay per consumer; SIGTERM stops it cleanly", "[relay][projectio
   s.advanceToProjections();
   REQUIRE(s.cli({"run", "projections"}).exit_code == 0);
   BackgroundCli relay(s.cliArgs({"relay", "--poll-ms", "20"}));
-  // Wait until it holds the lock (its cursor row is touched).
-  CliResult second;
-  for (int i = 0; i < 100; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    second = s.cli({"relay", "--once"});
-    if (second.exit_code == 4) break;
-  }
+  waitForRelayLock(s);
+  CliResult second = s.cli({"relay", "--once"});
   INFO(second.out << second.err);
   CHECK(second.exit_code == 4);
   CHECK(second.err.find("another relay") != std::string::npos);
@@ -132,9 +140,7 @@ TEST_CASE("the relay reconnects after losing its connections", "[relay][projecti
   s.advanceToProjections();
   REQUIRE(s.cli({"run", "projections"}).exit_code == 0);
   BackgroundCli relay(s.cliArgs({"relay", "--poll-ms", "20"}));
-  for (int i = 0; i < 100 && s.cli({"relay", "--once"}).exit_code != 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  waitForRelayLock(s);
   REQUIRE(s.db().scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
                         "'dbsplit/t/relay'") != "0");
   s.db().exec(
