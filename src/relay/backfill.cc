@@ -193,19 +193,21 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
   std::int64_t done = state.empty() ? 0 : std::stoll(state[0][4]);
   int range_no = state.empty() ? 0 : std::stoi(state[0][5]) + 1;
 
-  // The low watermark: the sequence's position before a snapshot S0, valid
-  // once every transaction running at S0 has ended (see relay.cc).
+  // The low watermark: the sequence's position L, then a txid N assigned
+  // after it was read; once every transaction below N has ended (xmin >= N),
+  // every event with seq <= L is visible to the snapshot exported next (see
+  // relay.cc, watermark()).
   std::int64_t wm = state.empty() ? 1 : std::stoll(state[0][1]);
   if (state.empty()) {
     auto seq = source.exec(fmt::format(
         "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence({}, 'seq')::regclass), 0)",
         sql::quoteLiteral(p.outbox.quoted())));
     std::int64_t last = std::stoll(seq[0][0]);
-    Snapshot s0 = parseSnapshot(source.exec("SELECT pg_current_snapshot()::text")[0][0]);
+    std::uint64_t fresh = std::stoull(source.exec("SELECT pg_current_xact_id()::text")[0][0]);
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.settle_ms);
     for (;;) {
       Snapshot now = parseSnapshot(source.exec("SELECT pg_current_snapshot()::text")[0][0]);
-      if (now.xmin >= s0.xmax) {
+      if (now.xmin >= fresh) {
         wm = last + 1;
         break;
       }

@@ -154,10 +154,14 @@ std::int64_t Relay::poll() {
 }
 
 std::int64_t Relay::watermark(OutboxState& o, const Snapshot& s, std::int64_t wm) {
-  // Every event with seq <= value was drawn before the snapshot with that
-  // xmax was taken, by a transaction that had its txid then (< xmax); once
-  // s.xmin >= xmax those transactions have all ended, so their events are
-  // visible in s and applied.
+  // Every event with seq <= L was written by a transaction that had its txid
+  // before L was read (the trigger runs after the row write, which assigned
+  // it), so that txid is below N, taken after L. Once s.xmin >= N, every
+  // transaction below N has ended (a running one below N would be below
+  // s.xmax and so at least s.xmin), so those events are visible in s and
+  // applied. (A snapshot's xmax is not enough: it is one past the latest
+  // *completed* txid, and a transaction running with a larger txid is not in
+  // its xip list.)
   while (!o.history.empty() && o.history.front().first <= s.xmin) {
     wm = std::max(wm, o.history.front().second + 1);
     if (o.history.size() == 1 || o.history[1].first > s.xmin) break;
@@ -174,16 +178,18 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
         fmt::format("consumer \"{}\" has no relay cursor for {}", options_.consumer, o.name),
         "dbsplit run projections");
   }
-  // The sequence's position first, then the snapshot (see watermark()).
-  std::int64_t last = 0;
-  if (!o.sequence.empty()) {
-    last = std::stoll(
+  // The sequence's position L, then a fresh txid N (see watermark()), at most
+  // once a second (N costs a transaction id).
+  auto now = std::chrono::steady_clock::now();
+  if (!o.sequence.empty() && now - o.mark_taken >= std::chrono::seconds(1)) {
+    o.mark_taken = now;
+    std::int64_t last = std::stoll(
         source_->scalar("SELECT coalesce(pg_sequence_last_value($1::regclass), 0)", o.sequence)
             .value_or("0"));
+    std::uint64_t fresh = std::stoull(*source_->scalar("SELECT pg_current_xact_id()::text"));
+    o.history.push_back({fresh, last});
   }
   const Snapshot cur = sourceSnapshot();
-  if (o.history.empty() || o.history.back().first != cur.xmax)
-    o.history.push_back({cur.xmax, last});
   const Snapshot prev = parseSnapshot(cursor->snapshot);
 
   // The batch (PgQ): events of transactions that ended by `cur` and had not
@@ -206,7 +212,6 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   std::int64_t wm = cursor->seq;
   if (groups.empty()) {
     std::int64_t new_wm = watermark(o, cur, wm);
-    auto now = std::chrono::steady_clock::now();
     bool moved = cur.str() != prev.str() && now - o.idle_write >= std::chrono::seconds(1);
     if (moved || new_wm != wm) {
       o.idle_write = now;

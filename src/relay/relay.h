@@ -86,12 +86,13 @@ class Relay {
     plan::QualifiedName table;
     std::string sequence;  // regclass text of the seq identity
     std::vector<const ProjectionSpec*> projections;
-    // (xmax of a snapshot, sequence value read just before it): the low
-    // watermark may move to value+1 once a cursor's xmin reaches that xmax.
+    // (N, L): the outbox sequence's value L, then a txid N assigned after it
+    // was read; the low watermark may move to L+1 once a cursor's xmin >= N.
     std::deque<std::pair<std::uint64_t, std::int64_t>> history;
     // When the cursor last moved without events (at most once a second, so an
     // idle relay does not write a transaction every poll).
     std::chrono::steady_clock::time_point idle_write{};
+    std::chrono::steady_clock::time_point mark_taken{};
   };
   // Part of a batch: the whole transactions between two snapshots, whose
   // events have seq <= upper.
