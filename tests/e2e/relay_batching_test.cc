@@ -29,9 +29,13 @@ nlohmann::json lagOf(const ProjectionsScenario& s) {
 // Waits until a background relay holds the relay lock (without competing for it).
 void waitForRelayLock(ProjectionsScenario& s) {
   for (int i = 0; i < 200; ++i) {
-    if (s.db().scalar("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+    // This consumer's relay lock (COMMON contract key), in this database.
+    if (s.db().scalar("SELECT count(*) FROM pg_locks l"
                       " WHERE l.locktype = 'advisory' AND l.granted"
-                      "   AND a.application_name = 'dbsplit/t/relay'") != "0") {
+                      "   AND l.database = (SELECT oid FROM pg_database"
+                      "                      WHERE datname = current_database())"
+                      "   AND l.objid = (hashtext('dbsplit/relay/t/" +
+                      s.ship() + "')::bigint & 4294967295)::oid") != "0") {
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -145,7 +149,7 @@ TEST_CASE("the relay reconnects after losing its connections", "[relay][projecti
                         "'dbsplit/t/relay'") != "0");
   s.db().exec(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-      "'dbsplit/t/relay'");
+      "'dbsplit/t/relay' AND datname = current_database()");
   s.db().exec("UPDATE public.orders SET status = 'after' WHERE id % 3 = 0");
   for (int i = 0; i < 200 && s.differences() != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
