@@ -22,8 +22,8 @@ namespace dbsplit::relay {
 struct BackfillOptions {
   std::string main_dsn;
   std::string migration;
-  std::int64_t chunk_rows = 200000;  // rows per committed key range
-  int settle_ms = 5000;              // how long to wait for older transactions before exporting
+  std::int64_t chunk_rows = 1000000;  // rows per committed key range
+  int settle_ms = 5000;               // how long to wait for older transactions before exporting
   // Called after each committed range (the engine's liveness check and
   // fault points); may throw to stop.
   std::function<void(int range_no)> after_range;

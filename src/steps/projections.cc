@@ -116,7 +116,7 @@ engine::Action backfillAction(const ProjectionSpec& p) {
        {"source", p.source.quoted()},
        {"key", sql::quoteIdentList(p.key)},
        {"target", p.target.quoted()},
-       {"chunk", "200000"},
+       {"chunk", "1000000"},
        {"where", p.database_service.empty() ? "the same database"
                                             : "the database of service " + p.database_service}});
   a.inverse = fmt::format("DELETE FROM {}\n WHERE projection = {};\nTRUNCATE {};",

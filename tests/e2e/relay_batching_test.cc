@@ -115,7 +115,7 @@ TEST_CASE("batches of whole transactions keep each row's order", "[relay][projec
   CHECK(lagOf(s)["events"] == 0);
 }
 
-TEST_CASE("one relay per consumer; SIGTERM stops it cleanly", "[relay][projections][pg]") {
+TEST_CASE("one relay per consumer, and SIGTERM stops it cleanly", "[relay][projections][pg]") {
   ProjectionsScenario s;
   s.advanceToProjections();
   REQUIRE(s.cli({"run", "projections"}).exit_code == 0);
