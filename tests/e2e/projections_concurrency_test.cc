@@ -88,6 +88,19 @@ TEST_CASE("a projection in the consumer's own database keeps the same guarantees
   std::mt19937 rng(static_cast<unsigned>(std::random_device{}()));
   killRandomly(s, options, rng);
   check(s);
+  // Outbox retention reads the cursor in the consumer's database: it deletes
+  // exactly the events below the low watermark, and the relay goes on.
+  const std::string outbox = "\"" + s.orders() + "\".outbox";
+  const std::string below = s.db().scalar("SELECT count(*) FROM " + outbox + " WHERE seq < " +
+                                          s.targetScalar("SELECT seq FROM " + s.cursor()));
+  CliResult prune = s.cli({"outbox", "prune", "--older-than", "1ms", "--json"});
+  INFO(prune.out << prune.err);
+  REQUIRE(prune.exit_code == 0);
+  CHECK(std::stol(below) > 0);
+  CHECK(eventsOf(jsonLines(prune.out), "prune").at(0)["deleted"] == std::stol(below));
+  s.db().exec("UPDATE public.orders SET status = 'pruned' WHERE id % 7 = 0");
+  REQUIRE(s.cli({"relay", "--once"}).exit_code == 0);
+  CHECK(s.differences() == 0);
   // Projection, cursors and the schema live in the consumer's database only.
   CHECK(s.db().scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'order_view'") == "0");
   CHECK(s.targetScalar("SELECT count(*) FROM pg_tables WHERE tablename = 'order_view'") == "1");
