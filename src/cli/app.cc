@@ -84,6 +84,7 @@ int runMain(int argc, char** argv) {
   addReportCommand(app, state);
   addSplitCommand(app, state);
   addCompareCommand(app, state);
+  addRelayCommand(app, state);
   addSandboxCommand(app, state);
   addDemoCommand(app, state);
 

@@ -71,5 +71,6 @@ void addWalkCommand(CLI::App& app, AppState& state);
 void addReportCommand(CLI::App& app, AppState& state);
 void addSplitCommand(CLI::App& app, AppState& state);
 void addCompareCommand(CLI::App& app, AppState& state);
+void addRelayCommand(CLI::App& app, AppState& state);
 
 }  // namespace dbsplit::cli

@@ -6,6 +6,7 @@
 #include "engine/run_lock.h"
 #include "fmt/format.h"
 #include "pg/session.h"
+#include "relay/spec.h"
 #include "steps/outbox_debezium.h"
 #include "steps/outbox_sql.h"
 
@@ -40,14 +41,16 @@ pg::ConnectOptions connectOptions(const std::string& dsn, const std::string& mig
 }
 
 // Cursors of every consumer of `service`; fills `r.blocked_by` when one is missing.
-void readCursors(const plan::Plan& plan, pg::Session& session, PruneResult& r) {
+void readCursors(const plan::Plan& plan, const std::string& dsn, pg::Session& session,
+                 PruneResult& r) {
   std::string outbox = outboxName(r.service).display();
   for (const std::string& consumer : consumersOf(plan, r.service)) {
     const plan::Service* s = plan.findService(consumer);
     std::unique_ptr<pg::Session> own;
     pg::Session* where = &session;
     if (s && !s->database.empty()) {  // the consumer keeps its projections in its own database
-      own = pg::Session::connect(connectOptions(s->database, plan.migration.name, true));
+      own = pg::Session::connect(
+          connectOptions(relay::serviceDsn(dsn, s->database), plan.migration.name, true));
       where = own.get();
     }
     std::string why;
@@ -93,7 +96,7 @@ std::vector<PruneResult> prune(const plan::Plan& plan, const PruneOptions& optio
       r.outbox_missing = true;
       continue;
     }
-    readCursors(plan, *session, r);
+    readCursors(plan, options.dsn, *session, r);
     if (!r.blocked_by.empty()) continue;
     // "" = no consumer: only the age cutoff applies.
     std::string below = r.below_seq ? std::to_string(*r.below_seq) : "";

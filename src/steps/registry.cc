@@ -6,6 +6,7 @@
 #include "steps/catalogue.h"
 #include "steps/outbox.h"
 #include "steps/ownership.h"
+#include "steps/projections.h"
 #include "steps/revoke.h"
 #include "steps/selftest.h"
 #include "steps/split.h"
@@ -23,11 +24,10 @@ engine::StepList registry() {
   engine::StepList list;
   if (testStepsEnabled()) list.push_back(&selftest);
   list.push_back(catalogueStep());
-  // The six playbook steps register here, in order, as they land:
-  // catalogue, ownership, outbox, projections, revoke, split.
+  // The six playbook steps, in order (the engine enforces it).
   list.push_back(ownershipStep());
   list.push_back(outboxStep());
-  // projections (step 4) registers here, between outbox and revoke.
+  list.push_back(projectionsStep());
   list.push_back(revokeStep());
   list.push_back(splitStep());
   list.push_back(splitFinalizeStep());  // standalone: only `dbsplit split finalize` runs it

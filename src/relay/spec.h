@@ -1,0 +1,57 @@
+// A [[projection]] resolved against the live source catalog: where it lives
+// (the consumer's schema, in the shared database or in the consumer's own
+// database when its [[service]] names one), its columns with the source's
+// types, its key (unique in the source), and the outbox its events come from.
+// Shared by the projections step (planning), the backfill and the relay.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pg/session.h"
+#include "plan/plan.h"
+
+namespace dbsplit::relay {
+
+struct ColumnSpec {
+  std::string name;
+  std::string type;  // format_type() of the source column: "numeric(10,2)", "text", ...
+};
+
+struct ProjectionSpec {
+  std::string consumer;
+  plan::QualifiedName source;
+  plan::QualifiedName target;  // <consumer>.<name>
+  std::string owner;           // the source's owning service
+  plan::QualifiedName outbox;  // <owner>.outbox
+  std::vector<ColumnSpec> columns;
+  std::vector<std::string> key;
+  // Name of the [[service]] whose `database` holds the projection; empty: the
+  // migration's database.
+  std::string database_service;
+  std::string target_dsn;  // that service's database DSN; empty: the migration's
+
+  std::string id() const { return target.display(); }  // "fulfillment.order_view"
+  const ColumnSpec& column(const std::string& name) const;
+};
+
+// Every projection of the plan (of `only_consumer` when not empty), in plan
+// order. Throws Error listing every problem at once: exit 2 when the plan
+// names a column the source lacks, exit 3 when the database is not ready
+// (source missing, key not unique in the source).
+// A consumer's `database` is laid over `main_dsn` as the engine does
+// (engine/targets.h): "dbname=orders" means the same server, database orders.
+std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Session& source,
+                                               const std::string& main_dsn,
+                                               const std::string& only_consumer = {});
+
+// The DSN of a service's `database` laid over the migration's DSN.
+std::string serviceDsn(const std::string& main_dsn, const std::string& service_database);
+
+// The consumers of the plan, in plan order (those with a [[projection]]).
+std::vector<std::string> consumers(const plan::Plan& plan);
+
+// The outboxes a consumer's projections read, in plan order ("orders.outbox").
+std::vector<std::string> outboxesOf(const std::vector<ProjectionSpec>& specs);
+
+}  // namespace dbsplit::relay

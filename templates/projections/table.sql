@@ -1,0 +1,8 @@
+CREATE TABLE {{table}} (
+{{columns}},
+  PRIMARY KEY ({{key}})
+);
+ALTER TABLE {{table}}
+  OWNER TO {{group}};
+COMMENT ON TABLE {{table}}
+  IS {{comment}};
