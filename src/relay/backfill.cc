@@ -140,7 +140,7 @@ std::string keyTextList(const ProjectionSpec& p) {
 // The key columns qualified by the table: ORDER BY then never means an output column.
 std::string qualifiedKey(const ProjectionSpec& p) {
   std::vector<std::string> parts;
-  for (const auto& k : p.key) parts.push_back(p.source.quoted() + "." + sql::quoteIdent(k));
+  for (const auto& k : p.key) parts.push_back(p.location.quoted() + "." + sql::quoteIdent(k));
   return util::join(parts, ", ");
 }
 
@@ -233,7 +233,7 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
 
   auto estimate = source.exec(
       fmt::format("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = {}::regclass",
-                  sql::quoteLiteral(p.source.quoted())));
+                  sql::quoteLiteral(p.location.quoted())));
   // A resumed backfill counts (and rates) only what it copies itself.
   std::int64_t total = std::max<std::int64_t>(std::stoll(estimate[0][0]) - done, 0);
   auto progress = out.progress(
@@ -245,17 +245,17 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
       target.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
       target.exec(import);
     }
-    auto upper_row =
-        reader.exec(fmt::format("SELECT {} FROM {}\n WHERE {}\n ORDER BY {}\n OFFSET {} LIMIT 1",
-                                keyTextList(p), p.source.quoted(), rangeCondition(p, last_key, ""),
-                                qualifiedKey(p), options.chunk_rows - 1));
+    auto upper_row = reader.exec(
+        fmt::format("SELECT {} FROM {}\n WHERE {}\n ORDER BY {}\n OFFSET {} LIMIT 1",
+                    keyTextList(p), p.location.quoted(), rangeCondition(p, last_key, ""),
+                    qualifiedKey(p), options.chunk_rows - 1));
     std::string upper = upper_row.empty() ? "" : nlohmann::json(upper_row[0]).dump();
     const std::string range = rangeCondition(p, last_key, upper);
     std::int64_t n = 0;
     if (same_db) {
       // One statement on the server, under the exported snapshot.
       n = target.execCount(fmt::format("INSERT INTO {} ({})\nSELECT {} FROM {}\n WHERE {}",
-                                       p.target.quoted(), cols, cols, p.source.quoted(), range));
+                                       p.target.quoted(), cols, cols, p.location.quoted(), range));
     } else {
       // No ORDER BY: the range commits as a whole, so its order does not
       // matter and the server may scan it the cheapest way.
@@ -263,7 +263,7 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
       target.startCopy(fmt::format("COPY {} ({}) FROM STDIN", p.target.quoted(), cols),
                        PGRES_COPY_IN);
       worker->startCopy(fmt::format("COPY (SELECT {} FROM {}\n WHERE {}) TO STDOUT", cols,
-                                    p.source.quoted(), range),
+                                    p.location.quoted(), range),
                         PGRES_COPY_OUT);
       n = pipe(*worker, target);
     }

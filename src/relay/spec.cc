@@ -85,6 +85,14 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
       spec.target_dsn = serviceDsn(main_dsn, s->database);
     }
     SourceFacts f = readSource(source, p.source);
+    spec.location = p.source;
+    // Step 6 (schema mode) moves the owner's tables into the owner's schema;
+    // events keep naming the table as the plan does.
+    if (!f.exists && !spec.owner.empty() && spec.owner != p.source.schema) {
+      plan::QualifiedName moved{spec.owner, p.source.name};
+      f = readSource(source, moved);
+      if (f.exists) spec.location = moved;
+    }
     if (!f.exists) {
       precondition.push_back(
           fmt::format("{}: [[projection]] source: {} does not exist (or is not "

@@ -20,10 +20,11 @@ struct ColumnSpec {
 
 struct ProjectionSpec {
   std::string consumer;
-  plan::QualifiedName source;
-  plan::QualifiedName target;  // <consumer>.<name>
-  std::string owner;           // the source's owning service
-  plan::QualifiedName outbox;  // <owner>.outbox
+  plan::QualifiedName source;    // as the plan names it (and the outbox's source_table)
+  plan::QualifiedName location;  // where it is now: `source`, or <owner>.<name> after split
+  plan::QualifiedName target;    // <consumer>.<name>
+  std::string owner;             // the source's owning service
+  plan::QualifiedName outbox;    // <owner>.outbox
   std::vector<ColumnSpec> columns;
   std::vector<std::string> key;
   // Name of the [[service]] whose `database` holds the projection; empty: the
