@@ -33,15 +33,27 @@ std::string roleComment(const std::string& service) {
 
 }  // namespace ownership
 
-// Waivers only open gates; they change no action, so they are not inputs
-// (editing a waiver after the step ran is not drift).
+// Waivers change actions (a waived service's login roles keep their writes
+// on the waived table), so their service and table are inputs: adding,
+// removing or retargeting one after the step ran is drift. Their reason is
+// not. The key is left out when there is no waiver, so that journals written
+// before waivers counted keep their hash.
 nlohmann::json OwnershipStep::inputs(const plan::Plan& plan) const {
   nlohmann::json services = nlohmann::json::array();
   for (const auto& s : plan.services) services.push_back({{"name", s.name}, {"roles", s.roles}});
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : plan.tables)
     tables.push_back({{"name", t.name.display()}, {"owner", t.owner}});
-  return {{"services", services}, {"tables", tables}};
+  nlohmann::json in = {{"services", services}, {"tables", tables}};
+  if (!plan.waivers.empty()) {
+    std::set<std::pair<std::string, std::string>> waived;  // order in the plan is no input
+    for (const auto& w : plan.waivers) waived.insert({w.service, w.table.display()});
+    nlohmann::json waivers = nlohmann::json::array();
+    for (const auto& [service, table] : waived)
+      waivers.push_back({{"service", service}, {"table", table}});
+    in["waivers"] = waivers;
+  }
+  return in;
 }
 
 std::vector<engine::Gate> OwnershipStep::gates(const engine::PlanContext& ctx) const {
@@ -129,7 +141,10 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
   for (const auto& r : relations) {
     service_of[r.oid] = r.table->owner;
     last_table_action[r.table->owner] = actions.size();
-    actions.push_back(relationAction(r, plan));
+    std::map<std::string, std::vector<std::string>> waived_writes;
+    for (const auto& role : waivedRoles(*r.table, plan))
+      waived_writes[role] = heldWrites(catalog, role, r.oid);
+    actions.push_back(relationAction(r, plan, waived_writes));
   }
   // Views over one service's tables follow them, after all tables' actions;
   // the others stay with their owner and are named in the description of the

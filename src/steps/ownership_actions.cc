@@ -8,10 +8,13 @@
 // byte for byte (the old owner is not in the rebuilt ACL).
 #include "steps/ownership_actions.h"
 
+#include <algorithm>
+
 #include "fmt/format.h"
 #include "sql/quote.h"
 #include "sql/template.h"
 #include "steps/ownership.h"
+#include "util/text.h"
 
 namespace dbsplit::steps::ownership {
 namespace {
@@ -29,6 +32,19 @@ std::string joinStatements(const std::vector<std::string>& parts) {
 }
 
 }  // namespace
+
+std::vector<std::string> waivedRoles(const plan::Table& table, const plan::Plan& plan) {
+  std::vector<std::string> roles;
+  for (const auto& w : plan.waivers) {
+    if (w.table != table.name || w.service == table.owner) continue;
+    if (const plan::Service* s = plan.findService(w.service)) {
+      for (const auto& role : s->roles) {
+        if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
+      }
+    }
+  }
+  return roles;
+}
 
 engine::Action roleAction(const plan::Service& service) {
   engine::Action a;
@@ -66,11 +82,19 @@ engine::Action schemaAction(const plan::Service& service) {
   return a;
 }
 
-engine::Action relationAction(const RelationState& r, const plan::Plan& plan) {
+engine::Action relationAction(
+    const RelationState& r, const plan::Plan& plan,
+    const std::map<std::string, std::vector<std::string>>& waived_writes) {
   const std::string& group = r.table->owner;
   const plan::Service* service = plan.findService(group);
-  std::set<std::string> kept = {group};
-  if (service) kept.insert(service->roles.begin(), service->roles.end());
+  std::set<std::string> owners = {group};
+  if (service) owners.insert(service->roles.begin(), service->roles.end());
+  // A [[waiver]] accepts a service's write "for now": its login roles keep
+  // their own write grants on the waived table (and its partitions), and are
+  // granted back what they could write only through PUBLIC, another role or
+  // as the old owner.
+  std::set<std::string> kept = owners;
+  for (const auto& [role, privileges] : waived_writes) kept.insert(role);
   const std::string table = r.quoted();
   const bool moves = r.owner != group;
   // The ACL as it is right after ALTER OWNER: what the revokes start from and
@@ -79,7 +103,17 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan) {
   std::vector<std::string> revokes = revokeWrites(table, after_owner, group, kept);
   // The old owner could read everything; reads stay until step 5 severs them.
   // (Superusers and the owner's own login roles read anyway.)
-  const bool grant_old = moves && !kept.count(r.owner) && !r.owner_is_superuser;
+  const bool grant_old = moves && !owners.count(r.owner) && !r.owner_is_superuser;
+  std::vector<std::string> regrants, waived;  // GRANTs to waived roles; who keeps what
+  for (const auto& [role, privileges] : waived_writes) {
+    if (privileges.empty()) continue;
+    std::string list = util::join(privileges, ", ");
+    waived.push_back(role + " (" + list + ")");
+    regrants.push_back(render("grant.sql", {{"privileges", list},
+                                            {"table", table},
+                                            {"grantee", sql::quoteIdent(role)},
+                                            {"grant_option", ""}}));
+  }
 
   std::vector<std::string> forward, inverse;
   if (moves)
@@ -92,6 +126,7 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan) {
                                            {"grantee", sql::quoteIdent(r.owner)},
                                            {"grant_option", ""}}));
   }
+  forward.insert(forward.end(), regrants.begin(), regrants.end());
   std::string marker = ownerComment(group, r.comment);
   forward.push_back(
       render("comment.sql", {{"table", table}, {"comment", sql::quoteLiteral(marker)}}));
@@ -99,10 +134,13 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan) {
   inverse.push_back(
       render("comment.sql",
              {{"table", table}, {"comment", r.comment ? sql::quoteLiteral(*r.comment) : "NULL"}}));
-  if (!revokes.empty() || grant_old) {
+  if (!revokes.empty() || grant_old || !regrants.empty()) {
     std::vector<std::string> extra;
     if (grant_old) extra.push_back(r.owner);
-    auto rebuilt = rebuild(table, after_owner, group, extra, grant_old);
+    for (const auto& [role, privileges] : waived_writes) {
+      if (!privileges.empty()) extra.push_back(role);
+    }
+    auto rebuilt = rebuild(table, after_owner, group, extra, grant_old || !regrants.empty());
     inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
   }
   if (moves)
@@ -111,11 +149,13 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan) {
 
   engine::Action a;
   a.id = "ownership/table/" + r.display();
-  a.description = fmt::format("{}{}{}",
-                              moves ? "group " + group + " owns it (was " + r.owner + ")"
-                                    : "already owned by group " + group,
-                              revokes.empty() ? "" : "; writes revoked from other roles",
-                              "; owner recorded in the comment");
+  a.description = fmt::format(
+      "{}{}{}{}",
+      moves ? "group " + group + " owns it (was " + r.owner + ")"
+            : "already owned by group " + group,
+      revokes.empty() ? "" : "; writes revoked from other roles",
+      waived.empty() ? "" : "; waived writers keep their writes: " + util::join(waived, ", "),
+      "; owner recorded in the comment");
   a.forward = joinStatements(forward);
   a.inverse = joinStatements(inverse);
   a.lock = {moves ? "ACCESS EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE", r.display()};

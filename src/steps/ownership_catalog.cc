@@ -241,6 +241,21 @@ std::vector<ViewState> readViews(pg::Session& catalog,
   return out;
 }
 
+std::vector<std::string> heldWrites(pg::Session& catalog, const std::string& role,
+                                    const std::string& oid) {
+  std::vector<std::string> out;
+  for (const auto& row :
+       catalog.execParams("SELECT p FROM unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'])"
+                          "       WITH ORDINALITY AS w(p, n)"
+                          " WHERE NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = $1)"
+                          "   AND pg_catalog.has_table_privilege($1, $2::pg_catalog.oid, p)"
+                          " ORDER BY n",
+                          role, oid)) {
+    out.push_back(row[0].c_str());
+  }
+  return out;
+}
+
 RoleState readRole(pg::Session& catalog, const std::string& name) {
   RoleState s;
   pqxx::result r = catalog.execParams(

@@ -67,6 +67,12 @@ std::vector<ViewState> readViews(pg::Session& catalog, const std::vector<Relatio
 // oid strings) lists, by oid; `table` is left null.
 std::map<std::string, RelationState> readStates(pg::Session& catalog, const nlohmann::json& oids);
 
+// The table-level write privileges (INSERT, UPDATE, DELETE, TRUNCATE, in that
+// order) `role` holds on the relation `oid` in any way (own grants, PUBLIC,
+// inherited roles, ownership); empty for a superuser, who needs none.
+std::vector<std::string> heldWrites(pg::Session& catalog, const std::string& role,
+                                    const std::string& oid);
+
 RoleState readRole(pg::Session& catalog, const std::string& name);
 SchemaState readSchema(pg::Session& catalog, const std::string& name);
 bool currentUserIsSuperuser(pg::Session& catalog);

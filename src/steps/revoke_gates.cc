@@ -98,6 +98,20 @@ std::string compareDifferences(const nlohmann::json& body) {
   return parts.empty() ? "not clean" : util::join(parts, ", ");
 }
 
+// For a write a [[waiver]] accepted in step 2: the step revokes it too.
+std::string waiverNote(const plan::Plan& plan, const CrossAccess& a) {
+  if (a.kind != "write") return {};
+  for (const auto& w : plan.waivers) {
+    if (w.service == a.service && w.table.display() == a.table) {
+      return fmt::format(
+          " (waived in step 2: \"{}\"; this step revokes waived writes too: stop the write "
+          "first)",
+          w.reason);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::int64_t parseIsoMillis(const std::string& iso) {
@@ -136,6 +150,8 @@ engine::Gate compareGate(const plan::Plan& plan, const std::vector<CrossAccess>&
   // A consumer reading another's table needs a projection of it.
   std::set<std::pair<std::string, std::string>> uncovered;
   for (const auto& r : reads) {
+    // A write is not replaced by a projection; the window gate judges it.
+    if (r.kind == "write") continue;
     auto root = root_of.find(r.table);
     std::string table = root == root_of.end() ? r.table : root->second;
     bool covered = std::any_of(plan.projections.begin(), plan.projections.end(), [&](auto& p) {
@@ -247,10 +263,16 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
   std::sort(inside.begin(), inside.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> offending;
-  std::set<Key> listed;
+  std::set<Key> listed, writes;
+  // A statement that reads and writes the table is shown as a write.
   for (const auto& a : current) {
-    Key k = keyOf(a);
+    if (a.kind == "write") writes.insert(keyOf(a));
+  }
+  for (const auto& access : current) {
+    Key k = keyOf(access);
     if (!listed.insert(k).second) continue;
+    CrossAccess a = access;
+    if (writes.count(k)) a.kind = "write";
     std::int64_t was = before.count(k) ? before.at(k) : 0;
     std::int64_t is = after.at(k);
     if (is == was) continue;
@@ -259,11 +281,11 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
       auto it = counts.find(k);
       if (it == counts.end() || it->second < is) last_below = at;
     }
-    offending.push_back(fmt::format("{}: fingerprint {}, {}, last seen after {}: {}", describe(a),
+    offending.push_back(fmt::format("{}: fingerprint {}, {}, last seen after {}: {}{}", describe(a),
                                     a.fingerprint.empty() ? "?" : a.fingerprint,
                                     is > was ? fmt::format("{} call(s) in the window", is - was)
                                              : std::string("statistics were reset in the window"),
-                                    last_below, shortStatement(a.statement)));
+                                    last_below, shortStatement(a.statement), waiverNote(plan, a)));
   }
   if (offending.empty()) {
     return {name, true,

@@ -5,10 +5,12 @@
 //                       [[projection]]s, its latest `compare` snapshot is clean
 //                       and newer than its latest `relay_start`; a consumer
 //                       reading another's table it has no projection of blocks
-//   deprecation_window  no consumer read a table it does not own since the
-//                       newest catalogue snapshot older than the window (the
-//                       statements are listed); no snapshot that old: blocks
-//                       and says how long is left
+//                       (writes are left to the window gate)
+//   deprecation_window  no consumer read or wrote a table it does not own since
+//                       the newest catalogue snapshot older than the window (the
+//                       statements are listed; a write a [[waiver]] accepted in
+//                       step 2 is marked as such: the step revokes it too); no
+//                       snapshot that old: blocks and says how long is left
 //   observe             mode = "observe": lists the statements that would
 //                       fail after the revoke, and stops before anything changes
 // Journal bodies: compare {"consumer","clean","tables":[...]} and relay_start

@@ -170,3 +170,57 @@ TEST_CASE(
   CHECK(sqlstateAs(db, orders, "DELETE FROM \"Sales Dept\".\"Order \"\"Items\"\"\"") == "");
   CHECK(db.scalar("SELECT count(*) FROM public.orders") == "1");
 }
+
+TEST_CASE(
+    "a waived service keeps the writes it had on the waived table only, rollback is exact, "
+    "changing the waiver is drift",
+    "[ownership][pg]") {
+  auto waiver = [](const std::string& service, const std::string& table,
+                   const std::string& reason) {
+    return "[[waiver]]\nservice = \"" + service + "\"\ntable = \"" + table + "\"\nreason = \"" +
+           reason + "\"\n";
+  };
+  OwnershipScenario s;
+  const std::string status_write_back = "status write-back until ShipmentDispatched is consumed";
+  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.orders", status_write_back));
+  TestDb& db = s.db();
+  const std::string original = db.schemaDump();
+  const std::string acls = s.aclState();
+  const std::string ful = s.role("ful_app");
+  s.runCatalogue();
+
+  CliResult run = s.cli({"run", "ownership"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  INFO(db.scalar("SELECT relacl::text FROM pg_class WHERE oid = 'public.orders'::regclass"));
+  // Its own grants (UPDATE from a grantor that lost its grant option) and
+  // what it had through PUBLIC (INSERT, DELETE) stay; TRUNCATE it never had.
+  CHECK(sqlstateAs(db, ful, "UPDATE public.orders SET status = 'shipped'") == "");
+  CHECK(sqlstateAs(db, ful, "INSERT INTO public.orders (status) VALUES ('w')") == "");
+  CHECK(sqlstateAs(db, ful, "DELETE FROM public.orders WHERE status = 'w'") == "");
+  CHECK(sqlstateAs(db, ful, "TRUNCATE public.orders") == "42501");
+  // Everything else is as without the waiver.
+  CHECK(sqlstateAs(db, ful, "INSERT INTO public.events VALUES (2, '2026-05-01')") == "42501");
+  CHECK(sqlstateAs(db, ful, "TRUNCATE public.order_items") == "42501");
+  CHECK(sqlstateAs(db, ful, "DELETE FROM \"Sales Dept\".\"Order \"\"Items\"\"\"") == "42501");
+  CHECK(sqlstateAs(db, s.role("reporter"), "UPDATE public.orders SET status = 'x'") == "42501");
+  CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'INSERT')") == "f");
+
+  // The reason is no input; the waived table is.
+  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.orders", "reworded"));
+  CHECK(s.cli({"status"}).exit_code == 0);
+  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.order_items", status_write_back));
+  CliResult drift = s.cli({"status"});
+  INFO(drift.out << drift.err);
+  CHECK(drift.exit_code == 6);
+  CHECK(drift.out.find("step ownership was applied from a different plan") != std::string::npos);
+  s.writePlan(ownershipTables());
+  CHECK(s.cli({"status"}).exit_code == 6);
+
+  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.orders", status_write_back));
+  CliResult rb = s.cli({"rollback", "ownership"});
+  INFO(rb.out << rb.err);
+  REQUIRE(rb.exit_code == 0);
+  CHECK(s.aclState() == acls);
+  CHECK(db.schemaDump() == original);
+}

@@ -208,3 +208,40 @@ TEST_CASE("revoke: a plan where nobody reads another's tables applies with zero 
   CHECK(s.db().schemaDump() == before);
   REQUIRE(s.cli({"rollback", "revoke"}).exit_code == 0);
 }
+
+TEST_CASE(
+    "revoke: a waived write still happening blocks and is marked, once stopped revoke takes it "
+    "and rollback gives it back",
+    "[revoke][pg]") {
+  RevokeScenario r("deprecation_window = \"1s\"\nrequire_compare = false",
+                   "[[waiver]]\nservice = \"@consumer@\"\ntable = \"public.orders\"\n"
+                   "reason = \"status write-back\"\n");
+  r.advanceToRevoke();
+  const std::string ful_app = r.role("ful_app");
+  const std::string write_back = "UPDATE public.orders SET status = 'shipped' WHERE id = 1";
+  REQUIRE(r.sqlstateAs(ful_app, write_back).empty());  // step 2 kept the waived write
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  const std::string acl = r.aclState();
+
+  r.setConsumerSql(write_back + ";\n");
+  CliResult blocked = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(blocked.out << blocked.err);
+  CHECK(blocked.exit_code == 3);
+  auto g = gates(blocked);
+  CHECK_FALSE(g["deprecation_window"].first);
+  const std::string& ev = g["deprecation_window"].second;
+  CHECK(has(ev, r.consumer() + " writes public.orders of " + r.owner()));
+  CHECK(has(ev, "(waived in step 2: \"status write-back\"; this step revokes waived writes too"));
+  CHECK(r.db().schemaDump() == before);
+
+  r.setConsumerSql("SELECT 1;\n");
+  CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(r.sqlstateAs(ful_app, write_back) == "42501");
+  REQUIRE(r.cli({"rollback", "revoke"}).exit_code == 0);
+  CHECK(r.db().schemaDump() == before);
+  CHECK(r.aclState() == acl);
+  CHECK(r.sqlstateAs(ful_app, write_back).empty());
+}

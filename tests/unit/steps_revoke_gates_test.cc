@@ -138,6 +138,42 @@ TEST_CASE("window gate: judged against the newest snapshot older than the window
   CHECK_FALSE(windowGate(plan, {"ful"}, kOwners, {}, &quiet, "", now).passed);
 }
 
+TEST_CASE(
+    "a write a waiver accepted in step 2 is judged by the window (revoke takes it too), not by "
+    "compare",
+    "[revoke]") {
+  plan::Plan plan = twoServices(
+      "deprecation_window = \"1h\"\n\n[[waiver]]\nservice = \"ful\"\ntable = "
+      "\"public.orders\"\nreason = \"status write-back\"\n");
+  REQUIRE(plan.waivers.size() == 1);
+  auto writes = [](std::int64_t calls) {
+    json body = catalogueBody(calls);
+    body["accesses"][0]["kind"] = "write";
+    body["accesses"][0]["statement"] = "UPDATE orders SET status = $1";
+    return body;
+  };
+  const std::int64_t now = parseIsoMillis("2026-06-01T12:00:00.000Z");
+  std::vector<journal::SnapshotRecord> snaps = {record(1, "2026-06-01T10:00:00.000Z", writes(5))};
+  auto still = catalogue::Snapshot::fromJson(writes(8));
+  auto g = windowGate(plan, {"ful"}, kOwners, snaps, &still, "", now);
+  CHECK_FALSE(g.passed);
+  CHECK(g.evidence.find("ful (ful_app) writes public.orders of orders") != std::string::npos);
+  CHECK(g.evidence.find("3 call(s) in the window") != std::string::npos);
+  CHECK(g.evidence.find("waived in step 2: \"status write-back\"; this step revokes waived "
+                        "writes too: stop the write first") != std::string::npos);
+  auto stopped = catalogue::Snapshot::fromJson(writes(5));
+  CHECK(windowGate(plan, {"ful"}, kOwners, snaps, &stopped, "", now).passed);
+  // An unwaived write gets no such note.
+  auto unwaived = windowGate(twoServices("deprecation_window = \"1h\""), {"ful"}, kOwners, snaps,
+                             &still, "", now);
+  CHECK_FALSE(unwaived.passed);
+  CHECK(unwaived.evidence.find("waived") == std::string::npos);
+  // A write needs no projection: compare does not ask for one.
+  CrossAccess write{"ful", "ful_app", "public.items", "orders", "f", "UPDATE", "", "write", 3};
+  auto cmp = compareGate(plan, {write}, {{"public.items", "public.items"}}, {}, {});
+  CHECK(cmp.evidence.find("public.items") == std::string::npos);
+}
+
 TEST_CASE("observe gate lists today's cross-service statements and never passes", "[revoke]") {
   CrossAccess read{"ful", "ful_app", "public.orders", "orders", "f1", "SELECT 1", "", "read", 4};
   auto g = observeGate({read}, "today");
