@@ -519,18 +519,10 @@ util::Outcome Demo::run() {
               "Who reads and writes what, from pg_stat_statements (per role = per service).")) {
     showCoupling();
   }
-  if (stepAvailable("ownership")) {
-    // The plan's waiver let the catalogue's finding through the gate; the
-    // write itself is revoked with every other non-owner write, so it stops
-    // here (orders marks its orders shipped from the shipments itself).
-    workload_->pause();
-    workload_->stopForeignWrites();
-    workload_->resume();
-  }
   runStep("ownership",
           "Each service gets a group role and a schema; the owner's group owns its tables;\n"
-          "writes by anyone else are revoked. Fulfillment's waived write-back of\n"
-          "orders.status stops first: orders marks its orders shipped itself.");
+          "writes by anyone else are revoked, except fulfillment's waived write-back of\n"
+          "orders.status, which keeps working until step 5.");
   workload_->ledger().nextEpoch();
   if (runStep("outbox",
               "Owners publish: triggers write one event per row change into <owner>.outbox,\n"
@@ -546,9 +538,13 @@ util::Outcome Demo::run() {
     startRelays();
     sleepSeconds(2);
     workload_->pause();
+    // The waived write-back stops with the direct reads: step 5 revokes it too
+    // (orders marks its orders shipped from the shipment events itself).
+    workload_->stopForeignWrites();
     workload_->resume(serviceDsns(false, true));
     workload_->switchToProjections();
-    say("the consumers now read their projections (the cutover of reads)");
+    say("the consumers now read their projections (the cutover of reads) and fulfillment's\n"
+        "waived write-back of orders.status stops");
     storeCatalogueSnapshot("the consumers' direct reads stop here");
     switched_at_ = Clock::now();
     sleepSeconds(3);

@@ -57,8 +57,8 @@ class Workload {
 
   void start();
   void switchToProjections();
-  // Stops writes to other services' tables (the waived ones): step 2 revokes
-  // every non-owner write; a waiver only lets the step run.
+  // Stops writes to other services' tables (the waived ones): step 2 keeps a
+  // waived write working, step 5 revokes it like every other direct access.
   void stopForeignWrites() { foreign_writes_ = false; }
   bool switched() const { return projected_.load(); }
   // Pauses every service between transactions (returns once all are idle).

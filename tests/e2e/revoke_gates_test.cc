@@ -198,6 +198,8 @@ TEST_CASE("revoke: a plan where nobody reads another's tables applies with zero 
                    "[[table]]\nname = \"public.shipments\"\nowner = \"@shipping@\"\n");
   s.advanceToOutbox();
   REQUIRE(s.cli({"run", "--next", "--yes"}).exit_code == 0);  // outbox: nothing to publish
+  REQUIRE(s.cli({"run", "--next", "--yes"}).exit_code == 0);  // projections: none declared
+  REQUIRE(s.stepStatus("projections")["status"] == "applied");
   const std::string before = s.db().schemaDump();
   CliResult run = s.cli({"run", "--next", "--json"});
   INFO(run.out << run.err);
