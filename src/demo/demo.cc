@@ -543,8 +543,7 @@ util::Outcome Demo::run() {
     workload_->stopForeignWrites();
     workload_->resume(serviceDsns(false, true));
     workload_->switchToProjections();
-    say("the consumers now read their projections (the cutover of reads) and fulfillment's\n"
-        "waived write-back of orders.status stops");
+    say("consumers now read their projections; fulfillment's waived write-back stops");
     storeCatalogueSnapshot("the consumers' direct reads stop here");
     switched_at_ = Clock::now();
     sleepSeconds(3);
