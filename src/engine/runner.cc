@@ -3,6 +3,11 @@
 // runner_recovery.cc; reports (status, plan, log) in runner_report.cc.
 #include "engine/runner.h"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <thread>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,8 +130,39 @@ std::vector<std::string> Runner::nextStepsAfterApply(const std::string& step,
   return out;
 }
 
+bool Runner::lockHolderIsGone(const journal::Journal* journal) const {
+  if (!journal) return false;
+  try {
+    bool any = false;
+    for (const auto& run : journal->runs(5)) {
+      if (run.exit_code >= 0 || !run.finished_at.empty() || run.pid <= 0) continue;
+      any = true;
+      // The journal is a local file: its runs ran on this host.
+      if (::kill(run.pid, 0) == 0 || errno != ESRCH) return false;
+    }
+    return any;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 std::unique_ptr<RunLock> Runner::acquireLock(const std::string& step,
                                              const journal::Journal* journal) const {
+  // A run killed a moment ago still holds the lock until its backend notices
+  // the closed connection; give PostgreSQL a few seconds when the journal says
+  // the holder's dbsplit process is gone.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    try {
+      return RunLock::acquire(connectOptions(step, false), plan_.migration.name);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kLocked || std::chrono::steady_clock::now() > deadline ||
+          !lockHolderIsGone(journal)) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   try {
     return RunLock::acquire(connectOptions(step, false), plan_.migration.name);
   } catch (Error& e) {

@@ -58,6 +58,9 @@ class Runner {
   std::vector<std::string> planDrift(const journal::Journal& journal) const;
   std::vector<std::string> unmetPredecessors(const Step& step,
                                              const journal::Journal* journal) const;
+  // True when the journal's unfinished runs are all dbsplit processes that no
+  // longer exist (killed): their lock is about to be released.
+  bool lockHolderIsGone(const journal::Journal* journal) const;
   // Takes the run lock; when another run holds it, the error also names that
   // run's dbsplit process from the journal (pg_locks only knows the backend).
   std::unique_ptr<RunLock> acquireLock(const std::string& step,

@@ -47,6 +47,15 @@ util::Outcome Runner::status() {
   std::optional<LockHolder> holder;
   std::map<std::string, std::set<std::string>> present;  // per database
   if (session) holder = RunLock::holder(*session, plan_.migration.name);
+  if (holder && lockHolderIsGone(journal.get())) {
+    // A killed run whose backend has not noticed yet: the step is interrupted.
+    out_.warn(
+        fmt::format("the run lock is still held by backend pid {}, but the dbsplit "
+                    "process of the journal's last run is gone; PostgreSQL releases the "
+                    "lock as soon as it notices",
+                    holder->pid));
+    holder.reset();
+  }
   // Whether an action's effect is in its database; a database that does not
   // exist (yet) holds nothing.
   auto effectPresent = [&](const journal::ActionRecord& a) {
