@@ -335,6 +335,13 @@ bool Relay::applyInPlace(OutboxState& o, const Chunk& c, std::int64_t lower, std
                          std::int64_t* new_wm) {
   ApplyResult result;
   TargetTx tx(*target_);
+  // The projections, the cursor and the outbox share one server, whose WAL is
+  // one sequence: a crash that loses this commit loses the rows and the cursor
+  // together (the relay replays those events from the older cursor), and any
+  // later synchronous commit that read the cursor (outbox prune, a gate)
+  // flushes this one first. So the commit need not wait for its flush
+  // (docs/steps/projections.md, "Apply").
+  target_->exec("SET LOCAL synchronous_commit = off");
   try {
     if (!relay::applyInPlace(*target_, o.projections, o.table, lower, c.upper, c.from.str(),
                              c.to.str(), &result)) {
