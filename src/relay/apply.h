@@ -40,9 +40,9 @@ ApplyResult applyEvents(pg::Session& target, const std::vector<const ProjectionS
 // outbox's database: per projection one statement reads the chunk's events
 // from the outbox (seq in [lower, upper], ended in `to` and not in `from`),
 // collapses them per key and upserts/deletes, without a row leaving the
-// server. Returns false, having changed nothing, when the chunk holds
-// something only applyEvents handles (a TRUNCATE, a payload that does not fit
-// the projection): the caller rolls back and takes the client path, which
+// server. A chunk holding something only applyEvents handles (a TRUNCATE, a
+// payload that does not fit the projection) makes the statement fail (an
+// Error; or false): the caller rolls back and takes the client path, which
 // names the bad event. REQUIRES: `s` has an open transaction.
 bool applyInPlace(pg::Session& s, const std::vector<const ProjectionSpec*>& specs,
                   const plan::QualifiedName& outbox, std::int64_t lower, std::int64_t upper,

@@ -50,6 +50,7 @@ class TargetTx {
 struct TxGroup {
   std::uint64_t txid = 0;
   std::int64_t events = 0;
+  std::int64_t min_seq = 0;
   std::int64_t max_seq = 0;
 };
 
@@ -196,15 +197,15 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   // by `prev`. Grouped per transaction to cut it into chunks of whole
   // transactions ordered by their last seq.
   std::vector<TxGroup> groups;
-  for (const auto& row :
-       source_->execParams("SELECT txid::text, count(*), max(seq) FROM " + o.table.quoted() +
-                               "\n WHERE seq >= $1"
-                               "\n   AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
-                               "\n   AND NOT pg_visible_in_snapshot(txid, $3::pg_snapshot)"
-                               "\n GROUP BY txid",
-                           cursor->seq, cur.str(), prev.str())) {
-    groups.push_back(
-        {std::stoull(row[0].c_str()), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()});
+  for (const auto& row : source_->execParams(
+           "SELECT txid::text, count(*), min(seq), max(seq) FROM " + o.table.quoted() +
+               "\n WHERE seq >= $1"
+               "\n   AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
+               "\n   AND NOT pg_visible_in_snapshot(txid, $3::pg_snapshot)"
+               "\n GROUP BY txid",
+           cursor->seq, cur.str(), prev.str())) {
+    groups.push_back({std::stoull(row[0].c_str()), row[1].as<std::int64_t>(),
+                      row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
   }
   std::sort(groups.begin(), groups.end(),
             [](const TxGroup& a, const TxGroup& b) { return a.max_seq < b.max_seq; });
@@ -241,8 +242,13 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   for (size_t i = 0; i < groups.size();) {
     size_t j = i;
     std::int64_t n = 0;
+    // The chunk's events are those of its transactions (seq >= the cursor's):
+    // the smallest of their seqs bounds the chunk's index scan from below, so
+    // a batch of many chunks is read once, not once per chunk from the cursor.
+    std::int64_t lower = groups[i].min_seq;
     while (j < groups.size() && (n == 0 || n + groups[j].events <= options_.batch)) {
       n += groups[j].events;
+      lower = std::min(lower, groups[j].min_seq);
       pending.erase(groups[j].txid);
       ++j;
     }
@@ -264,19 +270,18 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
       std::sort(invisible.begin(), invisible.end());
       to = extend(from, extra, invisible);
     }
-    chunks.push_back({from, to, groups[j - 1].max_seq, n});
+    chunks.push_back({from, to, lower, groups[j - 1].max_seq, n});
     from = to;
     i = j;
   }
 
-  const std::int64_t lower = cursor->seq;  // a valid lower bound for every chunk
   std::int64_t applied = 0;
   if (specs_.front().target_dsn.empty() && options_.skip_events.empty()) {
     // Projections beside the outbox: each chunk is applied on the server.
     for (const Chunk& c : chunks) {
       std::int64_t new_wm = wm;
-      if (!applyInPlace(o, c, lower, wm, &new_wm)) {
-        applyChunk(o, c, fetchChunk(o, c, lower), wm, &new_wm);
+      if (!applyInPlace(o, c, c.lower, wm, &new_wm)) {
+        applyChunk(o, c, fetchChunk(o, c, c.lower), wm, &new_wm);
       }
       wm = new_wm;
       applied += c.events;
@@ -286,7 +291,7 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   }
   // The next chunk is read from the source while this one is applied on the
   // consumer side (two connections, one thread each).
-  auto fetch = [this, &o, lower](const Chunk* c) { return fetchChunk(o, *c, lower); };
+  auto fetch = [this, &o](const Chunk* c) { return fetchChunk(o, *c, c->lower); };
   std::future<std::vector<OutboxEvent>> next = std::async(std::launch::async, fetch, &chunks[0]);
   for (size_t k = 0; k < chunks.size(); ++k) {
     std::vector<OutboxEvent> events = next.get();
@@ -335,6 +340,13 @@ bool Relay::applyInPlace(OutboxState& o, const Chunk& c, std::int64_t lower, std
                          std::int64_t* new_wm) {
   ApplyResult result;
   TargetTx tx(*target_);
+  // The projections, the cursor and the outbox share one server, whose WAL is
+  // one sequence: a crash that loses this commit loses the rows and the cursor
+  // together (the relay replays those events from the older cursor), and any
+  // later synchronous commit that read the cursor (outbox prune, a gate)
+  // flushes this one first. So the commit need not wait for its flush
+  // (docs/steps/projections.md, "Apply").
+  target_->exec("SET LOCAL synchronous_commit = off");
   try {
     if (!relay::applyInPlace(*target_, o.projections, o.table, lower, c.upper, c.from.str(),
                              c.to.str(), &result)) {

@@ -99,6 +99,7 @@ class Relay {
   struct Chunk {
     Snapshot from;
     Snapshot to;
+    std::int64_t lower = 0;  // no event of the chunk has a smaller seq
     std::int64_t upper = 0;
     std::int64_t events = 0;
   };
