@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 namespace dbsplit::compare {
 namespace {
@@ -116,23 +118,41 @@ void Differ::diffRows(const Range& r, DiffResult* out) {
 
 DiffResult Differ::run() {
   DiffResult out;
+  // First the whole table, one (parallel) scan per side: an identical table
+  // costs no more.
+  if (estimated_rows_ < 0 || estimated_rows_ > static_cast<double>(options_.threshold)) {
+    auto [s, t] = both([&] { return source_.total(); }, [&] { return target_.total(); });
+    ++out.chunks;
+    if (s == t) {
+      out.source_rows = s.rows;
+      out.projection_rows = t.rows;
+      if (progress_) progress_->advance(s.rows);
+      return out;
+    }
+  }
   std::vector<Range> top = topLevel();
+  // The top-level chunks are summed in one scan per side.
+  auto [top_s, top_t] = both([&] { return source_.sums(top); }, [&] { return target_.sums(top); });
   // Depth first, in key order: a stack holding the ranges still to look at,
-  // the next one on top. `top` marks top-level chunks (their counts are the
-  // table's row counts).
+  // the next one on top. Top-level chunks come with their sums (their counts
+  // are the table's row counts).
   struct Item {
     Range range;
-    bool top;
+    std::optional<std::pair<ChunkSum, ChunkSum>> sums;
   };
   std::vector<Item> stack;
-  for (auto it = top.rbegin(); it != top.rend(); ++it) stack.push_back({*it, true});
+  for (size_t i = top.size(); i-- > 0;) {
+    stack.push_back({top[i], std::make_pair(top_s[i], top_t[i])});
+  }
   while (!stack.empty()) {
     Item item = std::move(stack.back());
     stack.pop_back();
-    auto [s, t] =
-        both([&] { return source_.sum(item.range); }, [&] { return target_.sum(item.range); });
+    bool is_top = item.sums.has_value();
+    auto [s, t] = is_top ? *item.sums
+                         : both([&] { return source_.sum(item.range); },
+                                [&] { return target_.sum(item.range); });
     ++out.chunks;
-    if (item.top) {
+    if (is_top) {
       out.source_rows += s.rows;
       out.projection_rows += t.rows;
     }
@@ -148,7 +168,7 @@ DiffResult Differ::run() {
       if (progress_) progress_->advance(rows);
       continue;
     }
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) stack.push_back({*it, false});
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) stack.push_back({*it, std::nullopt});
   }
   return out;
 }

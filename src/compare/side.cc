@@ -143,6 +143,59 @@ ChunkSum Side::sum(const Range& r) {
   return {res[0][0].as<std::int64_t>(), res[0][1].c_str()};
 }
 
+// The bucket of ranges [first, last) a row falls in: a CASE tree comparing the
+// key with the bounds, as where() does, so a row's bucket is the range whose
+// chunk query would return it.
+std::string Side::bucket(const std::vector<Range>& ranges, size_t first, size_t last,
+                         std::vector<std::string>* params) const {
+  if (last - first == 1) return std::to_string(first);
+  size_t mid = first + (last - first) / 2;
+  std::string below = compareKey(sql_, "<", params->size() + 1);
+  params->insert(params->end(), ranges[mid].lo->begin(), ranges[mid].lo->end());
+  std::string left = bucket(ranges, first, mid, params);
+  std::string right = bucket(ranges, mid, last, params);
+  return fmt::format("CASE WHEN {} THEN {} ELSE {} END", below, left, right);
+}
+
+pqxx::result Side::scan(const std::string& sql, const std::vector<std::string>& params) {
+  // One pass over the whole table: a sequential scan (parallel where the
+  // server allows), not the key's index.
+  session_.exec("SET enable_seqscan = on");
+  pqxx::result res;
+  try {
+    res = query(sql, params);
+  } catch (...) {
+    session_.exec("SET enable_seqscan = off");
+    throw;
+  }
+  session_.exec("SET enable_seqscan = off");
+  return res;
+}
+
+ChunkSum Side::total() {
+  pqxx::result res =
+      scan(fmt::format("SELECT count(*), coalesce(sum(\n       {}), 0)::text\n  FROM {}",
+                       sql_.row_hash, sql_.table),
+           {});
+  return {res[0][0].as<std::int64_t>(), res[0][1].c_str()};
+}
+
+std::vector<ChunkSum> Side::sums(const std::vector<Range>& ranges) {
+  if (ranges.size() == 1) return {sum(ranges[0])};
+  std::vector<std::string> params;
+  std::string b = bucket(ranges, 0, ranges.size(), &params);
+  pqxx::result res = scan(fmt::format("SELECT {},\n       count(*), coalesce(sum(\n       {}), "
+                                      "0)::text\n  FROM {}\n GROUP BY 1",
+                                      b, sql_.row_hash, sql_.table),
+                          params);
+  std::vector<ChunkSum> out(ranges.size(), ChunkSum{0, "0"});
+  for (const auto& row : res) {
+    out.at(static_cast<size_t>(row[0].as<std::int64_t>())) = {row[1].as<std::int64_t>(),
+                                                              row[2].c_str()};
+  }
+  return out;
+}
+
 RowHashes Side::rows(const Range& r) {
   std::vector<std::string> params;
   std::string sql = fmt::format("SELECT {},\n       {}\n  FROM {}{}", keyList(), sql_.row_hash,

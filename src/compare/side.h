@@ -52,6 +52,16 @@ class Side {
   void checkKey(const std::vector<std::string>& key_names);
 
   ChunkSum sum(const Range& r);
+  // The sum of the whole table in one sequential scan, parallel where the
+  // server allows (max_parallel_workers_per_gather): what an identical table
+  // costs.
+  ChunkSum total();
+  // The sums of consecutive ranges that cover the whole key space in order
+  // (ranges[i].hi == ranges[i + 1].lo, the first and last open-ended), in one
+  // scan of the table: rows are put in their range's bucket by a binary search
+  // over the bounds and summed per bucket. A sequential (parallel where the
+  // server allows) scan, cheaper than one key-range query per chunk.
+  std::vector<ChunkSum> sums(const std::vector<Range>& ranges);
   RowHashes rows(const Range& r);
   RowHashes rowsByKeys(const std::vector<Key>& keys);
   // Every `step`-th key of the range in key order (the range's quantiles).
@@ -67,6 +77,11 @@ class Side {
  private:
   std::string where(const Range& r, std::vector<std::string>* params) const;
   std::string keyList() const;
+  std::string bucket(const std::vector<Range>& ranges, size_t first, size_t last,
+                     std::vector<std::string>* params) const;
+  // query() with a sequential scan allowed (the session otherwise reads key
+  // ranges through the key's index).
+  pqxx::result scan(const std::string& sql, const std::vector<std::string>& params);
   pqxx::result query(const std::string& sql, const std::vector<std::string>& params);
 
   pg::Session& session_;
