@@ -7,6 +7,7 @@
 #include <set>
 
 #include "fmt/format.h"
+#include "pg/conninfo.h"
 #include "relay/apply.h"
 #include "relay/cursor.h"
 #include "sql/quote.h"
@@ -62,7 +63,7 @@ Relay::Relay(std::vector<ProjectionSpec> specs, RelayOptions options, util::Repo
     auto it = std::find_if(outboxes_.begin(), outboxes_.end(),
                            [&](const OutboxState& o) { return o.name == p.outbox.display(); });
     if (it == outboxes_.end()) {
-      outboxes_.push_back({p.outbox.display(), p.outbox, "", {}, {}, {}});
+      outboxes_.push_back({p.outbox.display(), p.outbox, "", {}, {}, {}, {}, p.outbox_dsn});
       it = outboxes_.end() - 1;
     }
     it->projections.push_back(&p);
@@ -110,6 +111,21 @@ void Relay::connect() {
           "relay_not_started",
           fmt::format("consumer \"{}\" has no relay cursor for {} yet", c, o.name),
           "dbsplit run projections (it backfills the projections and starts the relay)");
+    }
+    if (!o.dsn.empty()) {
+      // Not followed yet: cursor snapshots are cluster-wide while the outbox
+      // is per database, so a relay that read the source past the cutover
+      // has already claimed the new database's transactions
+      // (docs/steps/split.md, "Consumers after the cutover").
+      out_.event({{"event", "relay_outbox_moved"},
+                  {"consumer", options_.consumer},
+                  {"outbox", o.name},
+                  {"database", pg::redactDsn(o.dsn)}},
+                 fmt::format("warning: {} moved to its owner's database {} (split, database mode "
+                             "cut it over): the owner's events are written there now and this "
+                             "relay does not follow them; consumer {} gets no event of {} written "
+                             "after the cutover (docs/steps/split.md)",
+                             o.name, pg::redactDsn(o.dsn), options_.consumer, o.name));
     }
     o.sequence =
         source_->scalar("SELECT pg_get_serial_sequence($1, 'seq')", o.table.quoted()).value_or("");

@@ -93,6 +93,9 @@ class Relay {
     // idle relay does not write a transaction every poll).
     std::chrono::steady_clock::time_point idle_write{};
     std::chrono::steady_clock::time_point mark_taken{};
+    // The owner's database once a database split cut it over (spec.outbox_dsn):
+    // the relay says so and still reads the source (not followed yet).
+    std::string dsn;
   };
   // Part of a batch: the whole transactions between two snapshots, whose
   // events have seq <= upper.

@@ -2,6 +2,7 @@
 #include "relay/spec.h"
 
 #include <algorithm>
+#include <map>
 
 #include "fmt/format.h"
 #include "pg/conninfo.h"
@@ -65,11 +66,39 @@ std::string serviceDsn(const std::string& main_dsn, const std::string& service_d
   return pg::buildConninfo(main_dsn, pg::parseConninfo(service_database));
 }
 
+std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const std::string& main_dsn,
+                           const std::string& owner) {
+  const plan::Service* s = plan.findService(owner);
+  if (plan.split.mode != "database" || !s || s->database.empty()) return "";
+  const std::string dsn = serviceDsn(main_dsn, s->database);
+  pg::ConnectOptions o;
+  o.dsn = dsn;
+  o.application_name = "dbsplit/" + plan.migration.name + "/relay";
+  o.read_only = true;
+  o.connect_timeout_s = 5;
+  std::unique_ptr<pg::Session> there;
+  try {
+    there = pg::Session::connect(o);
+  } catch (const Error&) {
+    return "";  // not created (yet): the outbox is on the source
+  }
+  const plan::QualifiedName outbox{owner, "outbox"};
+  if (!there->scalar("SELECT to_regclass($1)::text", outbox.quoted())) return "";
+  auto cut = there->scalar(
+      "SELECT 1 FROM pg_catalog.pg_subscription s\n"
+      " WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+      "current_database())\n"
+      "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE 'dbsplit cutover%'");
+  if (cut) return dsn;
+  return source.scalar("SELECT to_regclass($1)::text", outbox.quoted()) ? "" : dsn;
+}
+
 std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Session& source,
                                                const std::string& main_dsn,
                                                const std::string& only_consumer) {
   std::vector<std::string> usage, precondition;
   std::vector<ProjectionSpec> out;
+  std::map<std::string, std::string> moved;  // owner -> movedOutboxDsn
   for (const plan::Projection& p : plan.projections) {
     if (!only_consumer.empty() && p.consumer != only_consumer) continue;
     ProjectionSpec spec;
@@ -79,6 +108,13 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
     const plan::Table* t = plan.findTable(p.source);
     spec.owner = t ? t->owner : "";
     spec.outbox = {spec.owner, "outbox"};
+    if (!spec.owner.empty()) {
+      auto it = moved.find(spec.owner);
+      if (it == moved.end()) {
+        it = moved.emplace(spec.owner, movedOutboxDsn(plan, source, main_dsn, spec.owner)).first;
+      }
+      spec.outbox_dsn = it->second;
+    }
     spec.key = p.key;
     if (const plan::Service* s = plan.findService(p.consumer); s && !s->database.empty()) {
       spec.database_service = s->name;

@@ -31,6 +31,9 @@ struct ProjectionSpec {
   // migration's database.
   std::string database_service;
   std::string target_dsn;  // that service's database DSN; empty: the migration's
+  // The owner's own database once a database-mode split cut the owner over
+  // (movedOutboxDsn), else empty. The relay warns; it still reads the source.
+  std::string outbox_dsn;
 
   std::string id() const { return target.display(); }  // "fulfillment.order_view"
   const ColumnSpec& column(const std::string& name) const;
@@ -48,6 +51,14 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
 
 // The DSN of a service's `database` laid over the migration's DSN.
 std::string serviceDsn(const std::string& main_dsn, const std::string& service_database);
+
+// The DSN of `owner`'s own database when a database-mode split has cut the
+// owner over there (its outbox is written there from then on), else empty.
+// Detected in the databases: the owner's database holds <owner>.outbox and a
+// subscription that dbsplit's cutover marked, or the source's outbox is gone
+// (split finalize).
+std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const std::string& main_dsn,
+                           const std::string& owner);
 
 // The consumers of the plan, in plan order (those with a [[projection]]).
 std::vector<std::string> consumers(const plan::Plan& plan);

@@ -125,7 +125,11 @@ void writeSettings(const Layout& layout, int port, bool durable) {
        << "pg_stat_statements.save = off\n"
        << "wal_level = logical\n"
        << "max_wal_senders = 20\n"
-       << "max_replication_slots = 20\n";
+       << "max_replication_slots = 20\n"
+       // A database-mode split runs one apply worker per moving service plus
+       // table-sync workers; the default 4 workers stall the fifth service.
+       << "max_worker_processes = 32\n"
+       << "max_logical_replication_workers = 24\n";
   if (!durable) {
     conf << "# --no-fsync: fast, but a crash of the machine can corrupt this cluster.\n"
          << "fsync = off\n"

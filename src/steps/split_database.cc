@@ -80,22 +80,29 @@ SELECT c.oid::text, coalesce(ge.rolname, 'PUBLIC'), x.privilege_type, x.is_grant
 
 // "Empty": no schema but public (and the system ones), nothing in public that
 // is not part of an extension (a new database may inherit extensions from its
-// template), no subscription, no publication.
+// template), no subscription, no publication. What dbsplit itself put there
+// for the service in step 4 does not count: the service's schema ($1) holding
+// only its projections and relay tables (names in $2), and dbsplit's marker
+// schema holding only its marker table.
 constexpr const char* kNotEmpty = R"SQL(
-WITH ext AS (SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e')
+WITH ext AS (SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'),
+     allowed AS (SELECT value AS relname FROM json_array_elements_text($2::json))
 SELECT 'schema ' || nspname FROM pg_catalog.pg_namespace
- WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\_%'
+ WHERE nspname NOT IN ('public', 'information_schema', $1, 'dbsplit')
+   AND nspname NOT LIKE 'pg\_%'
    AND oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_catalog.pg_namespace'::regclass)
 UNION ALL
 SELECT 'relation ' || n.nspname || '.' || c.relname
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = 'public'
-   AND c.oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_catalog.pg_class'::regclass)
+ WHERE c.oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_catalog.pg_class'::regclass)
    AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+   AND (n.nspname = 'public'
+        OR (n.nspname = $1 AND c.relname NOT IN (SELECT relname FROM allowed))
+        OR (n.nspname = 'dbsplit' AND c.relname <> 'applied'))
 UNION ALL
 SELECT 'function ' || p.oid::regprocedure::text
   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = 'public'
+ WHERE n.nspname IN ('public', $1, 'dbsplit')
    AND p.oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_catalog.pg_proc'::regclass)
 UNION ALL
 SELECT 'subscription ' || subname FROM pg_catalog.pg_subscription
@@ -104,6 +111,63 @@ UNION ALL
 SELECT 'publication ' || pubname FROM pg_catalog.pg_publication
  ORDER BY 1
  LIMIT 20)SQL";
+
+// Every relation name in schema $1 (indexes and sequences too: they share the
+// schema's namespace with the tables the copy creates).
+constexpr const char* kNamesInSchema = R"SQL(
+SELECT c.relname
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = $1 AND c.relkind NOT IN ('t')
+ ORDER BY 1)SQL";
+
+// The names the schema copy creates: the service's relations ($1, oids), their
+// indexes and the sequences they own, and everything else already in schema $2.
+constexpr const char* kCopiedNames = R"SQL(
+WITH rels AS (SELECT value::oid AS oid FROM json_array_elements_text($1::json))
+SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid IN (SELECT oid FROM rels)
+UNION
+SELECT ic.relname FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+ WHERE i.indrelid IN (SELECT oid FROM rels)
+UNION
+SELECT sc.relname FROM pg_catalog.pg_depend d
+  JOIN pg_catalog.pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+ WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid IN (SELECT oid FROM rels)
+   AND d.deptype IN ('a', 'i')
+UNION
+SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = $2 AND c.relkind NOT IN ('t')
+ ORDER BY 1)SQL";
+
+// What the copy creates in schema $1 besides the tables (which the rollback
+// drops by name): views, sequences no table owns, routines and types, as DROP
+// statements in a safe order (views before what they read).
+constexpr const char* kCopiedOthers = R"SQL(
+SELECT o, stmt FROM (
+  SELECT 1 AS o, format('DROP %s IF EXISTS %I.%I;',
+                        CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,
+                        n.nspname, c.relname) AS stmt, c.relname AS k
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
+  UNION ALL
+  SELECT 2, format('DROP SEQUENCE IF EXISTS %I.%I;', n.nspname, c.relname), c.relname
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = $1 AND c.relkind = 'S'
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                        AND d.deptype IN ('a', 'i'))
+  UNION ALL
+  SELECT 3, format('DROP ROUTINE IF EXISTS %I.%I(%s);', n.nspname, p.proname,
+                   pg_catalog.pg_get_function_identity_arguments(p.oid)), p.proname
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')
+  UNION ALL
+  SELECT 4, format('DROP TYPE IF EXISTS %I.%I;', n.nspname, t.typname), t.typname
+    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+   WHERE n.nspname = $1 AND t.typtype IN ('c', 'd', 'e', 'r', 'm')
+     AND t.typelem = 0
+     AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
+) x ORDER BY o, k)SQL";
 
 constexpr const char* kSystemId =
     "SELECT system_identifier::text FROM pg_catalog.pg_control_system()";
@@ -114,7 +178,8 @@ std::string render(const std::string& name, const std::map<std::string, std::str
   return sql::renderTemplate("split/" + name, values);
 }
 
-void readTarget(TargetFacts& t, const std::string& source_system_id, const std::string& app) {
+void readTarget(TargetFacts& t, const std::string& source_system_id, const std::string& app,
+                const std::vector<std::string>& allowed) {
   pg::ConnectOptions opts;
   opts.dsn = t.dsn;
   opts.application_name = app;
@@ -146,8 +211,21 @@ void readTarget(TargetFacts& t, const std::string& source_system_id, const std::
   } catch (const Error&) {
     t.same_cluster = false;  // pg_control_system() is for superusers by default
   }
-  if (t.exists) {
-    for (const auto& row : session->exec(kNotEmpty)) t.not_empty.push_back(row[0].c_str());
+  if (!t.exists) return;
+  for (const auto& row : session->execParams(kNotEmpty, t.service, jsonList(allowed))) {
+    t.not_empty.push_back(row[0].c_str());
+  }
+  t.schema_exists =
+      session->scalar("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", t.service)
+          .has_value();
+  if (!t.schema_exists) return;
+  // The copy would fail on a name step 4 already took in the schema.
+  std::set<std::string> copied(t.source_names.begin(), t.source_names.end());
+  for (const auto& row : session->execParams(kNamesInSchema, t.service)) {
+    if (copied.count(row[0].c_str())) {
+      t.not_empty.push_back(fmt::format("relation {}.{} (the schema copy creates one of that name)",
+                                        t.service, row[0].c_str()));
+    }
   }
 }
 
@@ -249,7 +327,30 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
       it->second.grantable = it->second.grantable || row[3].as<bool>();
     }
     for (const auto& key : order) t.fence.push_back(grants[key]);
-    if (t.error.empty()) readTarget(t, system_id, "dbsplit/" + plan.migration.name + "/split");
+    for (const auto& row : catalog.execParams(kCopiedNames, jsonList(oids), s->name)) {
+      t.source_names.push_back(row[0].c_str());
+    }
+    // What step 4 creates in the service's own database when it consumes.
+    std::vector<std::string> allowed = {"dbsplit_cursor", "dbsplit_backfill"};
+    for (const plan::Projection& p : plan.projections) {
+      if (p.consumer == s->name) allowed.push_back(p.name);
+    }
+    if (t.error.empty()) {
+      readTarget(t, system_id, "dbsplit/" + plan.migration.name + "/split", allowed);
+    }
+    if (t.schema_exists) {
+      bool tables = false;
+      for (const auto& row : catalog.execParams(kCopiedOthers, s->name)) {
+        if (!tables && row[0].as<int>() > 1 && !roots.empty()) {
+          t.copied.push_back("DROP TABLE IF EXISTS " + util::join(roots, ", ") + ";");
+          tables = true;
+        }
+        t.copied.push_back(row[1].c_str());
+      }
+      if (!tables && !roots.empty()) {
+        t.copied.push_back("DROP TABLE IF EXISTS " + util::join(roots, ", ") + ";");
+      }
+    }
     if (t.same_cluster && !t.dbname.empty()) {
       for (const std::string& role : s->roles) {
         std::optional<RolePath> rp = readRolePath(catalog, role, s->name, t.dbname);
@@ -298,8 +399,10 @@ std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
       g.evidence = fmt::format("{}: creating a subscription in {} needs a superuser there",
                                t.service, t.redacted);
     } else if (t.exists && !t.not_empty.empty()) {
-      g.evidence = fmt::format("{}: database {} is not empty ({}): use a new or empty database",
-                               t.service, t.dbname, util::join(t.not_empty, ", "));
+      g.evidence = fmt::format(
+          "{}: database {} is not empty ({}): use a new or empty database (dbsplit's own step-4 "
+          "projections of the service may stay)",
+          t.service, t.dbname, util::join(t.not_empty, ", "));
     } else if (!t.exists && !t.same_cluster) {
       g.evidence = fmt::format(
           "{}: database {} does not exist on another server: create it "
@@ -307,8 +410,12 @@ std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
           t.service, t.dbname);
     } else {
       g.passed = true;
-      g.evidence = fmt::format("{}: {} {}", t.service, t.redacted,
-                               t.exists ? "exists and is empty" : "will be created");
+      g.evidence = fmt::format(
+          "{}: {} {}", t.service, t.redacted,
+          !t.exists         ? "will be created"
+          : t.schema_exists ? "holds only the service's projections (step 4): the schema copy goes "
+                              "beside them"
+                            : "exists and is empty");
     }
     out.push_back(g);
   }
@@ -322,8 +429,9 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
     const std::string name = replicationName(plan.migration.name, svc);
     const std::string qname = sql::quoteIdent(name);
     const std::string lname = sql::quoteLiteral(name);
-    const std::string args =
-        nlohmann::json{{"service", svc}, {"schema", svc}, {"name", name}}.dump();
+    nlohmann::json argj = {{"service", svc}, {"schema", svc}, {"name", name}};
+    if (t.schema_exists) argj["into_existing_schema"] = true;
+    const std::string args = argj.dump();
     if (!t.exists) {
       engine::Action a;
       a.id = "split/database/" + svc;
@@ -351,6 +459,21 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = " +
                  sql::quoteLiteral(svc) + ")";
       a.inverse = "DROP SCHEMA " + sql::quoteIdent(svc) + " CASCADE;";
+      if (t.schema_exists) {
+        // Step 4 made the schema (the service's projections): the copy goes
+        // into it without its schema entry, and the rollback drops exactly
+        // what was copied, leaving step 4's objects in place.
+        a.forward = fmt::format(
+            "-- mover split.copy_schema (into the existing schema {0}):\n"
+            "-- pg_dump --schema-only --format=custom --schema={0} <source>\n"
+            "--   | pg_restore --single-transaction (without the schema's own entries) <{1}>",
+            sql::quoteIdent(svc), t.redacted);
+        a.verify = t.publish.empty() ? "SELECT true"
+                                     : "SELECT to_regclass(" +
+                                           sql::quoteLiteral(t.publish.front()) + ") IS NOT NULL";
+        a.inverse = util::join(t.copied, "\n");
+        if (a.inverse.empty()) a.inverse = "SELECT 'the copy created nothing';";
+      }
       a.lock = {"none", "new objects in the target database"};
       actions.push_back(std::move(a));
     }

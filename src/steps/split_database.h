@@ -34,7 +34,13 @@ struct TargetFacts {
   bool same_cluster = false;  // same system identifier as the source
   bool superuser = false;
   std::vector<std::string> not_empty;  // what is in it ("schema x", "table public.t", ...)
-  std::vector<std::string> publish;    // quoted relations to publish (after the move)
+  // The service's schema is already there, holding only what step 4 put there
+  // for the service as a consumer (its projections and relay tables): the copy
+  // goes into it, and its rollback drops exactly what was copied (`copied`).
+  bool schema_exists = false;
+  std::vector<std::string> copied;        // DROP statements, in order, for the rollback
+  std::vector<std::string> source_names;  // relation names the copy creates in the schema
+  std::vector<std::string> publish;       // quoted relations to publish (after the move)
   std::vector<WriteGrant> fence;
   std::vector<RolePath> paths;  // owner roles' search_path in the target database
 };

@@ -300,3 +300,90 @@ TEST_CASE("a failing on_cutover hook aborts the cutover and the source takes wri
   tx.exec("INSERT INTO orders (note) VALUES ('still here')");
   tx.commit();
 }
+
+namespace {
+
+// What step 4 leaves in a consumer's own database that is also the service's
+// split target: the service's schema with the relay tables (a row in each),
+// and dbsplit's marker table.
+void stepFourObjects(DatabaseSplit& d) {
+  const std::string q = "\"" + d.svc() + "\"";
+  d.s.execIn("postgres", "CREATE DATABASE \"" + d.target + "\"");
+  d.s.execIn(d.target, "CREATE SCHEMA " + q + " AUTHORIZATION " + q +
+                           ";\n"
+                           "CREATE TABLE " +
+                           q +
+                           ".dbsplit_cursor (outbox text PRIMARY KEY, seq bigint NOT NULL,\n"
+                           "  snapshot pg_snapshot NOT NULL, applied bigint NOT NULL DEFAULT 0,\n"
+                           "  updated_at timestamptz NOT NULL DEFAULT now());\n"
+                           "CREATE TABLE " +
+                           q +
+                           ".dbsplit_backfill (projection text, range_no integer,\n"
+                           "  PRIMARY KEY (projection, range_no));\n"
+                           "INSERT INTO " +
+                           q +
+                           ".dbsplit_cursor (outbox, seq, snapshot) VALUES ('x.outbox', 1, "
+                           "pg_current_snapshot());\n"
+                           "CREATE SCHEMA dbsplit;\n"
+                           "CREATE TABLE dbsplit.applied (migration text NOT NULL,\n"
+                           "  action_id text NOT NULL, sha256 text NOT NULL,\n"
+                           "  applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                           "  PRIMARY KEY (migration, action_id));\n"
+                           "INSERT INTO dbsplit.applied (migration, action_id, sha256)\n"
+                           "  VALUES ('step4', 'projections/cursor/x', 'h');");
+}
+
+// The target's user-visible catalog: relations, routines and schemas.
+std::string targetCatalog(DatabaseSplit& d) {
+  return d.inTarget(
+      "SELECT string_agg(x, ', ' ORDER BY x) FROM (\n"
+      "  SELECT n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' ||\n"
+      "         pg_get_userbyid(c.relowner) AS x\n"
+      "    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
+      "   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')\n"
+      "  UNION ALL SELECT n.nspname || '.' || p.proname || '()' FROM pg_proc p\n"
+      "    JOIN pg_namespace n ON n.oid = p.pronamespace\n"
+      "   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')\n"
+      "  UNION ALL SELECT 'schema ' || nspname || ':' || pg_get_userbyid(nspowner)\n"
+      "    FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%') AS s");
+}
+
+}  // namespace
+
+TEST_CASE("split database mode copies beside the service's step-4 objects and rollback leaves them",
+          "[split][pg]") {
+  DatabaseSplit d;
+  SplitScenario& s = d.s;
+  const std::string q = "\"" + d.svc() + "\"";
+  stepFourObjects(d);
+  SECTION("the copy goes into the existing schema, rollback drops exactly the copy") {
+    const std::string before = s.db().schemaDump();
+    const std::string target_before = targetCatalog(d);
+    CliResult run = s.cli({"run", "split", "--yes"});
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.out.find("holds only the service's projections") != std::string::npos);
+    CHECK(d.inTarget("SELECT count(*) FROM " + q + ".orders") == "3000");
+    CHECK(d.inTarget("SELECT count(*) FROM " + q + ".dbsplit_cursor") == "1");
+    CliResult rb = s.cli({"rollback", "split", "--yes"});
+    INFO(rb.out << rb.err);
+    REQUIRE(rb.exit_code == 0);
+    CHECK(targetCatalog(d) == target_before);
+    CHECK(d.inTarget("SELECT count(*) FROM " + q + ".dbsplit_cursor") == "1");
+    CHECK(s.db().schemaDump() == before);
+  }
+  SECTION("a user table in the service's schema still blocks") {
+    s.execIn(d.target, "CREATE TABLE " + q + ".notes (id int)");
+    CliResult r = s.cli({"run", "split", "--yes"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK((r.out + r.err).find("relation " + d.svc() + ".notes") != std::string::npos);
+  }
+  SECTION("a name the copy needs, taken in the service's schema, blocks") {
+    s.execIn(d.target, "CREATE TABLE " + q + ".orders (id int)");
+    CliResult r = s.cli({"run", "split", "--yes"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK((r.out + r.err).find("the schema copy creates one of that name") != std::string::npos);
+  }
+}
