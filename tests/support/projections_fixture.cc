@@ -111,32 +111,11 @@ CliResult ProjectionsScenario::cli(const std::vector<std::string>& args,
 }
 
 nlohmann::json ProjectionsScenario::stepStatus(const std::string& step) const {
-  CliResult r = cli({"status", "--json"});
-  for (const auto& ev : eventsOf(jsonLines(r.out), "step")) {
-    if (ev["step"] == step) return ev;
-  }
-  return nullptr;
+  return stepStatusOf([this](const auto& args) { return cli(args); }, step);
 }
 
 void ProjectionsScenario::advanceToProjections() {
-  for (int i = 0; i < 6; ++i) {
-    CliResult st = cli({"status", "--json"});
-    std::string next;
-    for (const auto& ev : eventsOf(jsonLines(st.out), "step")) {
-      if (ev["step"] == "selftest") continue;
-      if (ev["status"] != "applied") {
-        next = ev["step"];
-        break;
-      }
-    }
-    INFO(st.out << st.err);
-    REQUIRE(!next.empty());
-    if (next == "projections") return;
-    CliResult r = cli({"run", "--next", "--yes"});
-    INFO("advancing past " << next << ":\n" << r.out << r.err);
-    REQUIRE(r.exit_code == 0);
-  }
-  FAIL("projections never became the next step");
+  advanceUntil([this](const auto& args) { return cli(args); }, "projections");
 }
 
 long ProjectionsScenario::differences() const {

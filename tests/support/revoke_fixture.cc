@@ -64,22 +64,7 @@ void RevokeScenario::setConsumerSql(const std::string& sql) const {
 }
 
 void RevokeScenario::advanceToRevoke() {
-  for (int i = 0; i < 6; ++i) {
-    CliResult st = cli({"status", "--json"});
-    std::string next;
-    for (const auto& ev : eventsOf(jsonLines(st.out), "step")) {
-      if (ev["status"] != "applied") {
-        next = ev["step"];
-        break;
-      }
-    }
-    INFO(st.out << st.err);
-    REQUIRE(!next.empty());
-    if (next == "revoke") break;
-    CliResult r = cli({"run", "--next", "--yes"});
-    INFO("advancing past " << next << ":\n" << r.out << r.err);
-    REQUIRE(r.exit_code == 0);
-  }
+  advanceUntil([this](const auto& args) { return cli(args); }, "revoke");
   REQUIRE(stepStatus("revoke") == "pending");
   const std::string owner = q(s_.owner()), orders_app = q(role("orders_app")),
                     ful_app = q(role("ful_app")), consumer = q(s_.consumer());

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "catch2/catch.hpp"
+
 namespace dbsplit::test {
 
 Scenario::Scenario(const std::string& setup_sql, const std::vector<std::string>& tables,
@@ -54,6 +56,35 @@ std::vector<nlohmann::json> eventsOf(const std::vector<nlohmann::json>& lines,
     if (l.value("event", "") == kind) out.push_back(l);
   }
   return out;
+}
+
+nlohmann::json stepStatusOf(const CliFn& cli, const std::string& step) {
+  CliResult r = cli({"status", "--json"});
+  for (const auto& ev : eventsOf(jsonLines(r.out), "step")) {
+    if (ev["step"] == step) return ev;
+  }
+  return nullptr;
+}
+
+void advanceUntil(const CliFn& cli, const std::string& step) {
+  for (int i = 0; i < 8; ++i) {
+    CliResult st = cli({"status", "--json"});
+    std::string next;
+    for (const auto& ev : eventsOf(jsonLines(st.out), "step")) {
+      if (ev["step"] == "selftest") continue;
+      if (ev["status"] != "applied") {
+        next = ev["step"];
+        break;
+      }
+    }
+    INFO(st.out << st.err);
+    REQUIRE(!next.empty());
+    if (next == step) return;
+    CliResult r = cli({"run", "--next", "--yes"});
+    INFO("advancing past " << next << ":\n" << r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  FAIL(step << " never became the next step");
 }
 
 }  // namespace dbsplit::test

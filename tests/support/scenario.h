@@ -3,6 +3,7 @@
 // engine's test step enabled.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -41,5 +42,13 @@ std::vector<nlohmann::json> jsonLines(const std::string& out);
 // The events of one kind.
 std::vector<nlohmann::json> eventsOf(const std::vector<nlohmann::json>& lines,
                                      const std::string& kind);
+
+// A fixture's way of running the binary against its plan and database.
+using CliFn = std::function<CliResult(const std::vector<std::string>&)>;
+// The `status --json` line of `step`, null when absent.
+nlohmann::json stepStatusOf(const CliFn& cli, const std::string& step);
+// Runs `run --next --yes` until `step` is the next step not applied (the test
+// step ignored). REQUIREs every run to succeed.
+void advanceUntil(const CliFn& cli, const std::string& step);
 
 }  // namespace dbsplit::test
