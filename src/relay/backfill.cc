@@ -169,6 +169,27 @@ std::int64_t pipe(RawConn& from, RawConn& to) {
   return rows;
 }
 
+// Whether the projection has its primary key.
+bool hasKey(RawConn& target, const ProjectionSpec& p) {
+  return target.exec(
+             fmt::format("SELECT EXISTS (SELECT FROM pg_constraint WHERE conrelid = {}::regclass"
+                         " AND contype = 'p')",
+                         sql::quoteLiteral(p.target.quoted())))[0][0] == "t";
+}
+
+// Whether a fresh copy may run without the primary key: the table is empty,
+// its key has the name the step gives it (so the same one can be added back)
+// and no foreign key references it (dropping it would need CASCADE).
+bool mayDropKey(RawConn& target, const ProjectionSpec& p) {
+  const std::string table = sql::quoteLiteral(p.target.quoted());
+  return target.exec(fmt::format(
+             "SELECT EXISTS (SELECT FROM pg_constraint WHERE conrelid = {0}::regclass\n"
+             "                  AND contype = 'p' AND conname = {1})\n"
+             "   AND NOT EXISTS (SELECT FROM pg_constraint WHERE confrelid = {0}::regclass)\n"
+             "   AND NOT EXISTS (SELECT FROM {2})",
+             table, sql::quoteLiteral(p.primaryKeyName()), p.target.quoted()))[0][0] == "t";
+}
+
 }  // namespace
 
 BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
@@ -178,6 +199,7 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
   const bool same_db = p.target_dsn.empty();
   RawConn target(same_db ? options.main_dsn : p.target_dsn, app);
   RawConn source(options.main_dsn, app);
+  target.exec(fmt::format("SET lock_timeout = {}", options.lock_timeout_ms));
   const std::string state_table = backfillTable(p.consumer).quoted();
   const std::string id = sql::quoteLiteral(p.id());
   auto state = target.exec(
@@ -192,6 +214,10 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
   std::string last_key = state.empty() ? "" : state[0][2];
   std::int64_t done = state.empty() ? 0 : std::stoll(state[0][4]);
   int range_no = state.empty() ? 0 : std::stoi(state[0][5]) + 1;
+  // A resumed copy finds the key already dropped by its first range.
+  bool drop_key = state.empty() && mayDropKey(target, p);
+  bool add_key = drop_key || (!state.empty() && !hasKey(target, p));
+  const std::string key_name = sql::quoteIdent(p.primaryKeyName());
 
   // The low watermark: the sequence's position L, then a txid N assigned
   // after it was read; once every transaction below N has ended (xmin >= N),
@@ -252,6 +278,11 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
     std::string upper = upper_row.empty() ? "" : nlohmann::json(upper_row[0]).dump();
     const std::string range = rangeCondition(p, last_key, upper);
     std::int64_t n = 0;
+    if (!same_db) target.exec("BEGIN");
+    if (drop_key) {
+      target.exec(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", p.target.quoted(), key_name));
+      drop_key = false;
+    }
     if (same_db) {
       // One statement on the server, under the exported snapshot.
       n = target.execCount(fmt::format("INSERT INTO {} ({})\nSELECT {} FROM {}\n WHERE {}",
@@ -259,7 +290,6 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
     } else {
       // No ORDER BY: the range commits as a whole, so its order does not
       // matter and the server may scan it the cheapest way.
-      target.exec("BEGIN");
       target.startCopy(fmt::format("COPY {} ({}) FROM STDIN", p.target.quoted(), cols),
                        PGRES_COPY_IN);
       worker->startCopy(fmt::format("COPY (SELECT {} FROM {}\n WHERE {}) TO STDOUT", cols,
@@ -268,6 +298,10 @@ BackfillResult backfill(const ProjectionSpec& p, const BackfillOptions& options,
       n = pipe(*worker, target);
     }
     done += n;
+    if (upper.empty() && add_key) {
+      target.exec(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
+                              p.target.quoted(), key_name, sql::quoteIdentList(p.key)));
+    }
     const std::string key_after = upper.empty() ? last_key : upper;
     target.exec(fmt::format(
         "INSERT INTO {} (projection, range_no, snapshot, seq, last_key, rows_copied, complete)\n"

@@ -5,7 +5,10 @@
 // consumer database, a worker that imported it streams COPY (SELECT ...) TO
 // STDOUT straight into COPY ... FROM STDIN, never holding a table in memory.
 // Each range commits together with its row in <consumer>.dbsplit_backfill, so
-// a killed backfill resumes after the last committed range. The first
+// a killed backfill resumes after the last committed range. An empty
+// projection is filled without its primary key: the first range's transaction
+// drops it, the last one's adds it back (ProjectionSpec::primaryKeyName), so
+// "complete" and "has its key" commit together; a duplicate key fails there. The first
 // snapshot is kept: the relay starts there (events the copy already saw are
 // replayed, which is harmless since each event carries the whole projected row).
 #pragma once
@@ -24,6 +27,7 @@ struct BackfillOptions {
   std::string migration;
   std::int64_t chunk_rows = 1000000;  // rows per committed key range
   int settle_ms = 5000;               // how long to wait for older transactions before exporting
+  int lock_timeout_ms = 500;          // for the projection's locks (dropping and adding its key)
   // Called after each committed range (the engine's liveness check and
   // fault points); may throw to stop.
   std::function<void(int range_no)> after_range;

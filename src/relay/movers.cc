@@ -37,6 +37,7 @@ void runBackfill(engine::MoverContext& ctx) {
     BackfillOptions o;
     o.main_dsn = ctx.main_dsn;
     o.migration = ctx.plan.migration.name;
+    o.lock_timeout_ms = ctx.lock_timeout_ms;
     // A testing aid: small ranges make a kill mid-backfill likely.
     if (const char* rows = std::getenv("DBSPLIT_BACKFILL_CHUNK_ROWS")) {
       o.chunk_rows = std::max<long long>(1, std::atoll(rows));

@@ -36,6 +36,11 @@ struct ProjectionSpec {
   std::string outbox_dsn;
 
   std::string id() const { return target.display(); }  // "fulfillment.order_view"
+  // The projection's primary key constraint (and index): the name PostgreSQL
+  // gives an unnamed PRIMARY KEY, <name>_pkey clipped to 63 bytes at a
+  // character boundary. The table is created with it spelled out so that the
+  // backfill can drop the key while it copies and add the very same one back.
+  std::string primaryKeyName() const;
   const ColumnSpec& column(const std::string& name) const;
 };
 

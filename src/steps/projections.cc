@@ -79,6 +79,7 @@ engine::Action tableAction(const ProjectionSpec& p) {
                                   {{"table", p.target.quoted()},
                                    {"columns", columns},
                                    {"key", sql::quoteIdentList(p.key)},
+                                   {"pkey", sql::quoteIdent(p.primaryKeyName())},
                                    {"group", sql::quoteIdent(p.consumer)},
                                    {"comment", sql::quoteLiteral(projectionComment(p))}});
   a.inverse = "DROP TABLE " + p.target.quoted() + ";";
@@ -116,12 +117,24 @@ engine::Action backfillAction(const ProjectionSpec& p) {
        {"source", p.source.quoted()},
        {"key", sql::quoteIdentList(p.key)},
        {"target", p.target.quoted()},
+       {"pkey", sql::quoteIdent(p.primaryKeyName())},
        {"chunk", "1000000"},
        {"where", p.database_service.empty() ? "the same database"
                                             : "the database of service " + p.database_service}});
-  a.inverse = fmt::format("DELETE FROM {}\n WHERE projection = {};\nTRUNCATE {};",
+  // An interrupted backfill may have left the table without its primary key
+  // (it copies without one, see relay/backfill.h): the inverse puts it back.
+  std::string add_key = fmt::format(
+      "BEGIN\n"
+      "  IF NOT EXISTS (SELECT FROM pg_constraint\n"
+      "                  WHERE conrelid = {}::regclass AND contype = 'p') THEN\n"
+      "    ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({});\n"
+      "  END IF;\n"
+      "END",
+      sql::quoteLiteral(p.target.quoted()), p.target.quoted(), sql::quoteIdent(p.primaryKeyName()),
+      sql::quoteIdentList(p.key));
+  a.inverse = fmt::format("DELETE FROM {}\n WHERE projection = {};\nTRUNCATE {};\nDO {};",
                           relay::backfillTable(p.consumer).quoted(), sql::quoteLiteral(p.id()),
-                          p.target.quoted());
+                          p.target.quoted(), sql::quoteLiteral(add_key));
   a.lock = {"ROW EXCLUSIVE", p.id()};
   a.transactional = false;
   a.mover = relay::kBackfillMover;

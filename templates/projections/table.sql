@@ -1,6 +1,6 @@
 CREATE TABLE {{table}} (
 {{columns}},
-  PRIMARY KEY ({{key}})
+  CONSTRAINT {{pkey}} PRIMARY KEY ({{key}})
 );
 ALTER TABLE {{table}}
   OWNER TO {{group}};
