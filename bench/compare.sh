@@ -7,7 +7,9 @@
 #   3. compare time / a full scan hashing both sides whole with
 #      md5(string_agg(row ORDER BY key)), both sides at once (target <= 1.0)
 #   and, for reference, compare time / compare's own row hash summed over each
-#   whole table in one query per side (the floor of the design).
+#   whole table in one query per side (the floor of the design), and what
+#   reading both tables costs at all: count(*) of both at once, and both with
+#   only the key hashed (the floor of any row-hashing compare on this machine).
 # Each time is the best of COMPARE_BENCH_ROUNDS (default 3) runs.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
@@ -96,6 +98,15 @@ hash_side() {
 hash_both() { hash_side public.orders & hash_side fulfillment.order_view; wait; }
 floor_ms=$(best hash_both)
 
+# What any compare must at least do on this machine: read both tables
+# (count(*) of both at once), and read both hashing only the key.
+count_side() { psql -Atc "SELECT count(*) FROM $1"; }
+count_both() { count_side public.orders & count_side fulfillment.order_view; wait; }
+count_both_ms=$(best count_both)
+key_side() { psql -Atc "SELECT count(*), sum(hashint8extended(id, 1)) FROM $1"; }
+key_both() { key_side public.orders & key_side fulfillment.order_view; wait; }
+key_both_ms=$(best key_both)
+
 # One differing row in the middle of the table.
 key=$((ROWS / 2 + 17))
 psql -c "UPDATE fulfillment.order_view SET note = 'changed' WHERE id = $key"
@@ -111,4 +122,5 @@ chunks=$(echo "$table_line" | sed -n 's/.*"chunks":\([0-9]*\).*/\1/p')
 echo "compare_identical_vs_count (compare/count(*), $ROWS rows): $(ratio "$compare_ms" "$count_ms") (target <= 3; ${compare_ms} ms vs ${count_ms} ms)"
 echo "compare_one_difference: found id=$key in ${diff_ms} ms ($(ratio "$diff_ms" "$count_ms") x count(*)), $chunks chunk hashes, $queries queries (both sides)"
 echo "compare_vs_one_query_hash (compare/the same row hash in one query per side, both at once): $(ratio "$compare_ms" "$floor_ms") (reported: the cost of chunking; ${floor_ms} ms)"
+echo "floor_read_both (count(*) of both tables at once / count(*)): $(ratio "$count_both_ms" "$count_ms"); floor_key_hash_both (the key alone hashed on both at once / count(*)): $(ratio "$key_both_ms" "$count_ms") (reported: what any row-hashing compare costs at least here)"
 echo "compare_vs_full_md5 (compare/md5(string_agg) of both sides): $(ratio "$compare_ms" "$md5_ms") (target <= 1.0; ${md5_ms} ms)"
