@@ -123,11 +123,17 @@ util::Outcome Runner::status() {
                         (st == StepStatus::kFailed && rec && rec->actions_applied > 0)) &&
                        !holder;
     if (interrupted) ev["interrupted"] = true;
-    std::string human =
-        fmt::format("  {:<12} {:<12} {}/{} actions{}{}", s->name(),
-                    st == StepStatus::kRollingBack ? "failed (rollback)" : contractStatus(st),
-                    rec ? rec->actions_applied : 0, rec ? rec->actions_total : 0,
-                    interrupted ? "  INTERRUPTED" : "", extra);
+    // A standalone step never comes up in run --next: "pending" would read as
+    // work left undone.
+    const bool optional = s->standalone() && st == StepStatus::kPending;
+    if (s->standalone()) ev["standalone"] = true;
+    if (optional) extra += "  (standalone, only when you choose: " + s->summary() + ")";
+    std::string human = fmt::format("  {:<12} {:<12} {}/{} actions{}{}", s->name(),
+                                    st == StepStatus::kRollingBack ? "failed (rollback)"
+                                    : optional                     ? "optional"
+                                                                   : contractStatus(st),
+                                    rec ? rec->actions_applied : 0, rec ? rec->actions_total : 0,
+                                    interrupted ? "  INTERRUPTED" : "", extra);
     for (const auto& d : drift) human += "\n      drift: " + d;
     out_.event(ev, human);
     if (interrupted && next.empty()) {

@@ -148,8 +148,9 @@ void Progress::maybeDraw(bool force) {
   if (total_ > 0) {
     const int width = 24;
     int filled = static_cast<int>(width * std::min<double>(1.0, double(done_) / double(total_)));
+    // Totals are often estimates (reltuples): past one, the time left is unknown.
     std::string eta = "?";
-    if (rate > 0) eta = fmt::format("{:.0f}s", double(total_ - done_) / rate);
+    if (rate > 0 && done_ < total_) eta = fmt::format("{:.0f}s", double(total_ - done_) / rate);
     text = fmt::format("{} [{}{}] {}/{} {} {:.1f}/s ETA {}", label_, std::string(filled, '#'),
                        std::string(width - filled, '.'), done_, total_, unit_, rate, eta);
   } else {

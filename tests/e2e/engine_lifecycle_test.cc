@@ -77,6 +77,21 @@ TEST_CASE("apply then rollback restores pg_dump --schema-only exactly", "[engine
   CHECK(s.db().schemaDump() == before);
 }
 
+TEST_CASE("status calls a standalone step that never ran optional, not pending", "[engine][pg]") {
+  Scenario s(kHostileSchema, hostileTables());
+  REQUIRE(s.cli({"run", "catalogue"}).exit_code == 0);  // a journal to report on
+  nlohmann::json st = stepStatus(s, "selftest");
+  CHECK(st["status"] == "pending");
+  CHECK(st["standalone"] == true);
+  CHECK(stepStatus(s, "ownership").count("standalone") == 0);
+  CliResult human = s.cli({"status"});
+  CHECK(human.out.find("selftest     optional") != std::string::npos);
+  CHECK(human.out.find("ownership    pending") != std::string::npos);
+
+  REQUIRE(s.cli({"run", "selftest"}).exit_code == 0);
+  CHECK(s.cli({"status"}).out.find("selftest     applied") != std::string::npos);
+}
+
 TEST_CASE("rehearse reports each action's locks and changes nothing", "[engine][pg]") {
   Scenario s(kHostileSchema, hostileTables());
   const std::string before = s.db().schemaDump();
