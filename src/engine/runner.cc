@@ -64,7 +64,11 @@ std::unique_ptr<journal::Journal> Runner::openJournal(bool write) const {
   std::string default_dir = plan_dir + "/.dbsplit";
   std::string dir = path.substr(0, path.find_last_of('/'));
   if (dir == default_dir) ::mkdir(dir.c_str(), 0700);
-  return journal::Journal::open(path, journal::Journal::Mode::kReadWrite);
+  auto journal = journal::Journal::open(path, journal::Journal::Mode::kReadWrite);
+  // The first migration to write a journal owns it (checkJournalOwner): two
+  // plans pointed at one journal would otherwise mix their steps' records.
+  if (!journal->meta("migration")) journal->setMeta("migration", plan_.migration.name);
+  return journal;
 }
 
 void Runner::checkJournalOwner(journal::Journal& journal) const {

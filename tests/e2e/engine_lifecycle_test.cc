@@ -1,5 +1,8 @@
 // The engine's lifecycle on its test step, through the real binary: dry-run,
 // rehearse, apply, status, rollback, with hostile identifiers.
+#include <algorithm>
+#include <fstream>
+
 #include "catch2/catch.hpp"
 #include "support/hostile.h"
 #include "support/scenario.h"
@@ -90,6 +93,23 @@ TEST_CASE("status calls a standalone step that never ran optional, not pending",
 
   REQUIRE(s.cli({"run", "selftest"}).exit_code == 0);
   CHECK(s.cli({"status"}).out.find("selftest     applied") != std::string::npos);
+}
+
+TEST_CASE("a journal belongs to the migration that wrote it first", "[engine][pg]") {
+  Scenario s(kHostileSchema, hostileTables());
+  REQUIRE(s.cli({"run", "catalogue"}).exit_code == 0);
+  // A second migration pointed at the first one's journal.
+  std::string plan = readFile(s.planPath());
+  plan.replace(plan.find("name = \"t\""), 10, "name = \"other\"\njournal = \".dbsplit/t.db\"");
+  const std::string other = s.dir().path() + "/other.toml";
+  std::ofstream(other) << plan;
+  std::vector<std::string> args = s.cliArgs({"status"});
+  args[std::find(args.begin(), args.end(), "--plan") - args.begin() + 1] = other;
+  CliResult r = runCli(args, s.cliEnv({}));
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 6);
+  CHECK(r.err.find("belongs to migration \"t\", not \"other\"") != std::string::npos);
+  CHECK(s.cli({"status"}).exit_code == 0);
 }
 
 TEST_CASE("rehearse reports each action's locks and changes nothing", "[engine][pg]") {
