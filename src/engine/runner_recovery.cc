@@ -147,7 +147,13 @@ util::Outcome Runner::rollback(const std::string& name) {
         fmt::format("cannot roll back {} while {} is applied", name, util::join(later, ", ")),
         "dbsplit rollback " + later.back());
   }
-  if (std::string loss = step.rollbackDestroys(); !loss.empty()) {
+  std::vector<std::string> applied;
+  for (const auto& a : journal->actions(name)) {
+    if (a.status == ActionStatus::kApplied || a.status == ActionStatus::kStarted) {
+      applied.push_back(a.id);
+    }
+  }
+  if (std::string loss = step.rollbackDestroys(applied); !loss.empty()) {
     confirm(fmt::format("rolling back {} destroys {}. Go ahead?", name, loss),
             fmt::format("rolling back {} destroys {}; there is no terminal to ask on", name, loss),
             "re-run with --yes once you are sure");

@@ -61,9 +61,13 @@ class Step {
   virtual std::vector<StepRecordData> records(const PlanContext&) const { return {}; }
 
   // What rolling this step back destroys besides schema objects (data, events
-  // not yet consumed), in a few words; empty when nothing. When not empty,
+  // not yet consumed), in a few words; empty when nothing. `applied` are the
+  // ids of the step's actions the journal has as applied. When not empty,
   // `rollback` asks for confirmation (or needs --yes).
-  virtual std::string rollbackDestroys() const { return {}; }
+  virtual std::string rollbackDestroys(const std::vector<std::string>& applied) const {
+    (void)applied;
+    return {};
+  }
 
   // Standalone steps sit outside the six-step order (the engine's test step).
   virtual bool standalone() const { return false; }

@@ -23,7 +23,7 @@ class OutboxStep : public engine::Step {
   }
   nlohmann::json inputs(const plan::Plan& plan) const override;
   std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-  std::string rollbackDestroys() const override {
+  std::string rollbackDestroys(const std::vector<std::string>&) const override {
     return "the outbox tables and every event in them that no consumer has read yet";
   }
 };

@@ -19,7 +19,7 @@ class ProjectionsStep : public engine::Step {
   }
   nlohmann::json inputs(const plan::Plan& plan) const override;
   std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-  std::string rollbackDestroys() const override {
+  std::string rollbackDestroys(const std::vector<std::string>&) const override {
     return "the projection tables and the relay cursors (the owner's data stays; a new run "
            "backfills them again)";
   }

@@ -17,6 +17,19 @@ const engine::Step* splitStep() {
   return &step;
 }
 
+std::string SplitStep::rollbackDestroys(const std::vector<std::string>& applied) const {
+  const std::string prefix = "split/cutover/";
+  std::vector<std::string> services;
+  for (const auto& id : applied) {
+    if (id.rfind(prefix, 0) == 0) services.push_back(id.substr(prefix.size()));
+  }
+  if (services.empty()) return {};
+  return fmt::format(
+      "what the split put in the own database of {} (dropped or emptied), with every write "
+      "those services made there since their cutover",
+      util::join(services, ", "));
+}
+
 nlohmann::json SplitStep::inputs(const plan::Plan& plan) const {
   nlohmann::json tables = nlohmann::json::array();
   for (const plan::Table& t : plan.tables) {

@@ -25,6 +25,9 @@ class SplitStep : public engine::Step {
   nlohmann::json inputs(const plan::Plan& plan) const override;
   std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
   std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+  // After a database-mode cutover the service writes in its new database:
+  // rolling back drops what is there, those writes included.
+  std::string rollbackDestroys(const std::vector<std::string>& applied) const override;
 };
 
 // The registry's instance.

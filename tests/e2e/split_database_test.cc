@@ -168,6 +168,11 @@ TEST_CASE("split database mode: writes during catch-up, fenced cutover, rollback
   }
   CHECK(readFile(s.dir().file("hook.out")).find(d.target) != std::string::npos);
 
+  // Rollback drops the new database, with the write just made there: it asks.
+  CliResult unasked = s.cli({"rollback", "split"});
+  CHECK(unasked.exit_code == 5);  // confirmation needed
+  CHECK(unasked.err.find("with every write those services made there since their cutover") !=
+        std::string::npos);
   // Rollback before finalize: the source takes writes again, nothing lost.
   CliResult rb = s.cli({"rollback", "split", "--yes"});
   INFO(rb.out << rb.err);
