@@ -207,10 +207,23 @@ void readTarget(TargetFacts& t, const std::string& source_system_id, const std::
                     "SELECT rolsuper::text FROM pg_catalog.pg_roles "
                     "WHERE rolname = current_user") == std::optional<std::string>("true");
   try {
-    t.same_cluster = session->scalar(kSystemId) == std::optional<std::string>(source_system_id);
+    std::string id = session->scalar(kSystemId).value_or("");
+    t.same_cluster = id == source_system_id;
+    t.server = id;
   } catch (const Error&) {
     t.same_cluster = false;  // pg_control_system() is for superusers by default
   }
+  if (t.server.empty()) {
+    auto kv = pg::parseConninfo(t.dsn);
+    t.server = kv["host"] + ":" + kv["port"];
+  }
+  // pg_stat_subscription lists the workers of every database's subscriptions.
+  t.free_workers =
+      std::stoi(session
+                    ->scalar("SELECT current_setting('max_logical_replication_workers')::int"
+                             " - (SELECT count(*) FROM pg_catalog.pg_stat_subscription"
+                             "     WHERE pid IS NOT NULL)")
+                    .value_or("-1"));
   if (!t.exists) return;
   for (const auto& row : session->execParams(kNotEmpty, t.service, jsonList(allowed))) {
     t.not_empty.push_back(row[0].c_str());
@@ -272,6 +285,13 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
       "WHERE rolname = current_user");
   f.replication = !me.empty() && me[0][0].as<bool>();
   f.user = me.empty() ? "" : me[0][1].c_str();
+  pqxx::result room = catalog.exec(
+      "SELECT current_setting('max_replication_slots')::int"
+      "       - (SELECT count(*) FROM pg_catalog.pg_replication_slots),"
+      "       current_setting('max_wal_senders')::int"
+      "       - (SELECT count(*) FROM pg_catalog.pg_stat_replication)");
+  f.free_slots = room[0][0].as<int>();
+  f.free_senders = room[0][1].as<int>();
   std::string system_id;
   try {
     system_id = catalog.scalar(kSystemId).value_or("");
@@ -362,6 +382,56 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
   return f;
 }
 
+namespace {
+
+// Each moving service gets a subscription: a slot and a WAL sender on the
+// source, an apply worker on the target's server, and during the initial copy
+// a table-sync worker with its own temporary slot and sender. Without room the
+// subscription waits silently for a worker and the catch-up never ends, so
+// the shortfall is named before anything is created. One spare of each lets
+// the copies run one table at a time.
+engine::Gate capacityGate(const DatabaseFacts& f) {
+  const int n = static_cast<int>(f.targets.size());
+  std::vector<std::string> short_of, fine;
+  auto check = [&](const std::string& what, int free, int need, const std::string& fix) {
+    if (free < 0) return;
+    std::string line = fmt::format("{} {} free, {} needed", what, free, need);
+    if (free < need) {
+      short_of.push_back(line + " (" + fix + ")");
+    } else {
+      fine.push_back(line);
+    }
+  };
+  check("source: replication slots", f.free_slots, n + 1,
+        "raise max_replication_slots, or drop unused slots");
+  check("source: WAL senders", f.free_senders, n + 1, "raise max_wal_senders");
+  std::map<std::string, std::pair<int, int>> servers;  // server -> (free workers, subscriptions)
+  for (const TargetFacts& t : f.targets) {
+    if (t.free_workers < 0) continue;
+    auto& s = servers[t.server];
+    s.first = t.free_workers;
+    ++s.second;
+  }
+  for (const auto& [server, room] : servers) {
+    std::string where;
+    for (const TargetFacts& t : f.targets) {
+      if (t.server == server) where += (where.empty() ? "" : ", ") + t.service;
+    }
+    check(fmt::format("server of {}: logical replication workers", where), room.first,
+          room.second + 1,
+          "raise max_logical_replication_workers, and max_worker_processes with it; a restart");
+  }
+  if (!short_of.empty()) {
+    return {"replication_capacity", false,
+            fmt::format("{} subscription(s) would wait for resources that are not there: {}", n,
+                        util::join(short_of, "; "))};
+  }
+  return {"replication_capacity", true,
+          fmt::format("room for {} subscription(s): {}", n, util::join(fine, "; "))};
+}
+
+}  // namespace
+
 std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
   std::vector<engine::Gate> out;
   out.push_back({"wal_level", f.wal_level == "logical",
@@ -389,6 +459,7 @@ std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
                      ? "the services' schemas reference nothing outside themselves"
                      : fmt::format("{} reference(s) cross the new database boundary: {}",
                                    f.outside.size(), util::join(f.outside, "; "))});
+  out.push_back(capacityGate(f));
   for (const TargetFacts& t : f.targets) {
     engine::Gate g{"target_database", false, ""};
     if (!t.error.empty()) {

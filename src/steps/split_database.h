@@ -43,6 +43,11 @@ struct TargetFacts {
   std::vector<std::string> publish;       // quoted relations to publish (after the move)
   std::vector<WriteGrant> fence;
   std::vector<RolePath> paths;  // owner roles' search_path in the target database
+  // Where the subscription's workers run: the target's system identifier, or
+  // its host and port when that cannot be read; and how many more logical
+  // replication workers that server can start (-1: unknown).
+  std::string server;
+  int free_workers = -1;
 };
 
 struct DatabaseFacts {
@@ -51,6 +56,10 @@ struct DatabaseFacts {
   std::string user;
   std::vector<std::string> no_identity;  // relations without a primary key or replica identity
   std::vector<std::string> outside;      // objects the schema copy would leave behind
+  // What the source can still give the subscriptions: replication slots and
+  // WAL senders not in use (-1: unknown).
+  int free_slots = -1;
+  int free_senders = -1;
   std::vector<TargetFacts> targets;
 };
 

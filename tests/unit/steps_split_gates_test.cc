@@ -87,3 +87,34 @@ TEST_CASE("replication names are folded and bounded", "[split]") {
   CHECK(longName.size() == 63);
   CHECK(longName != replicationName("m", std::string(81, 'x')));
 }
+
+TEST_CASE("too few logical replication workers, slots or WAL senders are named before anything",
+          "[split]") {
+  DatabaseFacts f = good();
+  f.free_slots = 10;
+  f.free_senders = 10;
+  f.targets[0].server = "7300000000000000001";
+  f.targets[0].free_workers = 2;
+  TargetFacts second = f.targets[0];
+  second.service = "billing";
+  second.dbname = "billing";
+  f.targets.push_back(second);
+  // Two apply workers and one table-sync worker: three.
+  auto short_workers = gate(databaseGates(f), "replication_capacity");
+  CHECK_FALSE(short_workers.passed);
+  CHECK(short_workers.evidence.find("server of orders, billing: logical replication workers 2 "
+                                    "free, 3 needed") != std::string::npos);
+  CHECK(short_workers.evidence.find("max_logical_replication_workers") != std::string::npos);
+
+  for (auto& t : f.targets) t.free_workers = 3;
+  f.free_slots = 2;
+  auto short_slots = gate(databaseGates(f), "replication_capacity");
+  CHECK_FALSE(short_slots.passed);
+  CHECK(short_slots.evidence.find("replication slots 2 free, 3 needed") != std::string::npos);
+  CHECK(short_slots.evidence.find("workers") == std::string::npos);
+
+  f.free_slots = 3;
+  auto enough = gate(databaseGates(f), "replication_capacity");
+  CHECK(enough.passed);
+  CHECK(enough.evidence.find("room for 2 subscription(s)") != std::string::npos);
+}
