@@ -1,5 +1,6 @@
-// dbsplit catalogue: who reads and writes every table, printed without storing
-// anything (`dbsplit run catalogue` stores the same snapshot in the journal).
+// dbsplit catalogue: who reads and writes every table, printed; with --store
+// also kept in the journal as history (`dbsplit run catalogue` stores the same
+// snapshot as the step's record, which its rollback deletes).
 #include <filesystem>
 
 #include "catalogue/collector.h"
@@ -8,6 +9,7 @@
 #include "catalogue/source.h"
 #include "cli/app.h"
 #include "cli/common.h"
+#include "engine/journal_access.h"
 #include "fmt/format.h"
 #include "journal/journal.h"
 #include "pg/session.h"
@@ -21,6 +23,7 @@ struct CatalogueOptions {
   bool propose = false;
   std::string format = "text";
   std::string since;
+  bool store = false;
 };
 
 // The plan is optional here: with --dsn and no plan file, every role is unassigned.
@@ -53,8 +56,21 @@ void warnAbout(Context& ctx, const catalogue::Snapshot& s) {
   }
 }
 
+// History for `--since` and for revoke's window gate, which compares the
+// accesses seen over the deprecation window: kept across a rollback of step 1.
+void storeSnapshot(Context& ctx, const plan::Plan& plan, const catalogue::Snapshot& snap) {
+  auto journal = engine::openJournalForWriting(plan);
+  std::int64_t id = journal->addSnapshot("catalogue", snap.toJson().dump());
+  ctx.out.event({{"event", "catalogue_stored"}, {"id", id}, {"journal", journal->path()}},
+                fmt::format("catalogue snapshot {} stored in {}", id, journal->path()));
+}
+
 Outcome runCatalogue(Context& ctx, const CatalogueOptions& o) {
   auto plan = optionalPlan(ctx);
+  if (o.store && !plan) {
+    throw Error::usage("store_needs_plan", "--store keeps the snapshot in the plan's journal",
+                       "give --plan (or run where dbsplit.toml is)");
+  }
   auto sources = catalogue::chooseSources(o.sources, plan.get());
   catalogue::checkSources(sources);
   std::unique_ptr<journal::Journal> journal;
@@ -72,6 +88,7 @@ Outcome runCatalogue(Context& ctx, const CatalogueOptions& o) {
   auto session = pg::Session::connect(conn);
   catalogue::Snapshot snap = catalogue::collect(sources, plan.get(), *session);
   warnAbout(ctx, snap);
+  if (o.store) storeSnapshot(ctx, *plan, snap);
 
   if (baseline) {
     if (!note.empty()) ctx.out.warn(note);
@@ -139,12 +156,15 @@ void addCatalogueCommand(CLI::App& app, AppState& state) {
       "  Roles in no [[service]] are listed as \"unassigned\".\n"
       "\n"
       "  --since SNAPSHOT|WINDOW compares with a stored snapshot (its id, or the one\n"
-      "  taken WINDOW ago, e.g. 7d): new accesses, and accesses that stopped.",
+      "  taken WINDOW ago, e.g. 7d): new accesses, and accesses that stopped.\n"
+      "  --store also keeps this snapshot in the journal, as history for --since and\n"
+      "  for step 5's deprecation-window gate (a rollback of step 1 keeps it).",
       "  dbsplit catalogue\n"
       "  dbsplit catalogue --source pg_stat_statements --source log:/var/log/postgresql/pg.csv\n"
       "  dbsplit catalogue --source sql:./services --format mermaid > shared.mmd\n"
       "  dbsplit catalogue --propose > ownership.toml\n"
-      "  dbsplit catalogue --since 7d",
+      "  dbsplit catalogue --since 7d\n"
+      "  dbsplit catalogue --store --since 1d    # daily, e.g. from cron",
       [o](Context& ctx) -> Outcome { return runCatalogue(ctx, *o); });
   cmd->add_option("--source", o->sources, "Where statements come from (repeatable)")
       ->type_name("SOURCE");
@@ -153,6 +173,7 @@ void addCatalogueCommand(CLI::App& app, AppState& state) {
       ->check(CLI::IsMember({"text", "json", "csv", "mermaid", "dot"}));
   cmd->add_option("--since", o->since, "Delta against a snapshot id or a window (7d)")
       ->type_name("SNAPSHOT|WINDOW");
+  cmd->add_flag("--store", o->store, "Also keep the snapshot in the journal (history)");
 }
 
 }  // namespace dbsplit::cli

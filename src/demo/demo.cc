@@ -15,13 +15,11 @@
 #include <thread>
 #include <tuple>
 
-#include "catalogue/collector.h"
 #include "catalogue/source.h"
 #include "demo/check.h"
 #include "demo/child.h"
 #include "demo/workload.h"
 #include "fmt/format.h"
-#include "journal/journal.h"
 #include "pg/conninfo.h"
 #include "pg/session.h"
 #include "plan/plan.h"
@@ -391,16 +389,13 @@ void Demo::showEvents() {
 
 // The revoke gate measures "zero direct reads over the deprecation window"
 // between catalogue snapshots, so the demo stores one when the consumers move
-// to their projections -- what a DBA does with `dbsplit catalogue` history.
+// to their projections, as a DBA does with `dbsplit catalogue --store`.
 void Demo::storeCatalogueSnapshot(const std::string& why) {
-  auto sources = catalogue::chooseSources({}, plan_.get());
-  catalogue::checkSources(sources);
-  auto s =
-      pg::Session::connect({dsn_, "dbsplit/" + plan_->migration.name + "/catalogue", true, 10});
-  catalogue::Snapshot snap = catalogue::collect(sources, plan_.get(), *s);
-  auto j = journal::Journal::open(plan_->migration.journal, journal::Journal::Mode::kReadWrite);
-  std::int64_t id = j->addSnapshot("catalogue", snap.toJson().dump());
-  say(fmt::format("catalogue snapshot {} stored ({})", id, why));
+  ChildResult r = runDbsplit(cmd({"catalogue", "--store"}));
+  requireOk(r, "dbsplit catalogue --store");
+  for (const auto& ev : r.named("catalogue_stored")) {
+    say(fmt::format("$ dbsplit catalogue --store   -> snapshot {} ({})", ev.value("id", 0), why));
+  }
 }
 
 void Demo::startRelays() {

@@ -8,13 +8,13 @@
 #include <cerrno>
 #include <thread>
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 
 #include "engine/executor.h"
+#include "engine/journal_access.h"
 #include "engine/markers.h"
 #include "engine/run_lock.h"
 #include "engine/run_scope.h"
@@ -53,32 +53,13 @@ pg::ConnectOptions Runner::connectOptions(const std::string& step, bool read_onl
 }
 
 std::unique_ptr<journal::Journal> Runner::openJournal(bool write) const {
-  const std::string& path = plan_.migration.journal;
-  if (!write) {
-    if (!journal::Journal::exists(path)) return nullptr;
-    return journal::Journal::open(path, journal::Journal::Mode::kReadOnly);
-  }
-  // The default .dbsplit/ folder beside the plan is ours to create; a folder the
-  // user named explicitly must already exist (a typo should not scatter journals).
-  std::string plan_dir = plan_.file.substr(0, plan_.file.find_last_of('/'));
-  std::string default_dir = plan_dir + "/.dbsplit";
-  std::string dir = path.substr(0, path.find_last_of('/'));
-  if (dir == default_dir) ::mkdir(dir.c_str(), 0700);
-  auto journal = journal::Journal::open(path, journal::Journal::Mode::kReadWrite);
-  // The first migration to write a journal owns it (checkJournalOwner): two
-  // plans pointed at one journal would otherwise mix their steps' records.
-  if (!journal->meta("migration")) journal->setMeta("migration", plan_.migration.name);
-  return journal;
+  if (write) return openJournalForWriting(plan_);
+  if (!journal::Journal::exists(plan_.migration.journal)) return nullptr;
+  return journal::Journal::open(plan_.migration.journal, journal::Journal::Mode::kReadOnly);
 }
 
 void Runner::checkJournalOwner(journal::Journal& journal) const {
-  auto owner = journal.meta("migration");
-  if (owner && *owner != plan_.migration.name) {
-    throw Error::drift("journal_mismatch",
-                       fmt::format("journal {} belongs to migration \"{}\", not \"{}\"",
-                                   journal.path(), *owner, plan_.migration.name),
-                       "point [migration].journal at this migration's own journal");
-  }
+  engine::checkJournalOwner(plan_, journal);
 }
 
 std::string Runner::inputsHash(const Step& step) const {

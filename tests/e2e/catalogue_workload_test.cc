@@ -137,6 +137,29 @@ TEST_CASE("run catalogue stores a snapshot, rollback deletes it, --since compare
   CHECK(shop.db.schemaDump() == dump);
 }
 
+TEST_CASE("catalogue --store keeps history that a rollback of step 1 leaves alone",
+          "[catalogue][pg]") {
+  Shop shop;
+  const std::string dump = shop.db.schemaDump();
+  REQUIRE(shop.cli({"run", "catalogue"}).exit_code == 0);  // snapshot 1, the step's record
+  CliResult stored = shop.cli({"--json", "catalogue", "--store", "--since", "1"});
+  INFO(stored.out << stored.err);
+  REQUIRE(stored.exit_code == 0);
+  auto ev = eventsOf(jsonLines(stored.out), "catalogue_stored");
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0]["id"] == 2);
+  CHECK(eventsOf(jsonLines(stored.out), "catalogue_delta")[0]["baseline_id"] == 1);
+
+  REQUIRE(shop.cli({"rollback", "catalogue"}).exit_code == 0);
+  CliResult gone = shop.cli({"catalogue", "--since", "1"});
+  CHECK(gone.exit_code != 0);  // the step's record is gone
+  CHECK(gone.err.find("the journal has no catalogue snapshot 1") != std::string::npos);
+  CliResult kept = shop.cli({"--json", "catalogue", "--since", "2"});
+  INFO(kept.out << kept.err);
+  CHECK(kept.exit_code == 0);  // the stored one is history
+  CHECK(shop.db.schemaDump() == dump);
+}
+
 TEST_CASE("catalogue --propose prints a draft that loads as a plan", "[catalogue][pg]") {
   Shop shop;
   CliResult r = shop.cli({"catalogue", "--propose"});
