@@ -29,14 +29,8 @@ std::string compared(const std::string& rec, const Column& c) {
   return c.comparable ? ref : ref + "::text";
 }
 
-// OLD.x IS DISTINCT FROM NEW.x OR ... over the key and the published columns.
-std::string changedCondition(const EventSpec& e) {
-  std::vector<Column> cols = e.key;
-  for (const Column& c : e.payload) {
-    bool dup = false;
-    for (const Column& k : e.key) dup = dup || k.name == c.name;
-    if (!dup) cols.push_back(c);
-  }
+// OLD.x IS DISTINCT FROM NEW.x OR ... over `cols`.
+std::string distinct(const std::vector<Column>& cols) {
   std::string out;
   for (size_t i = 0; i < cols.size(); ++i) {
     out += fmt::format("      {}{} IS DISTINCT FROM {}", i ? "OR " : "", compared("OLD", cols[i]),
@@ -44,6 +38,17 @@ std::string changedCondition(const EventSpec& e) {
     if (i + 1 < cols.size()) out += "\n";
   }
   return out;
+}
+
+// Over the key and the published columns.
+std::string changedCondition(const EventSpec& e) {
+  std::vector<Column> cols = e.key;
+  for (const Column& c : e.payload) {
+    bool dup = false;
+    for (const Column& k : e.key) dup = dup || k.name == c.name;
+    if (!dup) cols.push_back(c);
+  }
+  return distinct(cols);
 }
 
 std::string payloadExpression(const EventSpec& e) {
@@ -141,20 +146,23 @@ std::string dropOutboxSql(const std::string& service) {
 }
 
 std::string createFunctionSql(const EventSpec& e) {
-  std::string text = sql::renderTemplate("outbox/function.sql",
-                                         {{"function", functionName(e).quoted()},
-                                          {"tag", kTagPlaceholder},
-                                          {"source", sql::quoteLiteral(e.table.display())},
-                                          {"outbox", outboxName(e.service).quoted()},
-                                          {"truncate", truncateBranch(e)},
-                                          {"changed", changedCondition(e)},
-                                          {"aggregate_type", sql::quoteLiteral(e.aggregate_type)},
-                                          {"aggregate_id", aggregateIdExpression(e)},
-                                          {"type_created", typeLiteral(e, "created")},
-                                          {"type_updated", typeLiteral(e, "updated")},
-                                          {"type_deleted", typeLiteral(e, "deleted")},
-                                          {"payload", payloadExpression(e)},
-                                          {"group", sql::quoteIdent(e.service)}});
+  std::string insert = chomp(sql::renderTemplate(
+      "outbox/insert_event.sql", {{"outbox", outboxName(e.service).quoted()},
+                                  {"source", sql::quoteLiteral(e.table.display())},
+                                  {"aggregate_type", sql::quoteLiteral(e.aggregate_type)},
+                                  {"aggregate_id", aggregateIdExpression(e)},
+                                  {"type_created", typeLiteral(e, "created")},
+                                  {"type_updated", typeLiteral(e, "updated")},
+                                  {"type_deleted", typeLiteral(e, "deleted")},
+                                  {"payload", payloadExpression(e)}}));
+  std::string text =
+      sql::renderTemplate("outbox/function.sql", {{"function", functionName(e).quoted()},
+                                                  {"tag", kTagPlaceholder},
+                                                  {"truncate", truncateBranch(e)},
+                                                  {"changed", changedCondition(e)},
+                                                  {"key_changed", distinct(e.key)},
+                                                  {"insert", insert},
+                                                  {"group", sql::quoteIdent(e.service)}});
   std::string tag = dollarTag(text);
   std::string out;
   size_t pos = 0;

@@ -8,6 +8,7 @@ AS {{tag}}
 -- table this trigger is on as one event, in the writer's own transaction.
 DECLARE
   r record;
+  op char(1);
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
 {{truncate}}
@@ -19,26 +20,28 @@ BEGIN
     ) THEN
       RETURN NULL;
     END IF;
-  END IF;
-  IF TG_OP = 'DELETE' THEN
+    -- A new key is another aggregate: the old one is deleted, then the new one
+    -- created (as PostgreSQL does for a row moved to another partition), so
+    -- that consumers keyed by it do not keep the old key's row.
+    IF (
+{{key_changed}}
+    ) THEN
+      r := OLD;
+      op := 'd';
+{{insert}}
+      op := 'c';
+    ELSE
+      op := 'u';
+    END IF;
+    r := NEW;
+  ELSIF TG_OP = 'DELETE' THEN
     r := OLD;
+    op := 'd';
   ELSE
     r := NEW;
+    op := 'c';
   END IF;
-  INSERT INTO {{outbox}}
-    (aggregatetype, aggregateid, type, payload, source_table, op)
-  VALUES (
-    {{aggregate_type}},
-    {{aggregate_id}},
-    CASE TG_OP
-      WHEN 'INSERT' THEN {{type_created}}
-      WHEN 'UPDATE' THEN {{type_updated}}
-      ELSE {{type_deleted}}
-    END,
-{{payload}},
-    {{source}},
-    CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END
-  );
+{{insert}}
   RETURN NULL;
 END
 {{tag}};

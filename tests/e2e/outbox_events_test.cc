@@ -157,6 +157,26 @@ TEST_CASE("a rolled-back transaction leaves no event and a committed one leaves 
         "1");
 }
 
+TEST_CASE("an update of the key publishes the old key deleted, then the new one created",
+          "[outbox][pg]") {
+  auto owned = applied();
+  OutboxScenario& s = *owned;
+  TestDb& db = s.db();
+  db.exec("INSERT INTO public.orders (id, status) VALUES (1, 'new')");
+  db.exec("UPDATE public.orders SET id = 2, status = 'paid' WHERE id = 1");
+  db.exec("UPDATE public.orders SET status = 'shipped' WHERE id = 2");
+  checkEvents(s.events("orders"), {{"order.created", "1", "c"},
+                                   {"order.deleted", "1", "d"},
+                                   {"order.created", "2", "c"},
+                                   {"order.updated", "2", "u"}});
+  auto events = s.events("orders");
+  CHECK(events[1].payload["status"] == "new");  // the old row, as a delete publishes it
+  CHECK(events[2].payload["status"] == "paid");
+  CHECK(db.scalar("SELECT count(DISTINCT txid) FROM \"" + s.service("orders") +
+                  "\".outbox WHERE aggregateid IN ('1', '2') AND seq > (SELECT min(seq) FROM \"" +
+                  s.service("orders") + "\".outbox) AND type <> 'order.updated'") == "1");
+}
+
 TEST_CASE("TRUNCATE is refused with a clear message, or published when the plan says so",
           "[outbox][pg]") {
   auto owned = applied();

@@ -115,6 +115,33 @@ TEST_CASE("batches of whole transactions keep each row's order", "[relay][projec
   CHECK(lagOf(s)["events"] == 0);
 }
 
+TEST_CASE("a source row whose key changes leaves no row under the old key",
+          "[relay][projections][pg]") {
+  for (bool consumer_database : {false, true}) {
+    INFO("consumer database: " << consumer_database);
+    ProjectionsOptions options;
+    options.consumer_database = consumer_database;
+    ProjectionsScenario s(options);
+    s.advanceToProjections();
+    REQUIRE(s.cli({"run", "projections"}).exit_code == 0);
+    // A key moved, a key moved twice in one transaction, and keys swapped
+    // through a free one.
+    s.db().exec("UPDATE public.orders SET id = 5000 WHERE id = 3");
+    s.db().exec(
+        "BEGIN; UPDATE public.orders SET id = 5001 WHERE id = 4;"
+        " UPDATE public.orders SET id = 5002, status = 'moved' WHERE id = 5001; COMMIT;");
+    s.db().exec(
+        "BEGIN; UPDATE public.orders SET id = 6000 WHERE id = 7;"
+        " UPDATE public.orders SET id = 7 WHERE id = 8;"
+        " UPDATE public.orders SET id = 8 WHERE id = 6000; COMMIT;");
+    CliResult r = s.cli({"relay", "--once"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(s.differences() == 0);
+    CHECK(s.projectionRows() == std::stol(s.db().scalar("SELECT count(*) FROM public.orders")));
+  }
+}
+
 TEST_CASE("one relay per consumer, and SIGTERM stops it cleanly", "[relay][projections][pg]") {
   ProjectionsScenario s;
   s.advanceToProjections();
