@@ -347,12 +347,12 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   if (!o.cut || o.followed) return pollOnce(o);
   // The owner was cut over: drain the source, then follow.
   if (!source_->scalar("SELECT to_regclass($1)::text", o.table.quoted())) {
-    // split finalize dropped the source's outbox.
+    // The source's outbox was dropped (by hand: split finalize keeps it).
     if (follow(o, true)) return pollOnce(o);
     throw Error::stepFailed(
         "relay_not_drained",
-        fmt::format("{} was dropped from the source (split finalize) before consumer {}'s relay "
-                    "had applied all of its events",
+        fmt::format("{} was dropped from the source before consumer {}'s relay had applied all "
+                    "of its events",
                     o.name, options_.consumer),
         "the events are in the owner's database up to the cutover; rebuild the projections "
         "(`dbsplit rollback projections`, `dbsplit run projections`)");

@@ -77,30 +77,36 @@ OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::st
   OutboxCutover c;
   const plan::QualifiedName outbox{owner, "outbox"};
   if (!there.scalar("SELECT to_regclass($1)::text", outbox.quoted())) return c;
-  c.done = there
+  const bool source_gone = !source.scalar("SELECT to_regclass($1)::text", outbox.quoted());
+  // The table split.cutover writes (src/split/movers.h, kCutoverTable); its
+  // done_at is set with the cutover's mark and outlives the subscription.
+  const plan::QualifiedName table{owner, "dbsplit_cutover"};
+  if (there.scalar("SELECT to_regclass($1)::text", table.quoted())) {
+    auto r = there.execParams(
+        "SELECT seq, snapshot::text, source_snapshot::text, current_database(),"
+        " done_at IS NOT NULL FROM " +
+            table.quoted() + " WHERE outbox = $1",
+        outbox.display());
+    if (!r.empty()) {
+      c.positioned = true;
+      c.seq = r[0][0].as<std::int64_t>();
+      c.snapshot = r[0][1].c_str();
+      c.source_snapshot = r[0][2].c_str();
+      c.database = r[0][3].c_str();
+      c.done = std::string(r[0][4].c_str()) == "t" || source_gone;
+      return c;
+    }
+  }
+  // A split made by an older dbsplit: only the subscription's mark tells.
+  c.done = source_gone ||
+           there
                .scalar(
                    "SELECT 1 FROM pg_catalog.pg_subscription s\n"
                    " WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
                    "current_database())\n"
                    "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE "
                    "'dbsplit cutover%'")
-               .has_value() ||
-           !source.scalar("SELECT to_regclass($1)::text", outbox.quoted());
-  if (!c.done) return c;
-  // The table split.cutover writes (src/split/movers.h, kCutoverTable).
-  const plan::QualifiedName table{owner, "dbsplit_cutover"};
-  if (!there.scalar("SELECT to_regclass($1)::text", table.quoted())) return c;
-  auto r = there.execParams(
-      "SELECT seq, snapshot::text, source_snapshot::text, current_database()"
-      "  FROM " +
-          table.quoted() + " WHERE outbox = $1",
-      outbox.display());
-  if (r.empty()) return c;
-  c.positioned = true;
-  c.seq = r[0][0].as<std::int64_t>();
-  c.snapshot = r[0][1].c_str();
-  c.source_snapshot = r[0][2].c_str();
-  c.database = r[0][3].c_str();
+               .has_value();
   return c;
 }
 
@@ -127,6 +133,7 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
                                                const std::string& only_consumer) {
   std::vector<std::string> usage, precondition;
   std::vector<ProjectionSpec> out;
+  std::map<std::string, std::unique_ptr<pg::Session>> owner_dbs;  // owner -> its own database
   for (const plan::Projection& p : plan.projections) {
     if (!only_consumer.empty() && p.consumer != only_consumer) continue;
     ProjectionSpec spec;
@@ -150,6 +157,31 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
       plan::QualifiedName moved{spec.owner, p.source.name};
       f = readSource(source, moved);
       if (f.exists) spec.location = moved;
+    }
+    // After a database-mode split's `split finalize` the table lives in the
+    // owner's own database only: its columns and keys are read there.
+    if (!f.exists && !spec.owner_dsn.empty()) {
+      auto it = owner_dbs.find(spec.owner);
+      if (it == owner_dbs.end()) {
+        pg::ConnectOptions o;
+        o.dsn = spec.owner_dsn;
+        o.application_name = "dbsplit/" + plan.migration.name + "/relay";
+        o.read_only = true;
+        o.connect_timeout_s = 5;
+        std::unique_ptr<pg::Session> there;
+        try {
+          there = pg::Session::connect(o);
+        } catch (const Error&) {
+        }
+        it = owner_dbs.emplace(spec.owner, std::move(there)).first;
+      }
+      if (it->second) {
+        for (const plan::QualifiedName& n :
+             {plan::QualifiedName{spec.owner, p.source.name}, p.source}) {
+          f = readSource(*it->second, n);
+          if (f.exists) break;
+        }
+      }
     }
     if (!f.exists) {
       precondition.push_back(

@@ -59,11 +59,12 @@ std::string serviceDsn(const std::string& main_dsn, const std::string& service_d
 std::string ownerDsn(const plan::Plan& plan, const std::string& main_dsn, const std::string& owner);
 
 // A database-mode split's cutover of an owner's outbox, read in the owner's
-// database (`there`). `done`: the cutover completed (the owner's database holds
-// <owner>.outbox and a subscription that dbsplit's cutover marked) or the
-// source's outbox is gone (split finalize): the owner writes its events there.
-// The position (table <owner>.dbsplit_cutover, written by split.cutover at the
-// fenced moment; absent after a split made by an older dbsplit):
+// database (`there`), which holds <owner>.outbox. The position (table
+// <owner>.dbsplit_cutover, written by split.cutover at the fenced moment,
+// marked done with the cutover; absent after a split made by an older
+// dbsplit). `done`: the cutover completed (the position is marked done, or
+// without a position the subscription carries dbsplit's cutover mark), or
+// the source's outbox is gone: the owner writes its events there.
 struct OutboxCutover {
   bool done = false;
   bool positioned = false;

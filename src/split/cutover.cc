@@ -86,13 +86,13 @@ void runHook(const engine::MoverContext& ctx, const MoverArgs& a) {
 // sync, `source_snapshot` the source's once the fenced writers had ended.
 // Kept when a resumed cutover finds it (the first one was taken before the
 // first sync; a second could be taken after the service started writing).
-void recordPosition(pg::Session& source, pg::Session& target, const MoverArgs& a,
+bool recordPosition(pg::Session& source, pg::Session& target, const MoverArgs& a,
                     const std::string& source_snapshot, const std::string& target_snapshot) {
   const std::string outbox = sql::quoteQualified(a.schema, "outbox");
-  if (!target.scalar("SELECT to_regclass($1)::text", outbox)) return;  // no outbox step
+  if (!target.scalar("SELECT to_regclass($1)::text", outbox)) return false;  // no outbox step
   std::optional<std::string> seq =
       source.scalar("SELECT pg_catalog.pg_get_serial_sequence($1, 'seq')", outbox);
-  if (!seq) return;
+  if (!seq) return false;
   pqxx::result v = source.exec("SELECT last_value, is_called FROM " + *seq);
   long long high = v[0][0].as<long long>() - (v[0][1].as<bool>() ? 0 : 1);
   target.exec("BEGIN");
@@ -108,6 +108,7 @@ void recordPosition(pg::Session& source, pg::Session& target, const MoverArgs& a
     target.exec("ROLLBACK");
     throw;
   }
+  return true;
 }
 
 }  // namespace
@@ -188,7 +189,7 @@ void cutover(engine::MoverContext& ctx) {
     }
     ++sequences;
   }
-  recordPosition(*source, *target, a, source_snapshot, target_snapshot);
+  const bool positioned = recordPosition(*source, *target, a, source_snapshot, target_snapshot);
   // Testing aid: dies with the position recorded and the cutover not marked.
   engine::faultPoint(ctx.action.id + "#1", engine::FaultPoint::kAfter);
 
@@ -201,9 +202,22 @@ void cutover(engine::MoverContext& ctx) {
     throw;
   }
 
-  target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
-                           sql::quoteLiteral("dbsplit cutover done at " + util::nowIso8601() +
-                                             "; writes on the source are fenced")));
+  // The mark, and (in the same transaction) the position's "done", which
+  // outlives the subscription (split finalize drops it).
+  target->exec("BEGIN");
+  try {
+    target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
+                             sql::quoteLiteral("dbsplit cutover done at " + util::nowIso8601() +
+                                               "; writes on the source are fenced")));
+    if (positioned) {
+      target->exec("UPDATE " + sql::quoteQualified(a.schema, kCutoverTable) +
+                   " SET done_at = now() WHERE done_at IS NULL");
+    }
+    target->exec("COMMIT");
+  } catch (...) {
+    target->exec("ROLLBACK");
+    throw;
+  }
   long long ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fenced_at).count();
   const std::string dsn = pg::redactDsn(ctx.target_dsn);

@@ -3,7 +3,8 @@ CREATE TABLE IF NOT EXISTS {{table}} (
   seq             bigint      NOT NULL,
   snapshot        pg_snapshot NOT NULL,
   source_snapshot pg_snapshot NOT NULL,
-  cut_at          timestamptz NOT NULL DEFAULT now()
+  recorded_at     timestamptz NOT NULL DEFAULT now(),
+  done_at         timestamptz  -- set with the cutover's mark: the owner writes here since
 );
 INSERT INTO {{table}} (outbox, seq, snapshot, source_snapshot)
 VALUES ({{outbox}}, {{seq}}, {{snapshot}}, {{source_snapshot}})

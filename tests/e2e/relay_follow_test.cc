@@ -238,6 +238,23 @@ TEST_CASE("a relay running through a database split's cutover follows the owner'
     CHECK(e["events"] == 0);
   }
   CHECK(lag_seen);
+
+  // split finalize drops the source's tables (and the subscription): the relay
+  // still knows the cutover and follows.
+  CliResult fin = s.cli({"split", "finalize", "--yes"});
+  INFO(fin.out << fin.err);
+  REQUIRE(fin.exit_code == 0);
+  {
+    pqxx::connection c(f.app(f.target));
+    pqxx::work tx(c);
+    tx.exec(
+        "UPDATE orders SET status = 'after finalize' WHERE id IN (SELECT id FROM orders "
+        "ORDER BY id LIMIT 5)");
+    tx.commit();
+  }
+  f.checkExact();
+  CHECK(std::stol(s.db().scalar("SELECT count(*) FROM " + q(s.service("ship")) +
+                                ".order_view WHERE status = 'after finalize'")) == 5);
   const std::string below =
       s.scalarIn(f.target, "SELECT count(*) FROM " + q(f.orders()) + ".outbox WHERE seq < " +
                                s.db().scalar("SELECT seq FROM " + f.cursor()));
