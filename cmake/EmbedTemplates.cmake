@@ -13,5 +13,8 @@ function(dbsplit_embed_templates dir out fn)
   endforeach()
   string(APPEND body "  };\n  return kTemplates;\n}\n}  // namespace dbsplit::sql\n")
   file(CONFIGURE OUTPUT ${out} CONTENT "${body}")
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${files})
+  # Absolute paths: relative ones would be taken from the source directory,
+  # so an edited template would not re-embed.
+  list(TRANSFORM files PREPEND ${dir}/ OUTPUT_VARIABLE abs)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${abs})
 endfunction()

@@ -34,6 +34,7 @@ Outcome runPrune(Context& ctx, const PruneArgs& args) {
                          {"below_seq", r.below_seq ? nlohmann::json(*r.below_seq) : nullptr},
                          {"blocked_by", r.blocked_by},
                          {"outbox_missing", r.outbox_missing}};
+    if (!r.database.empty()) ev["database"] = r.database;
     std::string human;
     if (r.outbox_missing) {
       human =
@@ -47,6 +48,7 @@ Outcome runPrune(Context& ctx, const PruneArgs& args) {
           args.dry_run ? "would delete" : "deleted", r.deleted, args.older_than,
           r.below_seq ? fmt::format(" with seq below {} (every consumer's cursor)", *r.below_seq)
                       : " (no consumer projects this service's tables)");
+      if (!r.database.empty()) human += " in the service's own database " + r.database;
     }
     ctx.out.event(ev, human);
     all += r.deleted;

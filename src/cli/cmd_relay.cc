@@ -110,18 +110,21 @@ Outcome runRelay(Context& ctx, const RelayArgs& args) {
   }
 
   // --once: catch up past the moment the relay started.
-  relay::Snapshot until;
-  if (args.once) until = relays.front()->sourceSnapshot();
+  std::vector<relay::Relay::Moment> until;
+  if (args.once) {
+    for (auto& r : relays) until.push_back(r->moment());
+  }
   int backoff_ms = 100;
   for (;;) {
     if (stopping()) break;
     std::int64_t applied = 0;
     bool all_caught_up = true;
-    for (auto& r : relays) {
+    for (size_t i = 0; i < relays.size(); ++i) {
+      auto& r = relays[i];
       try {
         if (!r->connected()) r->connect();
         applied += r->poll();
-        if (args.once) all_caught_up = all_caught_up && r->covers(until);
+        if (args.once) all_caught_up = all_caught_up && r->covers(until[i]);
         backoff_ms = 100;
       } catch (const Error& e) {
         if (args.once || !reconnectable(e, *r)) throw;

@@ -15,6 +15,7 @@
 #include "fmt/format.h"
 #include "journal/journal.h"
 #include "pg/session.h"
+#include "relay/spec.h"
 #include "report/report.h"
 #include "sql/quote.h"
 #include "steps/registry.h"
@@ -83,9 +84,17 @@ std::vector<report::RelayLag> relayLag(const plan::Plan& plan, const std::string
       if (dot == std::string::npos) continue;
       std::string table =
           sql::quoteQualified(lag.outbox.substr(0, dot), lag.outbox.substr(dot + 1));
-      if (!s->scalar("SELECT to_regclass($1)", table)) continue;
+      // Where the outbox is now (a database-mode split moves it with its
+      // owner; both copies share the seqs up to the cutover).
+      std::unique_ptr<pg::Session> moved;
+      if (std::string m = relay::movedOutboxDsn(plan, *s, dsn, lag.outbox.substr(0, dot));
+          !m.empty()) {
+        moved = pg::Session::connect({m, "dbsplit/" + plan.migration.name + "/report", true, 5});
+      }
+      pg::Session& at = moved ? *moved : *s;
+      if (!at.scalar("SELECT to_regclass($1)", table)) continue;
       lag.behind = std::stoll(
-          s->scalar("SELECT count(*) FROM " + table + " WHERE seq >= $1", lag.seq).value_or("0"));
+          at.scalar("SELECT count(*) FROM " + table + " WHERE seq >= $1", lag.seq).value_or("0"));
     }
   } catch (const Error&) {
   }

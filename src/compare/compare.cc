@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include "compare/settle.h"
 #include "compare/side.h"
 #include "compare/table_spec.h"
 #include "fmt/format.h"
+#include "pg/conninfo.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -216,7 +218,16 @@ ConsumerReport compareConsumer(const plan::Plan& plan, const Selection& sel, con
     size_t suspects = 0;
     for (const Table& table : tables) suspects += table.suspects.size();
     if (suspects > 0) {
-      RelayWatch watch(*src, *tgt, plan.migration.name, sel.consumer, outboxesOf(plan, sel));
+      // Where a database-mode split moves each outbox (its owner's database).
+      std::map<std::string, std::string> owner_dsns;
+      for (const std::string& outbox : outboxesOf(plan, sel)) {
+        const plan::Service* o = plan.findService(outbox.substr(0, outbox.size() - 7));
+        if (plan.split.mode == "database" && o && !o->database.empty()) {
+          owner_dsns[outbox] = pg::buildConninfo(options.dsn, pg::parseConninfo(o->database));
+        }
+      }
+      RelayWatch watch(*src, *tgt, plan.migration.name, sel.consumer, outboxesOf(plan, sel),
+                       owner_dsns);
       for (int attempt = 1;; ++attempt) {
         std::string moment = watch.sourceSnapshot();
         auto deadline =

@@ -38,29 +38,46 @@ std::optional<Snapshot> parseSnapshot(const std::string& text) {
 }
 
 RelayWatch::RelayWatch(pg::Session& source, pg::Session& consumer_db, std::string migration,
-                       std::string consumer, std::vector<std::string> outboxes)
+                       std::string consumer, std::vector<std::string> outboxes,
+                       std::map<std::string, std::string> owner_dsns)
     : source_(source),
       consumer_db_(consumer_db),
       migration_(std::move(migration)),
       consumer_(std::move(consumer)),
-      outboxes_(std::move(outboxes)) {}
+      outboxes_(std::move(outboxes)),
+      owner_dsns_(std::move(owner_dsns)) {}
 
 std::string RelayWatch::sourceSnapshot() {
-  return *source_.scalar("SELECT pg_current_snapshot()::text");
+  std::string moment = *source_.scalar("SELECT pg_current_snapshot()::text");
+  owner_moments_.clear();
+  for (const auto& [outbox, dsn] : owner_dsns_) {
+    auto& db = owner_dbs_[outbox];
+    try {
+      if (!db || !db->isOpen()) {
+        db = pg::Session::connect({dsn, "dbsplit/" + migration_ + "/compare", true, 5});
+      }
+      if (auto s = parseSnapshot(*db->scalar("SELECT pg_current_snapshot()::text"))) {
+        owner_moments_[outbox] = *s;
+      }
+    } catch (const Error&) {
+      db.reset();  // not created (yet): the outbox is read on the source
+    }
+  }
+  return moment;
 }
 
-std::optional<std::vector<Snapshot>> RelayWatch::cursors(std::string* why) {
+std::optional<std::vector<RelayWatch::CursorAt>> RelayWatch::cursors(std::string* why) {
   plan::QualifiedName table{consumer_, "dbsplit_cursor"};
   if (!consumer_db_.scalar("SELECT to_regclass($1)::text", table.quoted())) {
     *why = fmt::format("consumer \"{}\" has no relay cursor table {}: the relay has not run",
                        consumer_, table.display());
     return std::nullopt;
   }
-  pqxx::result r =
-      consumer_db_.execParams("SELECT outbox, snapshot::text FROM " + table.quoted() +
-                                  " WHERE outbox IN (SELECT jsonb_array_elements_text($1::jsonb))",
-                              nlohmann::json(outboxes_).dump());
-  std::vector<Snapshot> out;
+  pqxx::result r = consumer_db_.execParams(
+      "SELECT outbox, snapshot::text, to_jsonb(c) ->> 'outbox_database' IS NOT NULL FROM " +
+          table.quoted() + " AS c WHERE outbox IN (SELECT jsonb_array_elements_text($1::jsonb))",
+      nlohmann::json(outboxes_).dump());
+  std::vector<CursorAt> out;
   for (const std::string& outbox : outboxes_) {
     bool found = false;
     for (const auto& row : r) {
@@ -70,7 +87,7 @@ std::optional<std::vector<Snapshot>> RelayWatch::cursors(std::string* why) {
         *why = fmt::format("cursor of {} in {} holds no snapshot", outbox, table.display());
         return std::nullopt;
       }
-      out.push_back(*s);
+      out.push_back({*s, std::string(row[2].c_str()) == "t"});
       found = true;
     }
     if (!found) {
@@ -106,7 +123,14 @@ RelayState RelayWatch::waitPast(const std::string& moment,
     auto snaps = cursors(why);
     if (!snaps) return RelayState::kNotRunning;
     bool past = true;
-    for (const Snapshot& s : *snaps) past = past && s.xmin >= target->xmax;
+    for (size_t i = 0; i < snaps->size(); ++i) {
+      const CursorAt& c = (*snaps)[i];
+      // A cursor that follows its outbox into the owner's database drained
+      // the source first: it is past the moment there.
+      auto owner = owner_moments_.find(outboxes_[i]);
+      const Snapshot& t = c.followed && owner != owner_moments_.end() ? owner->second : *target;
+      past = past && c.snapshot.xmin >= t.xmax;
+    }
     if (past) return RelayState::kCaughtUp;
     auto now = std::chrono::steady_clock::now();
     if (relayLockHeld()) {

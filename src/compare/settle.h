@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,10 +40,16 @@ class RelayWatch {
  public:
   // `source`: the source database (snapshots, the relay's advisory lock);
   // `consumer_db`: where the consumer's projections and cursor live.
+  // `owner_dsns`: per outbox, the DSN of its owner's own database where a
+  // database-mode split moves it (absent: it stays on the source). A cursor
+  // that follows an outbox there (column outbox_database) holds that server's
+  // snapshots, so it is compared against that server's moment.
   RelayWatch(pg::Session& source, pg::Session& consumer_db, std::string migration,
-             std::string consumer, std::vector<std::string> outboxes);
+             std::string consumer, std::vector<std::string> outboxes,
+             std::map<std::string, std::string> owner_dsns = {});
 
-  // pg_current_snapshot() on the source, as text.
+  // pg_current_snapshot() on the source, as text (the moment); it also takes
+  // the moment in every owner database that exists.
   std::string sourceSnapshot();
 
   // Waits until the relay is past `moment` (a source snapshot), up to `deadline`.
@@ -50,8 +58,12 @@ class RelayWatch {
                       std::string* why);
 
  private:
+  struct CursorAt {
+    Snapshot snapshot;
+    bool followed = false;  // reads the owner's own database (outbox_database set)
+  };
   // The cursor snapshots of every outbox, or the reason they cannot be read.
-  std::optional<std::vector<Snapshot>> cursors(std::string* why);
+  std::optional<std::vector<CursorAt>> cursors(std::string* why);
   bool relayLockHeld();
 
   pg::Session& source_;
@@ -59,6 +71,9 @@ class RelayWatch {
   std::string migration_;
   std::string consumer_;
   std::vector<std::string> outboxes_;
+  std::map<std::string, std::string> owner_dsns_;
+  std::map<std::string, std::unique_ptr<pg::Session>> owner_dbs_;
+  std::map<std::string, Snapshot> owner_moments_;  // taken with the last sourceSnapshot()
 };
 
 }  // namespace dbsplit::compare

@@ -47,8 +47,8 @@ struct CheckInputs {
   std::function<std::vector<std::string>(const std::string& service)> databases;
   int outbox_epoch = -1;  // Ledger epoch from which writes have events (-1: no outbox)
   // Ledger epoch from which projections are not expected to hold the writes
-  // (-1: all): after a database split's cutover the relay does not follow the
-  // owners' outboxes into their new databases (docs/steps/split.md).
+  // (-1: all, what the demo checks: the relay follows the owners' outboxes
+  // into their new databases after a database split's cutover).
   int projection_epoch_end = -1;
 };
 

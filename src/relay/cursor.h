@@ -1,5 +1,6 @@
 // The relay's state on the consumer side (COMMON contract): the cursor table
-// <consumer>.dbsplit_cursor (outbox, seq, snapshot, applied, updated_at) and the
+// <consumer>.dbsplit_cursor (outbox, seq, snapshot, applied, updated_at,
+// outbox_database) and the
 // backfill table <consumer>.dbsplit_backfill (one row per committed key range
 // of a projection, inserted with the range's rows: the snapshot the first
 // range was copied at, the low watermark, the last key copied, the rows so
@@ -24,6 +25,12 @@ struct Cursor {
   std::int64_t seq = 0;
   std::string snapshot;
   std::int64_t applied = 0;
+  // Column outbox_database (nullable; absent in cursor tables made by an older
+  // dbsplit): empty = the outbox is read in the migration's database; else the
+  // name of the owner's own database, where the relay follows it since a
+  // database-mode split's cutover (seq and snapshot then refer to that
+  // database's outbox and server; docs/steps/projections.md).
+  std::string database;
 };
 
 std::optional<Cursor> readCursor(pg::Session& target, const std::string& consumer,

@@ -105,7 +105,8 @@ void runStart(engine::MoverContext& ctx) {
     waitForRunningRelay(ctx, specs, consumer);
     return;
   }
-  Snapshot t = relay.sourceSnapshot();
+  const std::string at = relay.sourceSnapshot().str();
+  Relay::Moment t = relay.moment();
   auto progress = ctx.out.progress("relay " + consumer + " catch-up", 0, "events");
   for (int n = 1; !relay.covers(t); ++n) {
     ctx.check_alive();
@@ -118,7 +119,7 @@ void runStart(engine::MoverContext& ctx) {
   ctx.out.event({{"event", "relay_caught_up"},
                  {"consumer", consumer},
                  {"applied", relay.appliedTotal()},
-                 {"snapshot", t.str()}},
+                 {"snapshot", at}},
                 fmt::format("relay of {} caught up ({} event(s) applied); keep it running: "
                             "dbsplit relay --consumer {}",
                             consumer, relay.appliedTotal(), consumer));

@@ -63,7 +63,12 @@ Relay::Relay(std::vector<ProjectionSpec> specs, RelayOptions options, util::Repo
     auto it = std::find_if(outboxes_.begin(), outboxes_.end(),
                            [&](const OutboxState& o) { return o.name == p.outbox.display(); });
     if (it == outboxes_.end()) {
-      outboxes_.push_back({p.outbox.display(), p.outbox, "", {}, {}, {}, {}, p.outbox_dsn});
+      OutboxState o;
+      o.name = p.outbox.display();
+      o.table = p.outbox;
+      o.owner = p.owner;
+      o.owner_dsn = p.owner_dsn;
+      outboxes_.push_back(std::move(o));
       it = outboxes_.end() - 1;
     }
     it->projections.push_back(&p);
@@ -73,12 +78,20 @@ Relay::Relay(std::vector<ProjectionSpec> specs, RelayOptions options, util::Repo
 Relay::~Relay() = default;
 
 bool Relay::connected() const {
+  for (const auto& o : outboxes_) {
+    if (o.followed && !(o.moved && o.moved->isOpen())) return false;
+  }
   return source_ && target_ && source_->isOpen() && target_->isOpen();
 }
 
 void Relay::disconnect() {
   source_.reset();
   target_.reset();
+  for (auto& o : outboxes_) {
+    o.moved.reset();
+    o.cut.reset();
+    o.followed = false;
+  }
 }
 
 void Relay::connect() {
@@ -104,7 +117,8 @@ void Relay::connect() {
                 "one relay per consumer: stop the other one, or let it do the work");
   }
   for (auto& o : outboxes_) {
-    if (!readCursor(*target_, options_.consumer, o.name)) {
+    auto cursor = readCursor(*target_, options_.consumer, o.name);
+    if (!cursor) {
       std::string c = options_.consumer;
       disconnect();
       throw Error::precondition(
@@ -112,23 +126,31 @@ void Relay::connect() {
           fmt::format("consumer \"{}\" has no relay cursor for {} yet", c, o.name),
           "dbsplit run projections (it backfills the projections and starts the relay)");
     }
-    if (!o.dsn.empty()) {
-      // Not followed yet: cursor snapshots are cluster-wide while the outbox
-      // is per database, so a relay that read the source past the cutover
-      // has already claimed the new database's transactions
-      // (docs/steps/split.md, "Consumers after the cutover").
-      out_.event({{"event", "relay_outbox_moved"},
-                  {"consumer", options_.consumer},
-                  {"outbox", o.name},
-                  {"database", pg::redactDsn(o.dsn)}},
-                 fmt::format("warning: {} moved to its owner's database {} (split, database mode "
-                             "cut it over): the owner's events are written there now and this "
-                             "relay does not follow them; consumer {} gets no event of {} written "
-                             "after the cutover (docs/steps/split.md)",
-                             o.name, pg::redactDsn(o.dsn), options_.consumer, o.name));
+    checkCutover(o, true);
+    if (!cursor->database.empty()) {
+      if (!o.cut && !o.moved && !o.owner_dsn.empty()) {
+        // The owner's database does not answer: a connection error (retried).
+        pg::ConnectOptions c = connectOptions(o.owner_dsn, options_);
+        c.connect_timeout_s = 5;
+        o.moved = pg::Session::connect(c);
+        checkCutover(o, true);
+      }
+      if (!o.cut) {
+        std::string c = options_.consumer;
+        disconnect();
+        throw Error::precondition(
+            "relay_follow_lost",
+            fmt::format("the cursor of consumer \"{}\" for {} reads database {} since the "
+                        "owner's split cutover, but that cutover is gone (was the split "
+                        "rolled back?)",
+                        c, o.name, cursor->database),
+            "the projections may hold writes made in that database: rebuild them with "
+            "`dbsplit rollback projections` then `dbsplit run projections`");
+      }
+      o.followed = true;
     }
     o.sequence =
-        source_->scalar("SELECT pg_get_serial_sequence($1, 'seq')", o.table.quoted()).value_or("");
+        reader(o).scalar("SELECT pg_get_serial_sequence($1, 'seq')", o.table.quoted()).value_or("");
   }
   std::string snapshot = sourceSnapshot().str();
   if (options_.journal) {
@@ -145,19 +167,152 @@ Snapshot Relay::sourceSnapshot() {
   return parseSnapshot(*source_->scalar("SELECT pg_current_snapshot()::text"));
 }
 
-bool Relay::caughtUpPast(const Snapshot& t) {
+Relay::Moment Relay::moment() {
+  Moment m;
   for (auto& o : outboxes_) {
-    auto c = readCursor(*target_, options_.consumer, o.name);
-    if (!c || parseSnapshot(c->snapshot).xmin < t.xmax) return false;
+    checkCutover(o, false);
+    pg::Session& s = o.cut ? *o.moved : *source_;
+    m[o.name] = {parseSnapshot(*s.scalar("SELECT pg_current_snapshot()::text")), o.cut.has_value()};
+  }
+  return m;
+}
+
+namespace {
+
+// Whether `c` is past `t` by `past` (each against its own server's snapshot).
+template <typename Past>
+bool cursorPast(const std::optional<Cursor>& c, const Relay::Position& t, Past past) {
+  if (!c) return false;
+  bool followed = !c->database.empty();
+  if (t.moved && !followed) return false;  // it has to drain the source and follow first
+  if (!t.moved && followed) return true;   // it drained the source before it followed
+  return past(parseSnapshot(c->snapshot), t.snapshot);
+}
+
+}  // namespace
+
+bool Relay::caughtUpPast(const Moment& t) {
+  for (auto& o : outboxes_) {
+    auto it = t.find(o.name);
+    if (it == t.end()) continue;
+    if (!cursorPast(readCursor(*target_, options_.consumer, o.name), it->second,
+                    [](const Snapshot& c, const Snapshot& s) { return c.xmin >= s.xmax; })) {
+      return false;
+    }
   }
   return true;
 }
 
-bool Relay::covers(const Snapshot& t) {
+bool Relay::covers(const Moment& t) {
   for (auto& o : outboxes_) {
-    auto c = readCursor(*target_, options_.consumer, o.name);
-    if (!c || !relay::covers(parseSnapshot(c->snapshot), t)) return false;
+    auto it = t.find(o.name);
+    if (it == t.end()) continue;
+    if (!cursorPast(readCursor(*target_, options_.consumer, o.name), it->second,
+                    [](const Snapshot& c, const Snapshot& s) { return relay::covers(c, s); })) {
+      return false;
+    }
   }
+  return true;
+}
+
+void Relay::checkCutover(OutboxState& o, bool force) {
+  if (o.cut || o.owner_dsn.empty()) return;
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - o.cut_checked < std::chrono::seconds(2)) return;
+  o.cut_checked = now;
+  if (!o.moved || !o.moved->isOpen()) {
+    pg::ConnectOptions c = connectOptions(o.owner_dsn, options_);
+    c.connect_timeout_s = 5;
+    try {
+      o.moved = pg::Session::connect(c);
+    } catch (const Error&) {
+      o.moved.reset();
+      return;  // not created (yet): the outbox is on the source
+    }
+  }
+  OutboxCutover cut = readCutover(*o.moved, *source_, o.owner);
+  if (!cut.done) return;
+  if (!cut.positioned) {
+    // A split made by an older dbsplit recorded no position: the relay cannot
+    // tell which of the new database's events it has, so it does not follow.
+    if (!o.warned) {
+      o.warned = true;
+      out_.event(
+          {{"event", "relay_outbox_moved"},
+           {"consumer", options_.consumer},
+           {"outbox", o.name},
+           {"database", pg::redactDsn(o.owner_dsn)}},
+          fmt::format("warning: {} moved to its owner's database {} (split, database mode) "
+                      "without a recorded cutover position ({}.dbsplit_cutover): this "
+                      "relay does not follow it; consumer {} gets no event of {} written "
+                      "after the cutover (docs/steps/split.md)",
+                      o.name, pg::redactDsn(o.owner_dsn), o.owner, options_.consumer, o.name));
+    }
+    return;
+  }
+  o.cut = cut;
+}
+
+bool Relay::follow(OutboxState& o, bool source_gone) {
+  auto cursor = readCursor(*target_, options_.consumer, o.name);
+  if (!cursor || !cursor->database.empty()) return false;
+  // Drained: every source transaction that ended by the fence is applied (the
+  // cursor covers the source's snapshot taken once the fenced writers had
+  // ended), and no committed event is left beyond the cursor.
+  if (!relay::covers(parseSnapshot(cursor->snapshot), parseSnapshot(o.cut->source_snapshot))) {
+    return false;
+  }
+  if (!source_gone &&
+      source_->execParams("SELECT 1 FROM " + o.table.quoted() +
+                              " WHERE seq >= $1 AND NOT pg_visible_in_snapshot(txid, "
+                              "$2::pg_snapshot) LIMIT 1",
+                          cursor->seq, cursor->snapshot)
+              .size() > 0) {
+    return false;
+  }
+  const plan::QualifiedName table = cursorTable(options_.consumer);
+  {
+    TargetTx tx(*target_);
+    // A cursor table made by an older dbsplit gets the column in place.
+    if (!target_->scalar("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass"
+                         " AND attname = 'outbox_database' AND NOT attisdropped",
+                         table.quoted())) {
+      target_->exec("ALTER TABLE " + table.quoted() + " ADD COLUMN outbox_database text");
+    }
+    // From the cutover position on: events with seq > cut.seq that the new
+    // server's snapshot at the cutover does not see (the replicated ones,
+    // with the source's txids, all have seq <= cut.seq and are applied).
+    auto r = target_->execParams("UPDATE " + table.quoted() +
+                                     " SET seq = $1, snapshot = $2::pg_snapshot,"
+                                     " outbox_database = $3, updated_at = now()"
+                                     " WHERE outbox = $4 AND snapshot::text = $5"
+                                     "   AND outbox_database IS NULL",
+                                 o.cut->seq + 1, o.cut->snapshot, o.cut->database, o.name,
+                                 cursor->snapshot);
+    if (r.affected_rows() != 1) {
+      throw Error::stepFailed(
+          "relay_cursor_moved",
+          fmt::format("the cursor of {} for {} moved under the relay", options_.consumer, o.name),
+          "is another relay writing to it without the relay lock?");
+    }
+    tx.commit();
+  }
+  o.followed = true;
+  o.history.clear();
+  o.mark_taken = {};
+  o.idle_write = {};
+  o.sequence =
+      o.moved->scalar("SELECT pg_get_serial_sequence($1, 'seq')", o.table.quoted()).value_or("");
+  out_.event({{"event", "relay_outbox_followed"},
+              {"consumer", options_.consumer},
+              {"outbox", o.name},
+              {"database", pg::redactDsn(o.owner_dsn)},
+              {"seq", o.cut->seq},
+              {"snapshot", o.cut->snapshot},
+              {"applied", cursor->applied}},
+             fmt::format("relay of {}: {} drained on the source; following it into its owner's "
+                         "database {} from the cutover (seq > {})",
+                         options_.consumer, o.name, pg::redactDsn(o.owner_dsn), o.cut->seq));
   return true;
 }
 
@@ -188,6 +343,27 @@ std::int64_t Relay::watermark(OutboxState& o, const Snapshot& s, std::int64_t wm
 }
 
 std::int64_t Relay::pollOutbox(OutboxState& o) {
+  checkCutover(o, false);
+  if (!o.cut || o.followed) return pollOnce(o);
+  // The owner was cut over: drain the source, then follow.
+  if (!source_->scalar("SELECT to_regclass($1)::text", o.table.quoted())) {
+    // The source's outbox was dropped (by hand: split finalize keeps it).
+    if (follow(o, true)) return pollOnce(o);
+    throw Error::stepFailed(
+        "relay_not_drained",
+        fmt::format("{} was dropped from the source before consumer {}'s relay had applied all "
+                    "of its events",
+                    o.name, options_.consumer),
+        "the events are in the owner's database up to the cutover; rebuild the projections "
+        "(`dbsplit rollback projections`, `dbsplit run projections`)");
+  }
+  std::int64_t n = pollOnce(o);
+  follow(o, false);
+  return n;
+}
+
+std::int64_t Relay::pollOnce(OutboxState& o) {
+  pg::Session& src = reader(o);
   auto cursor = readCursor(*target_, options_.consumer, o.name);
   if (!cursor) {
     throw Error::precondition(
@@ -201,25 +377,25 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   if (!o.sequence.empty() && now - o.mark_taken >= std::chrono::seconds(1)) {
     o.mark_taken = now;
     std::int64_t last = std::stoll(
-        source_->scalar("SELECT coalesce(pg_sequence_last_value($1::regclass), 0)", o.sequence)
+        src.scalar("SELECT coalesce(pg_sequence_last_value($1::regclass), 0)", o.sequence)
             .value_or("0"));
-    std::uint64_t fresh = std::stoull(*source_->scalar("SELECT pg_current_xact_id()::text"));
+    std::uint64_t fresh = std::stoull(*src.scalar("SELECT pg_current_xact_id()::text"));
     o.history.push_back({fresh, last});
   }
-  const Snapshot cur = sourceSnapshot();
+  const Snapshot cur = parseSnapshot(*src.scalar("SELECT pg_current_snapshot()::text"));
   const Snapshot prev = parseSnapshot(cursor->snapshot);
 
   // The batch (PgQ): events of transactions that ended by `cur` and had not
   // by `prev`. Grouped per transaction to cut it into chunks of whole
   // transactions ordered by their last seq.
   std::vector<TxGroup> groups;
-  for (const auto& row : source_->execParams(
-           "SELECT txid::text, count(*), min(seq), max(seq) FROM " + o.table.quoted() +
-               "\n WHERE seq >= $1"
-               "\n   AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
-               "\n   AND NOT pg_visible_in_snapshot(txid, $3::pg_snapshot)"
-               "\n GROUP BY txid",
-           cursor->seq, cur.str(), prev.str())) {
+  for (const auto& row :
+       src.execParams("SELECT txid::text, count(*), min(seq), max(seq) FROM " + o.table.quoted() +
+                          "\n WHERE seq >= $1"
+                          "\n   AND pg_visible_in_snapshot(txid, $2::pg_snapshot)"
+                          "\n   AND NOT pg_visible_in_snapshot(txid, $3::pg_snapshot)"
+                          "\n GROUP BY txid",
+                      cursor->seq, cur.str(), prev.str())) {
     groups.push_back({std::stoull(row[0].c_str()), row[1].as<std::int64_t>(),
                       row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
   }
@@ -292,7 +468,7 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
   }
 
   std::int64_t applied = 0;
-  if (specs_.front().target_dsn.empty() && options_.skip_events.empty()) {
+  if (specs_.front().target_dsn.empty() && options_.skip_events.empty() && !o.followed) {
     // Projections beside the outbox: each chunk is applied on the server.
     for (const Chunk& c : chunks) {
       std::int64_t new_wm = wm;
@@ -325,7 +501,7 @@ std::int64_t Relay::pollOutbox(OutboxState& o) {
 std::vector<OutboxEvent> Relay::fetchChunk(OutboxState& o, const Chunk& c, std::int64_t lower) {
   std::vector<OutboxEvent> events;
   events.reserve(static_cast<size_t>(c.events));
-  for (const auto& row : source_->execParams(
+  for (const auto& row : reader(o).execParams(
            "SELECT seq, id::text, source_table, op, coalesce(payload::text, '') FROM " +
                o.table.quoted() +
                "\n WHERE seq >= $1 AND seq <= $2"
@@ -491,15 +667,45 @@ std::vector<OutboxLag> relayLag(const plan::Plan& plan, const std::string& main_
           lag.started = true;
           lag.applied = c->applied;
           lag.snapshot = c->snapshot;
-          plan::QualifiedName table{name.substr(0, name.size() - 7), "outbox"};
-          auto r = source->execParams(
+          const std::string owner = name.substr(0, name.size() - 7);
+          plan::QualifiedName table{owner, "outbox"};
+          // The outbox where it is now: a cursor that follows it into its
+          // owner's database counts there; one still draining the source
+          // counts the source's rest plus what was written there since the
+          // cutover.
+          std::unique_ptr<pg::Session> there;
+          OutboxCutover cut;
+          if (std::string dsn = ownerDsn(plan, main_dsn, owner); !dsn.empty()) {
+            pg::ConnectOptions t = o;
+            t.dsn = dsn;
+            t.connect_timeout_s = 5;
+            try {
+              there = pg::Session::connect(t);
+              cut = readCutover(*there, *source, owner);
+            } catch (const Error&) {
+              if (!c->database.empty()) throw;
+              there.reset();  // not created (yet)
+            }
+          }
+          const std::string count =
               "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)"
               "  FROM " +
-                  table.quoted() +
-                  " WHERE seq >= $1 AND NOT pg_visible_in_snapshot(txid, $2::pg_snapshot)",
-              c->seq, c->snapshot);
-          lag.events = r[0][0].as<std::int64_t>();
-          lag.seconds = r[0][1].as<double>();
+              table.quoted() +
+              " WHERE seq >= $1 AND NOT pg_visible_in_snapshot(txid, $2::pg_snapshot)";
+          auto add = [&lag, &count](pg::Session& s, std::int64_t seq, const std::string& snap) {
+            pqxx::result r = s.execParams(count, seq, snap);
+            lag.events += r[0][0].as<std::int64_t>();
+            lag.seconds = std::max(lag.seconds, r[0][1].as<double>());
+          };
+          if (!c->database.empty()) {
+            if (!there) throw Error::stepFailed("relay_lag", "the owner's database is not set");
+            add(*there, c->seq, c->snapshot);
+          } else {
+            if (source->scalar("SELECT to_regclass($1)::text", table.quoted())) {
+              add(*source, c->seq, c->snapshot);
+            }
+            if (cut.done && cut.positioned) add(*there, cut.seq + 1, cut.snapshot);
+          }
         }
         lags.push_back(lag);
       }

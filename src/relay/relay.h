@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -70,13 +72,27 @@ class Relay {
 
   // The source's pg_current_snapshot().
   Snapshot sourceSnapshot();
+
+  // "Now", per outbox: the pg_current_snapshot() of the server its events are
+  // read from (the owner's own database once a database-mode split cut it
+  // over: the relay follows it there), keyed by outbox name.
+  struct Position {
+    Snapshot snapshot;
+    bool moved = false;  // taken in the owner's own database
+  };
+  using Moment = std::map<std::string, Position>;
+  Moment moment();
+
   // True when every cursor of this consumer has passed `t`
-  // (xmin(cursor.snapshot) >= xmax(t)).
-  bool caughtUpPast(const Snapshot& t);
+  // (xmin(cursor.snapshot) >= xmax(t), each against its own server's snapshot).
+  bool caughtUpPast(const Moment& t);
 
   // True when every cursor of this consumer sees at least what `t` sees: every
   // event committed by then is applied (what --once and the step wait for).
-  bool covers(const Snapshot& t);
+  // A cursor that still reads the source of a moved outbox does not (it has
+  // to follow first); one that follows it covers a source position (it drained
+  // the source first).
+  bool covers(const Moment& t);
 
   std::int64_t appliedTotal() const { return applied_total_; }
 
@@ -93,9 +109,17 @@ class Relay {
     // idle relay does not write a transaction every poll).
     std::chrono::steady_clock::time_point idle_write{};
     std::chrono::steady_clock::time_point mark_taken{};
-    // The owner's database once a database split cut it over (spec.outbox_dsn):
-    // the relay says so and still reads the source (not followed yet).
-    std::string dsn;
+    // Following the outbox into its owner's own database (spec.owner_dsn)
+    // after a database-mode split's cutover: `moved` is a session there,
+    // `cut` the cutover with its position once it is done, `followed` true
+    // once the cursor reads there (the switch committed).
+    std::string owner;
+    std::string owner_dsn;
+    std::unique_ptr<pg::Session> moved;
+    std::optional<OutboxCutover> cut;
+    bool followed = false;
+    bool warned = false;
+    std::chrono::steady_clock::time_point cut_checked{};
   };
   // Part of a batch: the whole transactions between two snapshots, whose
   // events have seq <= upper.
@@ -107,6 +131,15 @@ class Relay {
     std::int64_t events = 0;
   };
   std::int64_t pollOutbox(OutboxState& o);
+  std::int64_t pollOnce(OutboxState& o);
+  // Where o's events are read: the source, or the owner's database once followed.
+  pg::Session& reader(OutboxState& o) { return o.followed ? *o.moved : *source_; }
+  // Looks for a finished cutover of o's owner (at most every few seconds
+  // unless `force`); sets o.cut when it has a position.
+  void checkCutover(OutboxState& o, bool force);
+  // Once the source has nothing left for the cursor, switches it to the
+  // owner's database in one consumer-side transaction. True when switched.
+  bool follow(OutboxState& o, bool source_gone);
   std::vector<OutboxEvent> fetchChunk(OutboxState& o, const Chunk& c, std::int64_t lower);
   void applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxEvent>& events,
                   std::int64_t wm, std::int64_t* new_wm);

@@ -79,11 +79,54 @@ std::string serviceDsn(const std::string& main_dsn, const std::string& service_d
   return pg::buildConninfo(main_dsn, pg::parseConninfo(service_database));
 }
 
-std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const std::string& main_dsn,
-                           const std::string& owner) {
+std::string ownerDsn(const plan::Plan& plan, const std::string& main_dsn,
+                     const std::string& owner) {
   const plan::Service* s = plan.findService(owner);
   if (plan.split.mode != "database" || !s || s->database.empty()) return "";
-  const std::string dsn = serviceDsn(main_dsn, s->database);
+  return serviceDsn(main_dsn, s->database);
+}
+
+OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::string& owner) {
+  OutboxCutover c;
+  const plan::QualifiedName outbox{owner, "outbox"};
+  if (!there.scalar("SELECT to_regclass($1)::text", outbox.quoted())) return c;
+  const bool source_gone = !source.scalar("SELECT to_regclass($1)::text", outbox.quoted());
+  // The table split.cutover writes (src/split/movers.h, kCutoverTable); its
+  // done_at is set with the cutover's mark and outlives the subscription.
+  const plan::QualifiedName table{owner, "dbsplit_cutover"};
+  if (there.scalar("SELECT to_regclass($1)::text", table.quoted())) {
+    auto r = there.execParams(
+        "SELECT seq, snapshot::text, source_snapshot::text, current_database(),"
+        " done_at IS NOT NULL FROM " +
+            table.quoted() + " WHERE outbox = $1",
+        outbox.display());
+    if (!r.empty()) {
+      c.positioned = true;
+      c.seq = r[0][0].as<std::int64_t>();
+      c.snapshot = r[0][1].c_str();
+      c.source_snapshot = r[0][2].c_str();
+      c.database = r[0][3].c_str();
+      c.done = std::string(r[0][4].c_str()) == "t" || source_gone;
+      return c;
+    }
+  }
+  // A split made by an older dbsplit: only the subscription's mark tells.
+  c.done = source_gone ||
+           there
+               .scalar(
+                   "SELECT 1 FROM pg_catalog.pg_subscription s\n"
+                   " WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+                   "current_database())\n"
+                   "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE "
+                   "'dbsplit cutover%'")
+               .has_value();
+  return c;
+}
+
+std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const std::string& main_dsn,
+                           const std::string& owner) {
+  const std::string dsn = ownerDsn(plan, main_dsn, owner);
+  if (dsn.empty()) return "";
   pg::ConnectOptions o;
   o.dsn = dsn;
   o.application_name = "dbsplit/" + plan.migration.name + "/relay";
@@ -95,15 +138,7 @@ std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const st
   } catch (const Error&) {
     return "";  // not created (yet): the outbox is on the source
   }
-  const plan::QualifiedName outbox{owner, "outbox"};
-  if (!there->scalar("SELECT to_regclass($1)::text", outbox.quoted())) return "";
-  auto cut = there->scalar(
-      "SELECT 1 FROM pg_catalog.pg_subscription s\n"
-      " WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
-      "current_database())\n"
-      "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE 'dbsplit cutover%'");
-  if (cut) return dsn;
-  return source.scalar("SELECT to_regclass($1)::text", outbox.quoted()) ? "" : dsn;
+  return readCutover(*there, source, owner).done ? dsn : "";
 }
 
 std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Session& source,
@@ -111,7 +146,7 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
                                                const std::string& only_consumer) {
   std::vector<std::string> usage, precondition;
   std::vector<ProjectionSpec> out;
-  std::map<std::string, std::string> moved;  // owner -> movedOutboxDsn
+  std::map<std::string, std::unique_ptr<pg::Session>> owner_dbs;  // owner -> its own database
   for (const plan::Projection& p : plan.projections) {
     if (!only_consumer.empty() && p.consumer != only_consumer) continue;
     ProjectionSpec spec;
@@ -121,13 +156,7 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
     const plan::Table* t = plan.findTable(p.source);
     spec.owner = t ? t->owner : "";
     spec.outbox = {spec.owner, "outbox"};
-    if (!spec.owner.empty()) {
-      auto it = moved.find(spec.owner);
-      if (it == moved.end()) {
-        it = moved.emplace(spec.owner, movedOutboxDsn(plan, source, main_dsn, spec.owner)).first;
-      }
-      spec.outbox_dsn = it->second;
-    }
+    if (!spec.owner.empty()) spec.owner_dsn = ownerDsn(plan, main_dsn, spec.owner);
     spec.key = p.key;
     if (const plan::Service* s = plan.findService(p.consumer); s && !s->database.empty()) {
       spec.database_service = s->name;
@@ -141,6 +170,31 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
       plan::QualifiedName moved{spec.owner, p.source.name};
       f = readSource(source, moved);
       if (f.exists) spec.location = moved;
+    }
+    // After a database-mode split's `split finalize` the table lives in the
+    // owner's own database only: its columns and keys are read there.
+    if (!f.exists && !spec.owner_dsn.empty()) {
+      auto it = owner_dbs.find(spec.owner);
+      if (it == owner_dbs.end()) {
+        pg::ConnectOptions o;
+        o.dsn = spec.owner_dsn;
+        o.application_name = "dbsplit/" + plan.migration.name + "/relay";
+        o.read_only = true;
+        o.connect_timeout_s = 5;
+        std::unique_ptr<pg::Session> there;
+        try {
+          there = pg::Session::connect(o);
+        } catch (const Error&) {
+        }
+        it = owner_dbs.emplace(spec.owner, std::move(there)).first;
+      }
+      if (it->second) {
+        for (const plan::QualifiedName& n :
+             {plan::QualifiedName{spec.owner, p.source.name}, p.source}) {
+          f = readSource(*it->second, n);
+          if (f.exists) break;
+        }
+      }
     }
     if (!f.exists) {
       precondition.push_back(

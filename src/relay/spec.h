@@ -5,6 +5,7 @@
 // Shared by the projections step (planning), the backfill and the relay.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,10 @@ struct ProjectionSpec {
   // migration's database.
   std::string database_service;
   std::string target_dsn;  // that service's database DSN; empty: the migration's
-  // The owner's own database once a database-mode split cut the owner over
-  // (movedOutboxDsn), else empty. The relay warns; it still reads the source.
-  std::string outbox_dsn;
+  // The owner's own database when the plan's split runs in database mode and
+  // the owner names one (its outbox moves there at the cutover), else empty.
+  // The relay watches it for the cutover (readCutover) and follows the outbox.
+  std::string owner_dsn;
 
   std::string id() const { return target.display(); }  // "fulfillment.order_view"
   // The projection's primary key constraint (and index): the name PostgreSQL
@@ -57,11 +59,29 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
 // The DSN of a service's `database` laid over the migration's DSN.
 std::string serviceDsn(const std::string& main_dsn, const std::string& service_database);
 
+// The owner's own database DSN when the plan's split runs in database mode and
+// the owner names a `database`, else empty.
+std::string ownerDsn(const plan::Plan& plan, const std::string& main_dsn, const std::string& owner);
+
+// A database-mode split's cutover of an owner's outbox, read in the owner's
+// database (`there`), which holds <owner>.outbox. The position (table
+// <owner>.dbsplit_cutover, written by split.cutover at the fenced moment,
+// marked done with the cutover; absent after a split made by an older
+// dbsplit). `done`: the cutover completed (the position is marked done, or
+// without a position the subscription carries dbsplit's cutover mark), or
+// the source's outbox is gone: the owner writes its events there.
+struct OutboxCutover {
+  bool done = false;
+  bool positioned = false;
+  std::int64_t seq = 0;         // every replicated event has seq <= it, every later one more
+  std::string snapshot;         // the owner database server's, taken before the sequence sync
+  std::string source_snapshot;  // the source's, taken once the fenced writers had ended
+  std::string database;         // current_database() there
+};
+OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::string& owner);
+
 // The DSN of `owner`'s own database when a database-mode split has cut the
-// owner over there (its outbox is written there from then on), else empty.
-// Detected in the databases: the owner's database holds <owner>.outbox and a
-// subscription that dbsplit's cutover marked, or the source's outbox is gone
-// (split finalize).
+// owner over there (readCutover().done), else empty.
 std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const std::string& main_dsn,
                            const std::string& owner);
 

@@ -10,11 +10,13 @@
 #include <map>
 #include <thread>
 
+#include "engine/fault.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
 #include "split/common.h"
 #include "split/movers.h"
 #include "sql/quote.h"
+#include "sql/template.h"
 #include "util/process.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -77,6 +79,38 @@ void runHook(const engine::MoverContext& ctx, const MoverArgs& a) {
   ctx.out.say(fmt::format("  on_cutover hook done: {}", util::lastLines(r.output, 1)));
 }
 
+// The cutover position of the owner's outbox, for the relays that follow it
+// into the new database (relay/relay.h): `seq` is the synced high-water mark
+// (every replicated event has seq <= it, every event written here after the
+// cutover a larger one), `snapshot` the new server's snapshot taken before the
+// sync, `source_snapshot` the source's once the fenced writers had ended.
+// Kept when a resumed cutover finds it (the first one was taken before the
+// first sync; a second could be taken after the service started writing).
+bool recordPosition(pg::Session& source, pg::Session& target, const MoverArgs& a,
+                    const std::string& source_snapshot, const std::string& target_snapshot) {
+  const std::string outbox = sql::quoteQualified(a.schema, "outbox");
+  if (!target.scalar("SELECT to_regclass($1)::text", outbox)) return false;  // no outbox step
+  std::optional<std::string> seq =
+      source.scalar("SELECT pg_catalog.pg_get_serial_sequence($1, 'seq')", outbox);
+  if (!seq) return false;
+  pqxx::result v = source.exec("SELECT last_value, is_called FROM " + *seq);
+  long long high = v[0][0].as<long long>() - (v[0][1].as<bool>() ? 0 : 1);
+  target.exec("BEGIN");
+  try {
+    target.exec(sql::renderTemplate("split/cutover_position.sql",
+                                    {{"table", sql::quoteQualified(a.schema, kCutoverTable)},
+                                     {"outbox", sql::quoteLiteral(a.schema + ".outbox")},
+                                     {"seq", std::to_string(high)},
+                                     {"snapshot", sql::quoteLiteral(target_snapshot)},
+                                     {"source_snapshot", sql::quoteLiteral(source_snapshot)}}));
+    target.exec("COMMIT");
+  } catch (...) {
+    target.exec("ROLLBACK");
+    throw;
+  }
+  return true;
+}
+
 }  // namespace
 
 void cutover(engine::MoverContext& ctx) {
@@ -129,7 +163,16 @@ void cutover(engine::MoverContext& ctx) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
-  // 3. Sequences continue where the source stopped.
+  // Every transaction that wrote the owner's tables on the source has ended:
+  // a relay whose cursor covers this snapshot has every source event.
+  const std::string source_snapshot = *source->scalar("SELECT pg_current_snapshot()::text");
+  // Taken before the sequences move: a transaction of the new database that
+  // draws an outbox seq after the sync had not ended by then, so it is
+  // invisible in this snapshot (docs/steps/split.md, "Consumers after the cutover").
+  const std::string target_snapshot = *target->scalar("SELECT pg_current_snapshot()::text");
+
+  // 3. Sequences continue where the source stopped; never moved back (a
+  // resumed cutover may find the new database already written to).
   int sequences = 0;
   for (const auto& row :
        source->execParams("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c\n"
@@ -138,17 +181,43 @@ void cutover(engine::MoverContext& ctx) {
                           a.schema)) {
     std::string seq = sql::quoteQualified(row[0].c_str(), row[1].c_str());
     pqxx::result v = source->exec("SELECT last_value::text, is_called FROM " + seq);
-    target->execParams("SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)", seq,
-                       std::string(v[0][0].c_str()), std::string(v[0][1].c_str()));
+    pqxx::result t = target->exec("SELECT last_value::text, is_called FROM " + seq);
+    bool ahead = t[0][1].as<bool>() && t[0][0].as<long long>() >= v[0][0].as<long long>();
+    if (!ahead) {
+      target->execParams("SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)", seq,
+                         std::string(v[0][0].c_str()), std::string(v[0][1].c_str()));
+    }
     ++sequences;
   }
+  const bool positioned = recordPosition(*source, *target, a, source_snapshot, target_snapshot);
+  // Testing aid: dies with the position recorded and the cutover not marked.
+  engine::faultPoint(ctx.action.id + "#1", engine::FaultPoint::kAfter);
 
   // 4. The traffic switch.
-  runHook(ctx, a);
+  try {
+    runHook(ctx, a);
+  } catch (...) {
+    // The cutover did not happen: no relay may follow the outbox there.
+    target->exec("DROP TABLE IF EXISTS " + sql::quoteQualified(a.schema, kCutoverTable));
+    throw;
+  }
 
-  target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
-                           sql::quoteLiteral("dbsplit cutover done at " + util::nowIso8601() +
-                                             "; writes on the source are fenced")));
+  // The mark, and (in the same transaction) the position's "done", which
+  // outlives the subscription (split finalize drops it).
+  target->exec("BEGIN");
+  try {
+    target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
+                             sql::quoteLiteral("dbsplit cutover done at " + util::nowIso8601() +
+                                               "; writes on the source are fenced")));
+    if (positioned) {
+      target->exec("UPDATE " + sql::quoteQualified(a.schema, kCutoverTable) +
+                   " SET done_at = now() WHERE done_at IS NULL");
+    }
+    target->exec("COMMIT");
+  } catch (...) {
+    target->exec("ROLLBACK");
+    throw;
+  }
   long long ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fenced_at).count();
   const std::string dsn = pg::redactDsn(ctx.target_dsn);

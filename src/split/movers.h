@@ -20,6 +20,11 @@ void subscribe(engine::MoverContext& ctx);
 void catchUp(engine::MoverContext& ctx);
 void cutover(engine::MoverContext& ctx);
 
+// The table in the new database's service schema that holds the cutover
+// position of the service's outbox (split.cutover writes it; the relay reads
+// it to follow the outbox there; docs/steps/split.md).
+inline constexpr const char* kCutoverTable = "dbsplit_cutover";
+
 // Order-independent content hash and row count of one table, comparable
 // between two databases holding the same column types: sum of the first 60
 // bits of md5(row::text) over every row.

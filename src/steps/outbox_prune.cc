@@ -5,6 +5,7 @@
 
 #include "engine/run_lock.h"
 #include "fmt/format.h"
+#include "pg/conninfo.h"
 #include "pg/session.h"
 #include "relay/spec.h"
 #include "steps/outbox_debezium.h"
@@ -92,7 +93,18 @@ std::vector<PruneResult> prune(const plan::Plan& plan, const PruneOptions& optio
     PruneResult& r = results.emplace_back();
     r.service = service;
     std::string table = outboxName(service).quoted();
-    if (!session->scalar("SELECT to_regclass($1)", table)) {
+    // After a database-mode split's cutover the service writes its events in
+    // its own database: the outbox there is pruned (the source's is fenced and
+    // stays as it was at the cutover). A cursor's seq bounds both copies: the
+    // events replicated there have the source's seqs.
+    std::unique_ptr<pg::Session> moved;
+    if (std::string dsn = relay::movedOutboxDsn(plan, *session, options.dsn, service);
+        !dsn.empty()) {
+      moved = pg::Session::connect(connectOptions(dsn, plan.migration.name, options.dry_run));
+      r.database = pg::redactDsn(dsn);
+    }
+    pg::Session* where = moved ? moved.get() : session.get();
+    if (!where->scalar("SELECT to_regclass($1)", table)) {
       r.outbox_missing = true;
       continue;
     }
@@ -102,7 +114,7 @@ std::vector<PruneResult> prune(const plan::Plan& plan, const PruneOptions& optio
     std::string below = r.below_seq ? std::to_string(*r.below_seq) : "";
     if (options.dry_run) {
       r.deleted =
-          std::stoll(*session->scalar("SELECT count(*) FROM " + table + kEligible, cutoff, below));
+          std::stoll(*where->scalar("SELECT count(*) FROM " + table + kEligible, cutoff, below));
       continue;
     }
     // Small batches, each its own transaction: writers never wait long behind us.
@@ -112,7 +124,7 @@ std::vector<PruneResult> prune(const plan::Plan& plan, const PruneOptions& optio
     auto progress = out.progress("prune " + outboxName(service).display(), 0, "events");
     for (;;) {
       lock->checkAlive();
-      std::int64_t n = session->execParams(del, cutoff, below).affected_rows();
+      std::int64_t n = where->execParams(del, cutoff, below).affected_rows();
       r.deleted += n;
       progress->advance(n);
       if (n < options.batch) break;

@@ -33,6 +33,9 @@ struct PruneResult {
   std::optional<std::int64_t> below_seq;  // the consumers' minimum cursor; none: no consumers
   std::vector<std::string> blocked_by;    // why nothing may be pruned
   bool outbox_missing = false;
+  // Where the outbox was pruned when a database-mode split moved it into the
+  // service's own database (DSN without password); empty: the migration's.
+  std::string database;
 };
 
 // Consumers with a [[projection]] on a table owned by `service`, in plan order.

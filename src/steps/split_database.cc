@@ -542,8 +542,11 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
         a.verify = t.publish.empty() ? "SELECT true"
                                      : "SELECT to_regclass(" +
                                            sql::quoteLiteral(t.publish.front()) + ") IS NOT NULL";
+        // An interrupted cutover may have left its position behind (the
+        // cutover's own inverse runs only once it is done).
         a.inverse = util::join(t.copied, "\n");
-        if (a.inverse.empty()) a.inverse = "SELECT 'the copy created nothing';";
+        a.inverse += (a.inverse.empty() ? "" : "\n") + std::string("DROP TABLE IF EXISTS ") +
+                     sql::quoteQualified(svc, "dbsplit_cutover") + ";";
       }
       a.lock = {"none", "new objects in the target database"};
       actions.push_back(std::move(a));
@@ -669,7 +672,9 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
           "current_database())\n"
           "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE 'dbsplit cutover%')",
           lname);
-      a.inverse = "COMMENT ON SUBSCRIPTION " + qname + " IS NULL;";
+      // The outbox's cutover position (src/split/movers.h) goes with the mark.
+      a.inverse = "DROP TABLE IF EXISTS " + sql::quoteQualified(svc, "dbsplit_cutover") +
+                  ";\nCOMMENT ON SUBSCRIPTION " + qname + " IS NULL;";
       a.lock = {"none", "writes to " + svc + "'s tables are fenced"};
       actions.push_back(std::move(a));
     }

@@ -1,9 +1,10 @@
 CREATE TABLE {{cursor}} (
-  outbox     text        PRIMARY KEY,
-  seq        bigint      NOT NULL,
-  snapshot   pg_snapshot NOT NULL,
-  applied    bigint      NOT NULL DEFAULT 0,
-  updated_at timestamptz NOT NULL DEFAULT now()
+  outbox          text        PRIMARY KEY,
+  seq             bigint      NOT NULL,
+  snapshot        pg_snapshot NOT NULL,
+  applied         bigint      NOT NULL DEFAULT 0,
+  updated_at      timestamptz NOT NULL DEFAULT now(),
+  outbox_database text  -- NULL: read in the migration's database; else in this one (split cutover)
 );
 ALTER TABLE {{cursor}}
   OWNER TO {{group}};

@@ -101,8 +101,8 @@ TEST_CASE("the ecommerce playbook passes check and its demo loses nothing", "[de
   // --split database (same roles, so in this test case): the consumers'
   // databases hold their projections from step 4 and step 6 copies each
   // owner's schema beside them; tables and outboxes are checked in the new
-  // databases (projections for the writes before the cutover: the relay does
-  // not follow a moved outbox yet).
+  // databases, projections for every write (the relay follows each moved
+  // outbox into its owner's new database).
   TempDir dir2;
   DemoRun db = demo(dir2, "ecommerce", {}, false, "database");
   INFO(db.cli.out << db.cli.err);
