@@ -11,6 +11,7 @@
 #include "compare/table_spec.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
+#include "relay/spec.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -19,10 +20,56 @@ namespace {
 
 struct Table {
   TableSpec spec;
+  pg::Session* source = nullptr;  // where the source table lives now
   double estimated_rows = -1;
   TableReport report;
   std::vector<Key> suspects;
   std::vector<std::pair<std::string, Key>> found;  // kind, key: what persisted
+};
+
+// The source table as it is now (docs/steps/split.md): where the plan names
+// it; in its owner's schema after step 6; in the owner's own database once a
+// database-mode split has cut the owner over (the shared database's copy is
+// fenced then, and gone after finalize). Sessions are opened once per database.
+class SourceLocator {
+ public:
+  SourceLocator(const plan::Plan& plan, const std::string& main_dsn, pg::Session& main)
+      : plan_(plan), main_dsn_(main_dsn), main_(main) {}
+
+  std::pair<pg::Session*, Relation> locate(const plan::Projection& p) {
+    const plan::Table* t = plan_.findTable(p.source);
+    const std::string owner = t ? t->owner : "";
+    const plan::QualifiedName in_owner{owner, p.source.name};
+    pg::Session* at = &main_;
+    if (!owner.empty()) {
+      auto moved = moved_.find(owner);
+      if (moved == moved_.end()) {
+        moved = moved_.emplace(owner, relay::movedOutboxDsn(plan_, main_, main_dsn_, owner)).first;
+      }
+      if (!moved->second.empty()) at = &session(moved->second);
+    }
+    Relation r = describe(*at, p.source);
+    if (!r.found && !owner.empty() && owner != p.source.schema) {
+      Relation there = describe(*at, in_owner);
+      if (there.found) r = there;
+    }
+    return {at, r};
+  }
+
+ private:
+  pg::Session& session(const std::string& dsn) {
+    auto it = sessions_.find(dsn);
+    if (it == sessions_.end()) {
+      it = sessions_.emplace(dsn, openSide(dsn, plan_.migration.name)).first;
+    }
+    return *it->second;
+  }
+
+  const plan::Plan& plan_;
+  const std::string& main_dsn_;
+  pg::Session& main_;
+  std::map<std::string, std::string> moved_;  // owner -> its database's DSN, once cut over
+  std::map<std::string, std::unique_ptr<pg::Session>> sessions_;
 };
 
 nlohmann::json keyJson(const TableSpec& spec, const Key& key) {
@@ -170,23 +217,27 @@ ConsumerReport compareConsumer(const plan::Plan& plan, const Selection& sel, con
   std::vector<Table> tables;
   try {
     const plan::Service* service = plan.findService(sel.consumer);
-    std::string target_dsn =
-        service && !service->database.empty() ? service->database : options.dsn;
+    // The consumer's `database` laid over the migration's DSN, as the engine does.
+    std::string target_dsn = service && !service->database.empty()
+                                 ? relay::serviceDsn(options.dsn, service->database)
+                                 : options.dsn;
     auto src = openSide(options.dsn, plan.migration.name);
     auto tgt = openSide(target_dsn, plan.migration.name);
     report.relay_snapshot = *src->scalar("SELECT pg_current_snapshot()::text");
+    SourceLocator sources(plan, options.dsn, *src);
 
     // Every table is checked before any is compared: bad input stops the
     // compare before it has read any data.
     for (const plan::Projection* p : sel.projections) {
-      Relation s = describe(*src, p->source);
+      auto [at, s] = sources.locate(*p);
       Relation t = describe(*tgt, projectionTable(*p));
       Table& table = tables.emplace_back();
+      table.source = at;
       table.spec = buildSpec(*p, s, t);
       table.estimated_rows = std::max(s.estimated_rows, t.estimated_rows);
     }
     for (Table& table : tables) {
-      Side s(*src, table.spec.source, "source table " + table.spec.source_name);
+      Side s(*table.source, table.spec.source, "source table " + table.spec.source_name);
       Side t(*tgt, table.spec.target, "projection " + table.spec.projection_name);
       s.checkKey(table.spec.key);
       t.checkKey(table.spec.key);
@@ -194,7 +245,7 @@ ConsumerReport compareConsumer(const plan::Plan& plan, const Selection& sel, con
 
     for (Table& table : tables) {
       auto start = std::chrono::steady_clock::now();
-      Side s(*src, table.spec.source, "source table " + table.spec.source_name);
+      Side s(*table.source, table.spec.source, "source table " + table.spec.source_name);
       Side t(*tgt, table.spec.target, "projection " + table.spec.projection_name);
       auto progress = out.progress(
           "compare " + table.spec.projection_name,
@@ -244,7 +295,7 @@ ConsumerReport compareConsumer(const plan::Plan& plan, const Selection& sel, con
         RelayState state = watch.waitPast(moment, deadline, &why);
         suspects = 0;
         for (Table& table : tables) {
-          Side s(*src, table.spec.source, "source table " + table.spec.source_name);
+          Side s(*table.source, table.spec.source, "source table " + table.spec.source_name);
           Side t(*tgt, table.spec.target, "projection " + table.spec.projection_name);
           table.found = classify(s, t, table.suspects);
           table.report.queries += s.queries() + t.queries();

@@ -181,6 +181,14 @@ struct FollowScenario {
     CHECK(std::stol(s.scalarIn(target, "SELECT count(*) FROM " + q(orders()) +
                                            ".outbox WHERE seq > (SELECT seq FROM " + q(orders()) +
                                            ".dbsplit_cutover)")) > 0);
+    // compare reads the source where the owner writes now: its own database
+    // (the shared database's copy is fenced and stale, or gone after finalize).
+    CliResult cmp = s.cli({"compare", "--json"});
+    INFO(cmp.out << cmp.err);
+    CHECK(cmp.exit_code == 0);
+    auto verdicts = eventsOf(jsonLines(cmp.out), "compare");
+    REQUIRE(verdicts.size() == 1);
+    CHECK(verdicts[0]["clean"] == true);
   }
 };
 
@@ -332,4 +340,34 @@ TEST_CASE("a relay killed -9 around the switch restarts exactly, and the split r
   CliResult lost = s.cli({"relay", "--once"});
   CHECK(lost.exit_code == 3);
   CHECK(lost.err.find("cutover is gone") != std::string::npos);
+}
+
+TEST_CASE("after a schema-mode split, compare and the relay find the source in the owner's schema",
+          "[relay][split][compare][pg]") {
+  SplitScenario s{{"orders", "ship"}, kSetup, kPlan, {{"orders", {"app"}}}};
+  s.setPlanExtra("[step.revoke]\nrequire_compare = false\n");
+  s.advanceTo("split");
+  CliResult run = s.cli({"run", "split", "--yes"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  REQUIRE(s.db().scalar("SELECT to_regclass('public.orders') IS NULL") == "t");
+  // The owner writes through its unqualified names (its search_path now
+  // starts with its schema); the relay applies it.
+  {
+    pqxx::connection c(s.roleDsn(s.role("app")));
+    pqxx::work tx(c);
+    tx.exec("UPDATE orders SET status = 'after split' WHERE id <= 10");
+    tx.exec("DELETE FROM orders WHERE id = 11");
+    tx.commit();
+  }
+  REQUIRE(s.cli({"relay", "--once"}).exit_code == 0);
+  CliResult cmp = s.cli({"compare", "--json"});
+  INFO(cmp.out << cmp.err);
+  CHECK(cmp.exit_code == 0);
+  auto tables = eventsOf(jsonLines(cmp.out), "compare_table");
+  REQUIRE(tables.size() == 1);
+  CHECK(tables[0]["source_rows"] == 499);
+  // A difference is still found there.
+  s.db().exec("UPDATE " + q(s.service("ship")) + ".order_view SET status = 'x' WHERE id = 3");
+  CHECK(s.cli({"compare"}).exit_code == 3);
 }
