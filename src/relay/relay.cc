@@ -221,6 +221,7 @@ void Relay::checkCutover(OutboxState& o, bool force) {
   if (!force && now - o.cut_checked < std::chrono::seconds(2)) return;
   o.cut_checked = now;
   if (!o.moved || !o.moved->isOpen()) {
+    if (!databaseMayExist(*source_, options_.main_dsn, o.owner_dsn)) return;  // not created yet
     pg::ConnectOptions c = connectOptions(o.owner_dsn, options_);
     c.connect_timeout_s = 5;
     try {
@@ -675,7 +676,8 @@ std::vector<OutboxLag> relayLag(const plan::Plan& plan, const std::string& main_
           // cutover.
           std::unique_ptr<pg::Session> there;
           OutboxCutover cut;
-          if (std::string dsn = ownerDsn(plan, main_dsn, owner); !dsn.empty()) {
+          if (std::string dsn = ownerDsn(plan, main_dsn, owner);
+              !dsn.empty() && (!c->database.empty() || databaseMayExist(*source, main_dsn, dsn))) {
             pg::ConnectOptions t = o;
             t.dsn = dsn;
             t.connect_timeout_s = 5;

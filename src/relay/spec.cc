@@ -86,6 +86,16 @@ std::string ownerDsn(const plan::Plan& plan, const std::string& main_dsn,
   return serviceDsn(main_dsn, s->database);
 }
 
+bool databaseMayExist(pg::Session& source, const std::string& main_dsn, const std::string& dsn) {
+  auto main = pg::parseConninfo(main_dsn), there = pg::parseConninfo(dsn);
+  if (main["host"] != there["host"] || main["hostaddr"] != there["hostaddr"] ||
+      main["port"] != there["port"] || there["dbname"].empty()) {
+    return true;  // another server: only a connection can tell
+  }
+  return source.scalar("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", there["dbname"])
+      .has_value();
+}
+
 OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::string& owner) {
   OutboxCutover c;
   const plan::QualifiedName outbox{owner, "outbox"};
@@ -126,7 +136,7 @@ OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::st
 std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const std::string& main_dsn,
                            const std::string& owner) {
   const std::string dsn = ownerDsn(plan, main_dsn, owner);
-  if (dsn.empty()) return "";
+  if (dsn.empty() || !databaseMayExist(source, main_dsn, dsn)) return "";
   pg::ConnectOptions o;
   o.dsn = dsn;
   o.application_name = "dbsplit/" + plan.migration.name + "/relay";

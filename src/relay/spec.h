@@ -85,6 +85,13 @@ OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::st
 std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const std::string& main_dsn,
                            const std::string& owner);
 
+// Whether connecting to `dsn` may find its database. False only when `dsn`
+// names the source's own server (same host and port as `main_dsn`) and
+// pg_database there has no such database: a database-mode split has not
+// created it yet. Looking for a cutover then does not connect, which would
+// write a FATAL "database does not exist" line in the server log each time.
+bool databaseMayExist(pg::Session& source, const std::string& main_dsn, const std::string& dsn);
+
 // The consumers of the plan, in plan order (those with a [[projection]]).
 std::vector<std::string> consumers(const plan::Plan& plan);
 

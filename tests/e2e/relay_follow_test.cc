@@ -371,3 +371,18 @@ TEST_CASE("after a schema-mode split, compare and the relay find the source in t
   s.db().exec("UPDATE " + q(s.service("ship")) + ".order_view SET status = 'x' WHERE id = 3");
   CHECK(s.cli({"compare"}).exit_code == 3);
 }
+
+TEST_CASE("before the split creates the owner's database, the relay does not knock on it",
+          "[relay][split][pg]") {
+  FollowScenario f(false);  // database mode, target not created yet
+  SplitScenario& s = f.s;
+  for (int i = 0; i < 3; ++i) {
+    s.db().exec("UPDATE public.orders SET status = 'r" + std::to_string(i) + "' WHERE id = 1");
+    REQUIRE(s.cli({"relay", "--once"}).exit_code == 0);
+  }
+  REQUIRE(s.cli({"status"}).exit_code == 0);
+  REQUIRE(s.cli({"compare"}).exit_code == 0);
+  // Every connection attempt to a missing database is a FATAL line in the log.
+  const std::string log = readFile(sandboxDir() + "/server.log");
+  CHECK(log.find("database \"" + f.target + "\" does not exist") == std::string::npos);
+}
