@@ -647,7 +647,10 @@ util::Outcome Demo::run() {
               skipped_.empty() ? "" : " (not in this build: " + util::join(skipped_, ", ") + ")"));
   ChildResult st = runDbsplit(cmd({"status"}));
   for (const auto& e : st.named("step")) {
-    say(fmt::format("{:<12} {:<12} {}/{} actions", e.value("step", ""), e.value("status", ""),
+    std::string status = e.value("status", "");
+    // As `dbsplit status` prints it: finalize is run by its own command only.
+    if (e.value("standalone", false) && status == "pending") status = "optional";
+    say(fmt::format("{:<12} {:<12} {}/{} actions", e.value("step", ""), status,
                     e.value("actions_applied", 0), e.value("actions_total", 0)));
   }
   std::string look = fmt::format("dbsplit --plan {}", plan_path_);
