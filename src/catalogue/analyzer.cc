@@ -90,6 +90,32 @@ const ShapeAnalysis& Analyzer::functionAccesses(const Function& f,
   return functions_[key];
 }
 
+const ShapeAnalysis& Analyzer::ruleAccesses(const Rule& rule) {
+  auto it = rules_.find(rule.oid);
+  if (it != rules_.end()) return it->second;
+  rules_[rule.oid] = {};  // a rule whose action fires itself sees an empty analysis
+  ShapeAnalysis result;
+  countParse();
+  pgq::Parsed p = pgq::parse(rule.definition);
+  if (!p.ok()) {
+    result.problems.push_back("definition does not parse: " + p.error);
+  } else {
+    // pg_get_ruledef ran with an empty search_path: every user name is
+    // qualified. NEW and OLD are the rule's own range entries, not tables.
+    const std::vector<std::string> qualified;  // the Walker keeps a reference
+    Walker w(*this, qualified);
+    for (const auto& s : p.tree["stmts"]) {
+      const json& stmt = s.contains("stmt") ? s["stmt"] : json();
+      if (!stmt.contains("RuleStmt")) continue;
+      w.anyStatements(stmt["RuleStmt"].value("actions", json::array()));
+      w.anyStatements(stmt["RuleStmt"].value("whereClause", json::object()));
+    }
+    result = w.result();
+  }
+  rules_[rule.oid] = std::move(result);
+  return rules_[rule.oid];
+}
+
 namespace {
 
 // Every SQL expression of a PL/pgSQL function, and the statements that run
