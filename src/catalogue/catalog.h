@@ -1,7 +1,8 @@
 // An in-memory copy of the parts of the live catalog the analysis needs:
 // relations (with columns, partition roots, view definitions, triggers and
-// rules), user functions (with their bodies) and each role's search_path. Loaded once with
-// a few queries so that a million statements never go back to the server.
+// rules), user functions (with their bodies) and each role's search_path.
+// Loaded once with a few queries so that a million statements never go back
+// to the server.
 // Unit tests fill one by hand.
 #pragma once
 
@@ -34,10 +35,10 @@ enum Event : unsigned {
 // default) and 'A' (ENABLE ALWAYS) fire for them.
 struct Trigger {
   std::string name;
-  std::uint32_t function = 0;          // pg_trigger.tgfoid
-  unsigned events = 0;                 // Event bits, from tgtype
-  bool instead = false;                // INSTEAD OF (views)
-  std::vector<std::string> columns;    // UPDATE OF these columns; empty: any update
+  std::uint32_t function = 0;        // pg_trigger.tgfoid
+  unsigned events = 0;               // Event bits, from tgtype
+  bool instead = false;              // INSTEAD OF (views)
+  std::vector<std::string> columns;  // UPDATE OF these columns; empty: any update
   bool fires(unsigned ev, const std::set<std::string>& set_columns) const;
 };
 
@@ -80,6 +81,9 @@ struct Function {
   std::string identity;  // "public.f(integer)"
   std::string body;      // prosrc (sql), the whole CREATE FUNCTION (plpgsql, sql-standard bodies)
   bool sql_standard = false;  // BEGIN ATOMIC ... END: `body` is a CREATE FUNCTION
+  // `SET search_path = ...` of the function (proconfig): its body resolves
+  // names with it instead of the caller's.
+  std::optional<std::string> search_path;
 };
 
 class Catalog {

@@ -81,20 +81,19 @@ unsigned triggerEvents(int tgtype) {
 void loadTriggers(pg::Session& session, std::map<std::uint32_t, Relation>* rels) {
   // Clones of a partitioned table's triggers on its partitions: tgparentid
   // since PG 13, tgisinternal before. Enabled: 'O' and 'A' (see Trigger).
-  std::string sql =
-      std::string(
-          "SELECT t.tgrelid, t.tgname, t.tgfoid, t.tgtype, p.proname,\n"
-          "       pg_catalog.array_to_json(ARRAY(\n"
-          "         SELECT a.attname FROM pg_catalog.pg_attribute a\n"
-          "         WHERE a.attrelid = t.tgrelid AND a.attnum = ANY (t.tgattr)\n"
-          "         ORDER BY a.attnum))::text\n"
-          "FROM pg_catalog.pg_trigger t\n"
-          "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid\n"
-          "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n"
-          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
-          "WHERE NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')\n") +
-      (session.serverVersion() >= 130000 ? "  AND t.tgparentid = 0\n" : "") + "  AND " +
-      kUserSchemas + "\nORDER BY t.tgrelid, t.tgname";
+  std::string sql = std::string(
+                        "SELECT t.tgrelid, t.tgname, t.tgfoid, t.tgtype, p.proname,\n"
+                        "       pg_catalog.array_to_json(ARRAY(\n"
+                        "         SELECT a.attname FROM pg_catalog.pg_attribute a\n"
+                        "         WHERE a.attrelid = t.tgrelid AND a.attnum = ANY (t.tgattr)\n"
+                        "         ORDER BY a.attnum))::text\n"
+                        "FROM pg_catalog.pg_trigger t\n"
+                        "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid\n"
+                        "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n"
+                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+                        "WHERE NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')\n") +
+                    (session.serverVersion() >= 130000 ? "  AND t.tgparentid = 0\n" : "") +
+                    "  AND " + kUserSchemas + "\nORDER BY t.tgrelid, t.tgname";
   for (const auto& row : session.exec(sql)) {
     auto it = rels->find(row[0].as<std::uint32_t>());
     if (it == rels->end() || isOutboxTrigger(text(row[1]), text(row[4]))) continue;
@@ -114,16 +113,15 @@ void loadTriggers(pg::Session& session, std::map<std::uint32_t, Relation>* rels)
 void loadRules(pg::Session& session, std::map<std::uint32_t, Relation>* rels) {
   // ev_type: 1 SELECT (a view's own rule, not loaded), 2 UPDATE, 3 INSERT,
   // 4 DELETE; ev_enabled as tgenabled.
-  std::string sql =
-      std::string(
-          "SELECT r.ev_class, r.oid, r.rulename, r.ev_type, r.is_instead,\n"
-          "       pg_catalog.pg_get_ruledef(r.oid)\n"
-          "FROM pg_catalog.pg_rewrite r\n"
-          "JOIN pg_catalog.pg_class c ON c.oid = r.ev_class\n"
-          "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
-          "WHERE r.ev_type <> '1' AND r.ev_enabled IN ('O', 'A')\n"
-          "  AND ") +
-      kUserSchemas + "\nORDER BY r.ev_class, r.rulename";
+  std::string sql = std::string(
+                        "SELECT r.ev_class, r.oid, r.rulename, r.ev_type, r.is_instead,\n"
+                        "       pg_catalog.pg_get_ruledef(r.oid)\n"
+                        "FROM pg_catalog.pg_rewrite r\n"
+                        "JOIN pg_catalog.pg_class c ON c.oid = r.ev_class\n"
+                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+                        "WHERE r.ev_type <> '1' AND r.ev_enabled IN ('O', 'A')\n"
+                        "  AND ") +
+                    kUserSchemas + "\nORDER BY r.ev_class, r.rulename";
   for (const auto& row : session.exec(sql)) {
     auto it = rels->find(row[0].as<std::uint32_t>());
     if (it == rels->end()) continue;
@@ -194,11 +192,13 @@ void loadFunctions(pg::Session& session, Catalog* catalog) {
       (has_sqlbody ? "       CASE WHEN l.lanname = 'sql' AND p.prosqlbody IS NULL THEN p.prosrc\n"
                      "            WHEN l.lanname IN ('sql', 'plpgsql')\n"
                      "            THEN pg_catalog.pg_get_functiondef(p.oid) END,\n"
-                     "       p.prosqlbody IS NOT NULL\n"
+                     "       p.prosqlbody IS NOT NULL,\n"
                    : "       CASE WHEN l.lanname = 'sql' THEN p.prosrc\n"
                      "            WHEN l.lanname = 'plpgsql'\n"
                      "            THEN pg_catalog.pg_get_functiondef(p.oid) END,\n"
-                     "       false\n") +
+                     "       false,\n") +
+      "       (SELECT substr(cfg, 13) FROM pg_catalog.unnest(p.proconfig) AS cfg\n"
+      "        WHERE cfg LIKE 'search\\_path=%' LIMIT 1)\n"
       "FROM pg_catalog.pg_proc p\n"
       "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n"
       "JOIN pg_catalog.pg_language l ON l.oid = p.prolang\n"
@@ -217,6 +217,7 @@ void loadFunctions(pg::Session& session, Catalog* catalog) {
     f.identity = text(row[7]);
     f.body = text(row[8]);
     f.sql_standard = row[9].as<bool>();
+    if (!row[10].is_null()) f.search_path = text(row[10]);
     catalog->addFunction(std::move(f));
   }
 }

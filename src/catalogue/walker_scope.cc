@@ -237,7 +237,7 @@ bool Walker::fire(const Relation& rel, unsigned events, const std::set<std::stri
     if (!(rule.events & events)) continue;
     replaced = replaced || (instead && rule.instead);
     std::string via = "rule " + rule.name + " on " + rel.display();
-    merge(an_.ruleAccesses(rule), via, "in " + via);
+    merge(an_.ruleAccesses(rule, path_), via, "in " + via);
   }
   return replaced;
 }

@@ -2,6 +2,9 @@
 // real catalog: a cross-service write through an insert trigger, disabled and
 // replica-only triggers not followed, partition clones not counted twice,
 // hostile names, and dbsplit's own outbox trigger left out.
+#include <set>
+#include <string>
+
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 #include "steps/outbox_sql.h"
@@ -50,9 +53,10 @@ CREATE TRIGGER fanout AFTER INSERT ON orders.events
 
 CREATE SCHEMA "Kasse Ü";
 CREATE TABLE "Kasse Ü"."Bon ""Zeilen""" ("Id" int, "Menge€" int);
-CREATE FUNCTION "Kasse Ü"."Ünï ""fn"""() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION "Kasse Ü"."Ünï ""fn"""() RETURNS trigger LANGUAGE plpgsql
+  SET search_path = inventory, pg_temp AS $$
 BEGIN
-  UPDATE inventory.stock SET on_hand = on_hand - NEW."Menge€" WHERE item_id = NEW."Id";
+  UPDATE stock SET on_hand = on_hand - NEW."Menge€" WHERE item_id = NEW."Id";
   RETURN NEW;
 END $$;
 CREATE TRIGGER "Nimm ""Lager"" ü" BEFORE INSERT ON "Kasse Ü"."Bon ""Zeilen"""
@@ -81,12 +85,12 @@ struct Fixture {
               "[[service]]\nname = \"inventory\"\nroles = [\"i_app\"]\n"
               "[[table]]\nname = \"inventory.stock\"\nowner = \"inventory\"\n");
   }
-  // The accesses `orders` makes with `sql`, as (table, kind, via) strings.
+  // `dbsplit catalogue` of `sql` run by service orders: the snapshot (json) or the text.
   nlohmann::json catalogue(const std::string& sql, const std::string& format = "json") const {
     dir.write("q.sql", sql);
-    CliResult r = runCli({"--plan", dir.file("dbsplit.toml"), "--dsn", db.dsn(), "--no-progress",
-                          "catalogue", "--source", "sql:" + dir.file("q.sql") + "@orders",
-                          "--format", format});
+    CliResult r =
+        runCli({"--plan", dir.file("dbsplit.toml"), "--dsn", db.dsn(), "--no-progress", "catalogue",
+                "--source", "sql:" + dir.file("q.sql") + "@orders", "--format", format});
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     return format == "json" ? nlohmann::json::parse(r.out) : nlohmann::json(r.out);
@@ -116,10 +120,10 @@ TEST_CASE("catalogue follows the triggers and rules a write fires", "[catalogue]
 
   // UPDATE OF status fires the hostile-named trigger; an update of qty fires nothing.
   auto update = f.catalogue("UPDATE orders.orders SET status = 'paid' WHERE id = 1;\n");
-  CHECK(accesses(update) ==
-        std::set<std::string>{
-            "orders.orders write", "orders.orders read",
-            "inventory.log write via trigger Status \"Audit\" ü on orders.orders"});
+  CHECK(
+      accesses(update) ==
+      std::set<std::string>{"orders.orders write", "orders.orders read",
+                            "inventory.log write via trigger Status \"Audit\" ü on orders.orders"});
   CHECK(update["unresolved"].empty());  // TG_OP, TG_TABLE_NAME, OLD.status
   CHECK(accesses(f.catalogue("UPDATE orders.orders SET qty = 1;\n")) ==
         std::set<std::string>{"orders.orders write"});

@@ -2,6 +2,7 @@
 // kinds fire which triggers, UPDATE OF columns, chains and recursion,
 // partitioned roots, INSTEAD OF triggers on views, rules, hostile names, and
 // dbsplit's own outbox triggers (recognised, so the loader leaves them out).
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -36,15 +37,17 @@ struct Builder {
   }
 
   // A PL/pgSQL trigger function `schema.name()` with `body` between BEGIN and END.
-  std::uint32_t fn(const std::string& schema, const std::string& name, const std::string& body) {
+  std::uint32_t fn(const std::string& schema, const std::string& name, const std::string& body,
+                   std::optional<std::string> search_path = std::nullopt) {
     Function f;
+    f.search_path = std::move(search_path);
     f.oid = ++oid;
     f.schema = schema;
     f.name = name;
     f.language = "plpgsql";
     f.identity = schema + "." + name + "()";
-    f.body = "CREATE FUNCTION x() RETURNS trigger LANGUAGE plpgsql AS $f$\nBEGIN\n" + body +
-             "\nEND $f$";
+    f.body =
+        "CREATE FUNCTION x() RETURNS trigger LANGUAGE plpgsql AS $f$\nBEGIN\n" + body + "\nEND $f$";
     c.addFunction(f);
     return f.oid;
   }
@@ -78,13 +81,15 @@ Catalog shop() {
   std::uint32_t receive = b.fn("purchasing", "receive",
                                "UPDATE inventory.stock SET on_hand = on_hand + 10\n"
                                "  WHERE item_id = NEW.item_id;\nRETURN NULL;");
-  std::uint32_t fanout = b.fn("public", "fanout",
-                              "INSERT INTO audit.log (tab) VALUES (TG_TABLE_NAME);\nRETURN NULL;");
+  std::uint32_t fanout =
+      b.fn("public", "fanout", "INSERT INTO audit.log (tab) VALUES (TG_TABLE_NAME);\nRETURN NULL;");
   std::uint32_t local = b.fn("public", "local_note",
                              "PERFORM 1 FROM inventory.stock WHERE item_id = NEW.id;\nRETURN NEW;");
+  // Its own search_path finds the unqualified table (the caller's is public).
   std::uint32_t hostile = b.fn("Lager Ü", "Ünï \"fn\"",
-                               "UPDATE \"Lager Ü\".\"Stock \"\"Items\"\"\" SET \"Qty€\" = 0\n"
-                               "  WHERE \"Id\" = NEW.\"Id\";\nRETURN NEW;");
+                               "UPDATE \"Stock \"\"Items\"\"\" SET \"Qty€\" = 0\n"
+                               "  WHERE \"Id\" = NEW.\"Id\";\nRETURN NEW;",
+                               "\"Lager Ü\", public");
   std::uint32_t via_view = b.fn("orders", "enter_order",
                                 "INSERT INTO orders.orders (id, item_id, qty) VALUES (NEW.id, "
                                 "NEW.item_id, NEW.qty);\nRETURN NEW;");
@@ -97,8 +102,7 @@ Catalog shop() {
         {Rule{7001, "keep_deleted", kDelete, false,
               "CREATE RULE keep_deleted AS\n    ON DELETE TO orders.orders DO  INSERT INTO "
               "audit.log (tab, old)\n  VALUES ('orders'::text, old.status);"}});
-  b.rel("inventory", "stock", {"item_id", "on_hand"}, 'r', 0,
-        {trig("reorder", reorder, kUpdate)});
+  b.rel("inventory", "stock", {"item_id", "on_hand"}, 'r', 0, {trig("reorder", reorder, kUpdate)});
   b.rel("purchasing", "requests", {"item_id"}, 'r', 0, {trig("receive", receive, kInsert)});
   b.rel("audit", "log", {"tab", "old", "new"});
   std::uint32_t events = b.rel("public", "events", {"id", "at"}, 'p', 0,
@@ -106,12 +110,16 @@ Catalog shop() {
   b.rel("public", "events_2026", {"id", "at"}, 'r', events, {trig("local", local, kInsert)});
   b.rel("public", "events_2027", {"id", "at"}, 'r', events);
   b.rel("Lager Ü", "Stock \"Items\"", {"Id", "Qty€"});
-  b.rel("Kasse Ü", "Bon \"Zeilen\"", {"Id"}, 'r', 0,
-        {trig("Nimm \"Lager\" ü", hostile, kInsert)});
+  b.rel("Kasse Ü", "Bon \"Zeilen\"", {"Id"}, 'r', 0, {trig("Nimm \"Lager\" ü", hostile, kInsert)});
   b.rel("orders", "entry", {"id", "item_id", "qty"}, 'v', 0,
         {trig("enter", via_view, kInsert, {}, true)}, {},
         " SELECT o.id, o.item_id, o.qty FROM (orders.orders o JOIN inventory.stock s ON "
         "((s.item_id = o.item_id)));");
+  b.rel("orders", "quantities", {"id", "qty"}, 'v', 0, {},
+        {Rule{7002, "set_qty", kUpdate, true,
+              "CREATE RULE set_qty AS\n    ON UPDATE TO orders.quantities DO INSTEAD  UPDATE "
+              "orders.orders SET qty = new.qty\n  WHERE (orders.id = old.id);"}},
+        " SELECT o.id, sum(o.qty) AS qty FROM orders.orders o GROUP BY o.id;");
   return std::move(b.c);
 }
 
@@ -170,18 +178,18 @@ TEST_CASE("an update fires update triggers only, and UPDATE OF only for its colu
 
 TEST_CASE("upserts and MERGE fire insert and update triggers, delete fires rules",
           "[catalogue][triggers]") {
-  auto u = run(
-      "INSERT INTO orders.orders (id, status) VALUES (1, 'new') "
-      "ON CONFLICT (id) DO UPDATE SET status = excluded.status");
+  auto u =
+      run("INSERT INTO orders.orders (id, status) VALUES (1, 'new') "
+          "ON CONFLICT (id) DO UPDATE SET status = excluded.status");
   auto t = triples(u);
   CHECK(t.count({"inventory.stock", "write", kTake}));
   CHECK(t.count({"audit.log", "write", "trigger audit_status on orders.orders"}));
   auto nothing = triples(run("INSERT INTO orders.orders (id) VALUES (1) ON CONFLICT DO NOTHING"));
   CHECK(nothing.count({"inventory.stock", "write", kTake}));
   CHECK(!nothing.count({"audit.log", "write", "trigger audit_status on orders.orders"}));
-  auto m = triples(
-      run("MERGE INTO orders.orders o USING inventory.stock s ON o.item_id = s.item_id "
-          "WHEN MATCHED THEN UPDATE SET status = 'x'"));
+  auto m =
+      triples(run("MERGE INTO orders.orders o USING inventory.stock s ON o.item_id = s.item_id "
+                  "WHEN MATCHED THEN UPDATE SET status = 'x'"));
   CHECK(m.count({"audit.log", "write", "trigger audit_status on orders.orders"}));
   CHECK(!m.count({"inventory.stock", "write", kTake}));
   auto d = run("DELETE FROM orders.orders WHERE id = 1");
@@ -190,10 +198,9 @@ TEST_CASE("upserts and MERGE fire insert and update triggers, delete fires rules
                          {"orders.orders", "read", ""},
                          {"audit.log", "write", "rule keep_deleted on orders.orders"}});
   CHECK(d.problems.empty());  // old.status in the rule's action
-  CHECK(triples(run("COPY orders.orders (id, qty) FROM STDIN")).count({"inventory.stock", "write",
-                                                                       kTake}));
-  CHECK(triples(run("TRUNCATE orders.orders")) ==
-        std::set<Triple>{{"orders.orders", "write", ""}});
+  CHECK(triples(run("COPY orders.orders (id, qty) FROM STDIN"))
+            .count({"inventory.stock", "write", kTake}));
+  CHECK(triples(run("TRUNCATE orders.orders")) == std::set<Triple>{{"orders.orders", "write", ""}});
 }
 
 TEST_CASE("trigger chains are followed and recursive ones terminate", "[catalogue][triggers]") {
@@ -226,7 +233,7 @@ TEST_CASE("a partitioned root's trigger counts once, partitions' own ones too",
                          {"audit.log", "write", "trigger fanout on public.events"}});
 }
 
-TEST_CASE("hostile trigger, function and table names are followed exactly",
+TEST_CASE("hostile names are followed exactly, with the function's search_path",
           "[catalogue][triggers]") {
   auto a = run(R"(INSERT INTO "Kasse Ü"."Bon ""Zeilen""" ("Id") VALUES (1))");
   const std::string via = "trigger Nimm \"Lager\" ü on Kasse Ü.Bon \"Zeilen\"";
@@ -236,7 +243,8 @@ TEST_CASE("hostile trigger, function and table names are followed exactly",
   CHECK(a.problems.empty());
 }
 
-TEST_CASE("an INSTEAD OF trigger replaces the write through a view", "[catalogue][triggers]") {
+TEST_CASE("an INSTEAD OF trigger or a DO INSTEAD rule replaces the write through a view",
+          "[catalogue][triggers]") {
   auto a = run("INSERT INTO orders.entry (id, item_id, qty) VALUES (1, 2, 3)");
   const std::string via = "trigger enter on orders.entry";
   // The trigger's insert fires take_stock in turn; the outermost name is kept.
@@ -245,6 +253,12 @@ TEST_CASE("an INSTEAD OF trigger replaces the write through a view", "[catalogue
                                        {"inventory.stock", "read", via},
                                        {"purchasing.requests", "write", via}});
   CHECK(a.problems.empty());
+  // A DO INSTEAD rule replaces it too (its SET qty fires no UPDATE OF status trigger).
+  auto r = run("UPDATE orders.quantities SET qty = 4 WHERE id = 1");
+  CHECK(triples(r) ==
+        std::set<Triple>{{"orders.orders", "write", "rule set_qty on orders.quantities"},
+                         {"orders.orders", "read", "rule set_qty on orders.quantities"}});
+  CHECK(r.problems.empty());
   // No INSTEAD OF UPDATE trigger and a join view: still a problem.
   auto u = run("UPDATE orders.entry SET qty = 1");
   REQUIRE(u.problems.size() == 1);
