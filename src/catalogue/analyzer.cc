@@ -63,7 +63,12 @@ const Relation* Analyzer::updatableBase(const Relation& view) {
 }
 
 const ShapeAnalysis& Analyzer::functionAccesses(const Function& f,
-                                                const std::vector<std::string>& path) {
+                                                const std::vector<std::string>& caller_path) {
+  // A function with its own SET search_path runs its body with it ("$user"
+  // left out: whose name it is depends on the caller and SECURITY DEFINER).
+  std::vector<std::string> own;
+  if (f.search_path) own = parseSearchPath(*f.search_path, "");
+  const std::vector<std::string>& path = f.search_path ? own : caller_path;
   auto key = std::make_pair(f.oid, util::join(path, ","));
   auto it = functions_.find(key);
   if (it != functions_.end()) return it->second;
@@ -88,6 +93,33 @@ const ShapeAnalysis& Analyzer::functionAccesses(const Function& f,
   in_progress_.erase(f.oid);
   functions_[key] = std::move(result);
   return functions_[key];
+}
+
+const ShapeAnalysis& Analyzer::ruleAccesses(const Rule& rule,
+                                            const std::vector<std::string>& path) {
+  auto key = std::make_pair(rule.oid, util::join(path, ","));
+  auto it = rules_.find(key);
+  if (it != rules_.end()) return it->second;
+  rules_[key] = {};  // a rule whose action fires itself sees an empty analysis
+  ShapeAnalysis result;
+  countParse();
+  pgq::Parsed p = pgq::parse(rule.definition);
+  if (!p.ok()) {
+    result.problems.push_back("definition does not parse: " + p.error);
+  } else {
+    // pg_get_ruledef ran with an empty search_path: every user name is
+    // qualified. NEW and OLD are the rule's own range entries, not tables.
+    Walker w(*this, path);
+    for (const auto& s : p.tree["stmts"]) {
+      const json& stmt = s.contains("stmt") ? s["stmt"] : json();
+      if (!stmt.contains("RuleStmt")) continue;
+      w.anyStatements(stmt["RuleStmt"].value("actions", json::array()));
+      w.anyStatements(stmt["RuleStmt"].value("whereClause", json::object()));
+    }
+    result = w.result();
+  }
+  rules_[key] = std::move(result);
+  return rules_[key];
 }
 
 namespace {

@@ -1,8 +1,9 @@
 // From one parsed statement to the base tables it reads and writes, with
 // columns. Names resolve in the in-memory Catalog with the caller's
 // search_path; views expand (recursively) to their base tables, partitions to
-// their root, and calls of SQL and PL/pgSQL functions to the tables their
-// bodies touch. What cannot be resolved comes back as a problem, never dropped.
+// their root, calls of SQL and PL/pgSQL functions to the tables their bodies
+// touch, and writes to the triggers and rules they fire. What cannot be resolved comes back as a
+// problem, never dropped.
 //
 // Thread-safety: one Analyzer per thread (it caches view and function bodies).
 #pragma once
@@ -21,7 +22,9 @@ struct ShapeAccess {
   std::string table;  // base table, "schema.name" unquoted
   bool write = false;
   std::set<std::string> columns;
-  std::string via;  // "", "view s.v", "function s.f(integer)"
+  // "", "view s.v", "function s.f(integer)", "trigger t on s.t", "rule r on s.t":
+  // what the statement itself used (nested ones are named by the outermost).
+  std::string via;
 };
 
 struct ShapeAnalysis {
@@ -43,6 +46,10 @@ class Analyzer {
   const Relation* updatableBase(const Relation& view);
   // What calling `f` touches with `path` (its body analysed once per path).
   const ShapeAnalysis& functionAccesses(const Function& f, const std::vector<std::string>& path);
+  // What the actions of a rule touch when fired by a statement run with
+  // `path` (the rule's names are qualified; the triggers its actions fire
+  // run their functions with `path`). Analysed once per path.
+  const ShapeAnalysis& ruleAccesses(const Rule& rule, const std::vector<std::string>& path);
   // Analyses a PL/pgSQL body (CREATE FUNCTION text) with `path`.
   ShapeAnalysis analyzePlpgsql(const std::string& create_function,
                                const std::vector<std::string>& path);
@@ -55,6 +62,7 @@ class Analyzer {
   const Catalog& catalog_;
   std::map<std::uint32_t, ShapeAnalysis> views_;
   std::map<std::pair<std::uint32_t, std::string>, ShapeAnalysis> functions_;
+  std::map<std::pair<std::uint32_t, std::string>, ShapeAnalysis> rules_;
   std::set<std::uint32_t> in_progress_;
   std::int64_t parses_ = 0;
 };

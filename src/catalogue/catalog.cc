@@ -10,14 +10,59 @@ bool Relation::hasColumn(const std::string& c) const {
   return std::find(columns.begin(), columns.end(), c) != columns.end();
 }
 
+bool Trigger::fires(unsigned ev, const std::set<std::string>& set_columns) const {
+  if (ev & events & (kInsert | kDelete | kTruncate)) return true;
+  if (!(ev & events & kUpdate)) return false;
+  if (columns.empty()) return true;
+  for (const auto& c : columns) {
+    if (set_columns.count(c)) return true;
+  }
+  return false;
+}
+
+bool isOutboxTrigger(const std::string& trigger, const std::string& function) {
+  return (trigger == "dbsplit_outbox" || trigger == "dbsplit_outbox_truncate") &&
+         function.rfind("outbox_", 0) == 0;
+}
+
 void Catalog::addRelation(Relation r) {
   by_name_[{r.schema, r.name}] = r.oid;
+  if (r.root) partitions_[r.root].push_back(r.oid);
   relations_[r.oid] = std::move(r);
 }
 
 void Catalog::addFunction(Function f) {
   auto key = std::make_pair(f.schema, f.name);
+  function_oids_[f.oid] = {key, functions_[key].size()};
   functions_[key].push_back(std::move(f));
+}
+
+const Function* Catalog::functionByOid(std::uint32_t oid) const {
+  auto it = function_oids_.find(oid);
+  if (it == function_oids_.end()) return nullptr;
+  return &functions_.at(it->second.first)[it->second.second];
+}
+
+std::vector<std::pair<const Relation*, const Trigger*>> Catalog::triggersFiredBy(
+    const Relation& rel, unsigned ev, const std::set<std::string>& set_columns,
+    bool instead) const {
+  std::vector<const Relation*> rels = {&rel};
+  if (rel.root) {
+    if (const Relation* root = byOid(rel.root)) rels.push_back(root);
+  }
+  auto parts = partitions_.find(rel.oid);
+  if (parts != partitions_.end()) {
+    for (std::uint32_t p : parts->second) {
+      if (const Relation* part = byOid(p)) rels.push_back(part);
+    }
+  }
+  std::vector<std::pair<const Relation*, const Trigger*>> out;
+  for (const Relation* r : rels) {
+    for (const auto& t : r->triggers) {
+      if (t.instead == instead && t.fires(ev, set_columns)) out.emplace_back(r, &t);
+    }
+  }
+  return out;
 }
 
 void Catalog::setRoleSearchPath(const std::string& role, const std::string& path) {

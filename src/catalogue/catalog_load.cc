@@ -1,10 +1,12 @@
-// Loading the in-memory Catalog from a live database: five read-only queries.
+// Loading the in-memory Catalog from a live database: seven read-only queries.
 // View and function definitions are fetched with an empty search_path so that
-// PostgreSQL writes every relation name schema-qualified; the session's own
+// PostgreSQL writes every relation name schema-qualified (rule definitions
+// too); the session's own
 // search_path is put back afterwards.
 #include <string>
 
 #include "catalogue/catalog.h"
+#include "nlohmann/json.hpp"
 #include "pg/session.h"
 
 namespace dbsplit::catalogue {
@@ -65,6 +67,75 @@ void loadSearchPaths(pg::Session& session, Catalog* catalog) {
   }
 }
 
+// tgtype bits (PostgreSQL's trigger.h): TRIGGER_TYPE_INSERT 4, DELETE 8,
+// UPDATE 16, TRUNCATE 32, INSTEAD 64.
+unsigned triggerEvents(int tgtype) {
+  unsigned ev = 0;
+  if (tgtype & 4) ev |= kInsert;
+  if (tgtype & 8) ev |= kDelete;
+  if (tgtype & 16) ev |= kUpdate;
+  if (tgtype & 32) ev |= kTruncate;
+  return ev;
+}
+
+void loadTriggers(pg::Session& session, std::map<std::uint32_t, Relation>* rels) {
+  // Clones of a partitioned table's triggers on its partitions: tgparentid
+  // since PG 13, tgisinternal before. Enabled: 'O' and 'A' (see Trigger).
+  std::string sql = std::string(
+                        "SELECT t.tgrelid, t.tgname, t.tgfoid, t.tgtype, p.proname,\n"
+                        "       pg_catalog.array_to_json(ARRAY(\n"
+                        "         SELECT a.attname FROM pg_catalog.pg_attribute a\n"
+                        "         WHERE a.attrelid = t.tgrelid AND a.attnum = ANY (t.tgattr)\n"
+                        "         ORDER BY a.attnum))::text\n"
+                        "FROM pg_catalog.pg_trigger t\n"
+                        "JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid\n"
+                        "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n"
+                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+                        "WHERE NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')\n") +
+                    (session.serverVersion() >= 130000 ? "  AND t.tgparentid = 0\n" : "") +
+                    "  AND " + kUserSchemas + "\nORDER BY t.tgrelid, t.tgname";
+  for (const auto& row : session.exec(sql)) {
+    auto it = rels->find(row[0].as<std::uint32_t>());
+    if (it == rels->end() || isOutboxTrigger(text(row[1]), text(row[4]))) continue;
+    Trigger t;
+    t.name = text(row[1]);
+    t.function = row[2].as<std::uint32_t>();
+    int tgtype = row[3].as<int>();
+    t.events = triggerEvents(tgtype);
+    t.instead = (tgtype & 64) != 0;
+    for (const auto& c : nlohmann::json::parse(text(row[5]))) {
+      t.columns.push_back(c.get<std::string>());
+    }
+    it->second.triggers.push_back(std::move(t));
+  }
+}
+
+void loadRules(pg::Session& session, std::map<std::uint32_t, Relation>* rels) {
+  // ev_type: 1 SELECT (a view's own rule, not loaded), 2 UPDATE, 3 INSERT,
+  // 4 DELETE; ev_enabled as tgenabled.
+  std::string sql = std::string(
+                        "SELECT r.ev_class, r.oid, r.rulename, r.ev_type, r.is_instead,\n"
+                        "       pg_catalog.pg_get_ruledef(r.oid)\n"
+                        "FROM pg_catalog.pg_rewrite r\n"
+                        "JOIN pg_catalog.pg_class c ON c.oid = r.ev_class\n"
+                        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+                        "WHERE r.ev_type <> '1' AND r.ev_enabled IN ('O', 'A')\n"
+                        "  AND ") +
+                    kUserSchemas + "\nORDER BY r.ev_class, r.rulename";
+  for (const auto& row : session.exec(sql)) {
+    auto it = rels->find(row[0].as<std::uint32_t>());
+    if (it == rels->end()) continue;
+    Rule r;
+    r.oid = row[1].as<std::uint32_t>();
+    r.name = text(row[2]);
+    std::string type = text(row[3]);
+    r.events = type == "2" ? kUpdate : type == "3" ? kInsert : kDelete;
+    r.instead = row[4].as<bool>();
+    r.definition = text(row[5]);
+    it->second.rules.push_back(std::move(r));
+  }
+}
+
 void loadRelations(pg::Session& session, Catalog* catalog) {
   auto rows =
       session.exec(std::string("SELECT c.oid, n.nspname, c.relname, c.relkind,\n"
@@ -101,6 +172,8 @@ void loadRelations(pg::Session& session, Catalog* catalog) {
     auto it = rels.find(row[0].as<std::uint32_t>());
     if (it != rels.end()) it->second.columns.push_back(text(row[1]));
   }
+  loadTriggers(session, &rels);
+  loadRules(session, &rels);
   for (auto& [oid, r] : rels) catalog->addRelation(std::move(r));
   auto system = session.exec(
       "SELECT relname FROM pg_catalog.pg_class\n"
@@ -119,11 +192,13 @@ void loadFunctions(pg::Session& session, Catalog* catalog) {
       (has_sqlbody ? "       CASE WHEN l.lanname = 'sql' AND p.prosqlbody IS NULL THEN p.prosrc\n"
                      "            WHEN l.lanname IN ('sql', 'plpgsql')\n"
                      "            THEN pg_catalog.pg_get_functiondef(p.oid) END,\n"
-                     "       p.prosqlbody IS NOT NULL\n"
+                     "       p.prosqlbody IS NOT NULL,\n"
                    : "       CASE WHEN l.lanname = 'sql' THEN p.prosrc\n"
                      "            WHEN l.lanname = 'plpgsql'\n"
                      "            THEN pg_catalog.pg_get_functiondef(p.oid) END,\n"
-                     "       false\n") +
+                     "       false,\n") +
+      "       (SELECT substr(cfg, 13) FROM pg_catalog.unnest(p.proconfig) AS cfg\n"
+      "        WHERE cfg LIKE 'search\\_path=%' LIMIT 1)\n"
       "FROM pg_catalog.pg_proc p\n"
       "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n"
       "JOIN pg_catalog.pg_language l ON l.oid = p.prolang\n"
@@ -142,6 +217,7 @@ void loadFunctions(pg::Session& session, Catalog* catalog) {
     f.identity = text(row[7]);
     f.body = text(row[8]);
     f.sql_standard = row[9].as<bool>();
+    if (!row[10].is_null()) f.search_path = text(row[10]);
     catalog->addFunction(std::move(f));
   }
 }

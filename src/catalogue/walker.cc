@@ -50,7 +50,7 @@ void Walker::dispatch(const std::string& type, const json& body, Scope* s) {
   } else if (type == "TruncateStmt") {
     for (const auto& rv : get(body, "relations")) {
       bool cte = false;
-      write(resolve(get(rv, "RangeVar"), nullptr, &cte), {});
+      write(resolve(get(rv, "RangeVar"), nullptr, &cte), {}, kTruncate);
     }
   } else if (type == "CallStmt") {
     expr(get(body, "funccall"), s);
@@ -126,7 +126,9 @@ void Walker::insert(const json& body, Scope* parent) {
   expr(get(conflict, "targetList"), &t);
   expr(get(conflict, "whereClause"), &t);
   expr(get(body, "returningList"), &t);
-  write(rel, cols);
+  // ON CONFLICT DO UPDATE fires insert triggers and, for conflicting rows, update ones.
+  bool upsert = str(conflict, "action") == "ONCONFLICT_UPDATE";
+  write(rel, cols, kInsert | (upsert ? kUpdate : 0u), set_cols);
 }
 
 void Walker::update(const json& body, Scope* parent) {
@@ -140,7 +142,8 @@ void Walker::update(const json& body, Scope* parent) {
   expr(get(body, "targetList"), &s);
   expr(get(body, "whereClause"), &s);
   expr(get(body, "returningList"), &s);
-  write(rel, targetNames(get(body, "targetList")));
+  auto set_cols = targetNames(get(body, "targetList"));
+  write(rel, set_cols, kUpdate, set_cols);
 }
 
 void Walker::remove(const json& body, Scope* parent) {
@@ -153,7 +156,7 @@ void Walker::remove(const json& body, Scope* parent) {
   for (const auto& item : get(body, "usingClause")) from(item, &s);
   expr(get(body, "whereClause"), &s);
   expr(get(body, "returningList"), &s);
-  write(rel, {});
+  write(rel, {}, kDelete);
 }
 
 void Walker::merge(const json& body, Scope* parent) {
@@ -165,17 +168,27 @@ void Walker::merge(const json& body, Scope* parent) {
   if (rel) s.items.push_back(targetItem(get(body, "relation"), rel));
   from(get(body, "sourceRelation"), &s);
   expr(get(body, "joinCondition"), &s);
-  std::set<std::string> cols;
+  std::set<std::string> cols, set_cols;
+  unsigned events = 0;
   for (const auto& w : get(body, "mergeWhenClauses")) {
     const json& clause = get(w, "MergeWhenClause");
     auto names = targetNames(get(clause, "targetList"));
-    if (str(clause, "commandType") == "CMD_INSERT" && names.empty()) names = allColumns(rel);
+    const std::string command = str(clause, "commandType");
+    if (command == "CMD_INSERT") {
+      events |= kInsert;
+      if (names.empty()) names = allColumns(rel);
+    } else if (command == "CMD_UPDATE") {
+      events |= kUpdate;
+      set_cols.insert(names.begin(), names.end());
+    } else if (command == "CMD_DELETE") {
+      events |= kDelete;
+    }
     cols.insert(names.begin(), names.end());
     expr(get(clause, "condition"), &s);
     expr(get(clause, "targetList"), &s);
     expr(get(clause, "values"), &s);
   }
-  write(rel, cols);
+  write(rel, cols, events, set_cols);
 }
 
 void Walker::copy(const json& body) {
@@ -189,7 +202,7 @@ void Walker::copy(const json& body) {
   for (const auto& a : get(body, "attlist")) cols.insert(sval(a));
   if (cols.empty()) cols = allColumns(rel);
   if (get(body, "is_from").is_boolean() && get(body, "is_from").get<bool>()) {
-    write(rel, cols);
+    write(rel, cols, kInsert);  // COPY FROM fires insert triggers
   } else {
     read(rel, cols);
   }
@@ -204,7 +217,7 @@ void Walker::lockFor(const json& locking, Scope* s) {
       bool named = rels.empty();
       for (const auto& rv : rels)
         named = named || str(get(rv, "RangeVar"), "relname") == item.alias;
-      if (named) write(item.rel, {});
+      if (named) write(item.rel, {}, 0);
     }
   }
 }

@@ -60,7 +60,15 @@ class Walker {
   void read(const Relation* rel, const std::set<std::string>& cols);
   void readItem(const Item& item, const std::string& col);
   void readAll(const Item& item);
-  void write(const Relation* rel, const std::set<std::string>& cols);
+  // A write of kind `events` (Event bits; 0: a lock, which fires nothing);
+  // `set_cols` is the UPDATE's SET list (UPDATE OF triggers).
+  void write(const Relation* rel, const std::set<std::string>& cols, unsigned events,
+             const std::set<std::string>& set_cols = {});
+  // Follows the triggers and rules the write fires on `rel` (before a
+  // partition is mapped to its root). `instead`: only INSTEAD OF triggers and
+  // DO INSTEAD rules (views). Returns whether any replaces the write.
+  bool fire(const Relation& rel, unsigned events, const std::set<std::string>& set_cols,
+            bool instead);
   void lockFor(const nlohmann::json& locking, Scope* s);
   std::set<std::string> targetNames(const nlohmann::json& list) const;
   std::set<std::string> allColumns(const Relation* rel) const;

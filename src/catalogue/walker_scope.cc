@@ -188,21 +188,26 @@ void Walker::readAll(const Item& item) {
   if (item.rel && item.rel->kind != 'v') read(item.rel, allColumns(item.rel));
 }
 
-void Walker::write(const Relation* rel, const std::set<std::string>& cols) {
+void Walker::write(const Relation* rel, const std::set<std::string>& cols, unsigned events,
+                   const std::set<std::string>& set_cols) {
   if (!rel) return;
   std::string via;
   if (rel->kind == 'v') {
+    // INSTEAD OF triggers and DO INSTEAD rules replace the write through the
+    // view; DO ALSO rules run besides it.
+    if (events && fire(*rel, events, set_cols, true)) return;
     via = "view " + rel->display();
     const Relation* target = an_.updatableBase(*rel);
     if (!target) {
       problem(
-          fmt::format("writes through view {}, which is not a single-table view "
-                      "(INSTEAD OF triggers or rules are not followed)",
+          fmt::format("writes through view {}, which is not a single-table view and has no "
+                      "INSTEAD OF trigger or DO INSTEAD rule for this statement",
                       rel->display()));
       return;
     }
     rel = target;
   }
+  const Relation* named = rel;  // a partition's own triggers fire too
   rel = base(rel);
   auto key = std::make_tuple(rel->display(), true, via);
   if (!acc_.count(key)) order_.push_back(key);
@@ -210,6 +215,31 @@ void Walker::write(const Relation* rel, const std::set<std::string>& cols) {
   for (const auto& c : cols) {
     if (rel->hasColumn(c)) into.insert(c);
   }
+  if (events) fire(*named, events, set_cols, false);
+}
+
+bool Walker::fire(const Relation& rel, unsigned events, const std::set<std::string>& set_cols,
+                  bool instead) {
+  bool replaced = false;
+  for (const auto& [on, trigger] : cat_.triggersFiredBy(rel, events, set_cols, instead)) {
+    replaced = true;
+    // A function outside the user schemas (pg_catalog's
+    // tsvector_update_trigger, suppress_redundant_updates_trigger, ...) touches
+    // no other table.
+    const Function* f = cat_.functionByOid(trigger->function);
+    if (!f) continue;
+    std::string via = "trigger " + trigger->name + " on " + on->display();
+    merge(an_.functionAccesses(*f, path_), via, "in " + via);
+  }
+  // Rules fire on the relation the statement names (a partition's rules only
+  // when it is named), DO ALSO and DO INSTEAD alike.
+  for (const auto& rule : rel.rules) {
+    if (!(rule.events & events)) continue;
+    replaced = replaced || (instead && rule.instead);
+    std::string via = "rule " + rule.name + " on " + rel.display();
+    merge(an_.ruleAccesses(rule, path_), via, "in " + via);
+  }
+  return replaced;
 }
 
 void Walker::merge(const ShapeAnalysis& nested, const std::string& via,
