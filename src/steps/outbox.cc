@@ -53,15 +53,19 @@ engine::Action rowTriggerAction(const outbox::EventSpec& e, bool partitioned) {
   return a;
 }
 
-engine::Action truncateTriggerAction(const outbox::EventSpec& e, bool partitioned) {
+engine::Action truncateTriggerAction(const outbox::EventSpec& e, const outbox::TableFacts& t) {
   engine::Action a;
   a.id = "outbox/truncate/" + e.table.display();
   a.description = e.publish_truncate
                       ? "publish a truncated event when " + e.table.display() + " is truncated"
                       : "refuse TRUNCATE of " + e.table.display() + " (it would publish nothing)";
-  a.forward = outbox::createTruncateTriggerSql(e);
-  a.inverse = outbox::dropTruncateTriggerSql(e);
-  a.lock = {"SHARE ROW EXCLUSIVE", tableLock(e, partitioned)};
+  if (!t.partitions.empty()) {
+    a.description +=
+        fmt::format("; refuse TRUNCATE of any of its {} partition(s) alone", t.partitions.size());
+  }
+  a.forward = outbox::createTruncateTriggerSql(e, t.partitions);
+  a.inverse = outbox::dropTruncateTriggerSql(e, t.partitions);
+  a.lock = {"SHARE ROW EXCLUSIVE", tableLock(e, t.partitioned)};
   return a;
 }
 
@@ -110,7 +114,7 @@ std::vector<engine::Action> OutboxStep::plan(const engine::PlanContext& ctx) con
         actions.push_back(rowTriggerAction(e, t->partitioned));
       }
       if (!has(t->triggers, outbox::kTruncateTrigger)) {
-        actions.push_back(truncateTriggerAction(e, t->partitioned));
+        actions.push_back(truncateTriggerAction(e, *t));
       }
     }
   }

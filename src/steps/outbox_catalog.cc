@@ -53,6 +53,16 @@ std::optional<TableFacts> readTable(pg::Session& catalog, const plan::QualifiedN
            oid, std::string(kRowTrigger), std::string(kTruncateTrigger))) {
     facts.triggers.push_back(row[0].c_str());
   }
+  if (facts.partitioned) {
+    for (const auto& row : catalog.execParams(
+             "SELECT n.nspname, c.relname FROM pg_partition_tree($1::oid::regclass) t"
+             "  JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace"
+             " WHERE t.level > 0 AND c.relkind IN ('r', 'p')"
+             " ORDER BY t.level, n.nspname, c.relname",
+             oid)) {
+      facts.partitions.push_back({row[0].c_str(), row[1].c_str()});
+    }
+  }
   return facts;
 }
 

@@ -19,6 +19,9 @@ struct TableFacts {
   std::vector<Column> columns;  // in attnum order, dropped columns skipped
   std::vector<std::string> primary_key;
   std::vector<std::string> triggers;  // names of dbsplit_outbox* triggers already there
+  // Every partition below a partitioned table (tables and partitioned
+  // tables, not foreign ones), level by level.
+  std::vector<plan::QualifiedName> partitions;
 };
 
 struct ServiceFacts {

@@ -105,6 +105,20 @@ std::string truncateBranch(const EventSpec& e) {
                           "event")}}));
 }
 
+std::string truncatePartitionBranch(const EventSpec& e) {
+  return chomp(sql::renderTemplate(
+      "outbox/truncate_partition.sql",
+      {{"message",
+        sql::quoteLiteral("TRUNCATE of partition %s of %s is refused: the table publishes its row "
+                          "changes as events (dbsplit outbox), and emptying one partition would "
+                          "remove rows without any")},
+       {"hint",
+        sql::quoteLiteral(e.publish_truncate
+                              ? "DELETE its rows instead (each becomes a deleted event), "
+                                "or TRUNCATE the whole table (published as one event)"
+                              : "DELETE its rows instead (each becomes a deleted event)")}}));
+}
+
 std::string sqlOperations(const EventSpec& e) {
   std::string out;
   for (const std::string& op : e.operations) {
@@ -155,14 +169,15 @@ std::string createFunctionSql(const EventSpec& e) {
                                   {"type_updated", typeLiteral(e, "updated")},
                                   {"type_deleted", typeLiteral(e, "deleted")},
                                   {"payload", payloadExpression(e)}}));
-  std::string text =
-      sql::renderTemplate("outbox/function.sql", {{"function", functionName(e).quoted()},
-                                                  {"tag", kTagPlaceholder},
-                                                  {"truncate", truncateBranch(e)},
-                                                  {"changed", changedCondition(e)},
-                                                  {"key_changed", distinct(e.key)},
-                                                  {"insert", insert},
-                                                  {"group", sql::quoteIdent(e.service)}});
+  std::string text = sql::renderTemplate("outbox/function.sql",
+                                         {{"function", functionName(e).quoted()},
+                                          {"tag", kTagPlaceholder},
+                                          {"truncate", truncateBranch(e)},
+                                          {"truncate_partition", truncatePartitionBranch(e)},
+                                          {"changed", changedCondition(e)},
+                                          {"key_changed", distinct(e.key)},
+                                          {"insert", insert},
+                                          {"group", sql::quoteIdent(e.service)}});
   std::string tag = dollarTag(text);
   std::string out;
   size_t pos = 0;
@@ -190,18 +205,37 @@ std::string dropRowTriggerSql(const EventSpec& e) {
   return fmt::format("DROP TRIGGER {}\n  ON {};", sql::quoteIdent(kRowTrigger), e.table.quoted());
 }
 
-std::string createTruncateTriggerSql(const EventSpec& e) {
+std::string createTruncateTriggerSql(const EventSpec& e,
+                                     const std::vector<plan::QualifiedName>& partitions) {
   // Refusing happens before anything is truncated; publishing only once it was.
-  return sql::renderTemplate("outbox/truncate_trigger.sql",
-                             {{"trigger", sql::quoteIdent(kTruncateTrigger)},
-                              {"timing", e.publish_truncate ? "AFTER" : "BEFORE"},
-                              {"table", e.table.quoted()},
-                              {"function", functionName(e).quoted()}});
+  std::string out = sql::renderTemplate("outbox/truncate_trigger.sql",
+                                        {{"trigger", sql::quoteIdent(kTruncateTrigger)},
+                                         {"timing", e.publish_truncate ? "AFTER" : "BEFORE"},
+                                         {"table", e.table.quoted()},
+                                         {"function", functionName(e).quoted()},
+                                         {"args", ""}});
+  // Statement triggers are not cloned to partitions: each gets one that
+  // refuses a TRUNCATE of that partition alone.
+  for (const plan::QualifiedName& p : partitions) {
+    out += "\n" + sql::renderTemplate("outbox/truncate_trigger.sql",
+                                      {{"trigger", sql::quoteIdent(kTruncateTrigger)},
+                                       {"timing", "BEFORE"},
+                                       {"table", p.quoted()},
+                                       {"function", functionName(e).quoted()},
+                                       {"args", "'partition'"}});
+  }
+  return out;
 }
 
-std::string dropTruncateTriggerSql(const EventSpec& e) {
-  return fmt::format("DROP TRIGGER {}\n  ON {};", sql::quoteIdent(kTruncateTrigger),
-                     e.table.quoted());
+std::string dropTruncateTriggerSql(const EventSpec& e,
+                                   const std::vector<plan::QualifiedName>& partitions) {
+  std::string out;
+  for (auto it = partitions.rbegin(); it != partitions.rend(); ++it) {
+    out +=
+        fmt::format("DROP TRIGGER {}\n  ON {};\n", sql::quoteIdent(kTruncateTrigger), it->quoted());
+  }
+  return out + fmt::format("DROP TRIGGER {}\n  ON {};", sql::quoteIdent(kTruncateTrigger),
+                           e.table.quoted());
 }
 
 std::string dollarTag(const std::string& body) {

@@ -49,8 +49,12 @@ std::string dropFunctionSql(const EventSpec& e);
 
 std::string createRowTriggerSql(const EventSpec& e);
 std::string dropRowTriggerSql(const EventSpec& e);
-std::string createTruncateTriggerSql(const EventSpec& e);
-std::string dropTruncateTriggerSql(const EventSpec& e);
+// The table's TRUNCATE trigger, and one on each of `partitions` (every level
+// below a partitioned table) refusing a TRUNCATE of that partition alone.
+std::string createTruncateTriggerSql(const EventSpec& e,
+                                     const std::vector<plan::QualifiedName>& partitions);
+std::string dropTruncateTriggerSql(const EventSpec& e,
+                                   const std::vector<plan::QualifiedName>& partitions);
 
 // A dollar-quote tag ($dbsplit$, $dbsplit_1$, ...) that does not occur in `body`,
 // so no identifier in the body can end the function's text early.

@@ -11,6 +11,9 @@ DECLARE
   op char(1);
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
+    IF TG_NARGS > 0 THEN
+{{truncate_partition}}
+    END IF;
 {{truncate}}
   END IF;
   IF TG_OP = 'UPDATE' THEN

@@ -2,4 +2,4 @@ CREATE TRIGGER {{trigger}}
   {{timing}} TRUNCATE
   ON {{table}}
   FOR EACH STATEMENT
-  EXECUTE FUNCTION {{function}}();
+  EXECUTE FUNCTION {{function}}({{args}});

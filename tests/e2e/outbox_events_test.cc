@@ -191,12 +191,24 @@ TEST_CASE("TRUNCATE is refused with a clear message, or published when the plan 
   }
   CHECK(db.scalar("SELECT count(*) FROM public.orders") == "1");
   db.exec("INSERT INTO public.events VALUES (1, '2025-03-01', 'x')");
+  // One partition alone would vanish without an event: refused, even though
+  // the whole table's TRUNCATE is published.
+  try {
+    db.exec("TRUNCATE public.events_2025");
+    FAIL("TRUNCATE of a partition was not refused");
+  } catch (const std::exception& e) {
+    CHECK(std::string(e.what()).find(
+              "TRUNCATE of partition public.events_2025 of public.events is refused") !=
+          std::string::npos);
+  }
+  CHECK(db.scalar("SELECT count(*) FROM public.events_2025") == "1");
   db.exec("TRUNCATE public.events");
   auto events = s.events("orders");
   REQUIRE(events.size() == 3);
   CHECK(events[2].type == "happening.truncated");
   CHECK(events[2].op == "t");
   CHECK(events[2].aggregateid.empty());
+  CHECK(db.scalar("SELECT count(*) FROM public.events") == "0");
 }
 
 TEST_CASE("a writer without any privilege on the outbox still publishes", "[outbox][pg]") {

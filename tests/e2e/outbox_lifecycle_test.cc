@@ -22,6 +22,10 @@ CREATE TABLE public.events (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, 
   PARTITION BY RANGE (at);
 CREATE TABLE public.events_2026 PARTITION OF public.events
   FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE "Sales Dept"."Évents ""27""" PARTITION OF public.events
+  FOR VALUES FROM ('2027-01-01') TO ('2028-01-01') PARTITION BY RANGE (id);
+CREATE TABLE "Sales Dept"."Évents 27 low" PARTITION OF "Sales Dept"."Évents ""27"""
+  FOR VALUES FROM (0) TO (1000);
 COMMENT ON TABLE public.events IS 'kept: it''s the "original" comment';
 )SQL";
 
@@ -97,6 +101,13 @@ TEST_CASE("outbox dry-run, rehearse, apply and rollback with hostile identifiers
   db.exec(R"(INSERT INTO "Sales Dept"."Order ""Items""" VALUES (1, 2, 3, 'd', 'q', 'hidden');
              INSERT INTO public."Tëst ünïcode" VALUES (9, 'w');
              INSERT INTO public.events_2026 VALUES (4, '2026-05-05');)");
+  // Partitions at every level refuse a TRUNCATE of their own (the row
+  // trigger is cloned to them, the statement trigger is not).
+  for (const char* partition :
+       {R"("Sales Dept"."Évents ""27""")", R"("Sales Dept"."Évents 27 low")"}) {
+    INFO(partition);
+    CHECK_THROWS_WITH(db.exec(std::string("TRUNCATE ") + partition), Catch::Contains("is refused"));
+  }
   auto events = s.events("orders");
   REQUIRE(events.size() == 3);
   CHECK(events[0].type == "order item.created");
