@@ -220,7 +220,7 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
   if (catalogues.empty()) {
     return {name, false,
             "the journal holds no catalogue snapshot to prove that " + who +
-                " stopped reading; run `dbsplit run catalogue`"};
+                " stopped reading; store one with `dbsplit catalogue --store` when they stop"};
   }
   const journal::SnapshotRecord* baseline = nullptr;
   const journal::SnapshotRecord* oldest = nullptr;
@@ -246,7 +246,8 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
   auto base_snapshot = parseSnapshot(*baseline);
   if (!base_snapshot) {
     return {name, false,
-            fmt::format("catalogue snapshot #{} is not readable; run `dbsplit run catalogue` again",
+            fmt::format("catalogue snapshot #{} is not readable; store a new one with `dbsplit "
+                        "catalogue --store`",
                         baseline->id)};
   }
   auto before = totals(crossAccesses(*base_snapshot, owner_of));
