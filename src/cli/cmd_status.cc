@@ -3,6 +3,7 @@
 #include "cli/common.h"
 #include "fmt/format.h"
 #include "relay/relay.h"
+#include "steps/outbox_catalog.h"
 
 namespace dbsplit::cli {
 namespace {
@@ -24,6 +25,31 @@ void reportRelayLag(Context& ctx, const plan::Plan& plan) {
   }
 }
 
+// Partitions added after step 3 have no TRUNCATE trigger (docs/steps/outbox.md).
+void reportUnguardedPartitions(Context& ctx, const plan::Plan& plan) {
+  pg::ConnectOptions o;
+  o.dsn = resolveDsn(ctx, plan);
+  o.application_name = "dbsplit/" + plan.migration.name + "/status";
+  o.read_only = true;
+  std::vector<steps::outbox::UnguardedPartition> unguarded;
+  try {
+    auto session = pg::Session::connect(o);
+    unguarded = steps::outbox::unguardedPartitions(*session);
+  } catch (const Error&) {
+    return;  // the database is not reachable: status has said so already
+  }
+  for (const auto& u : unguarded) {
+    ctx.out.event({{"event", "outbox_partition_unguarded"},
+                   {"table", u.table},
+                   {"partition", u.partition},
+                   {"fix", u.fix}},
+                  fmt::format("  warning: partition {} of {} was created after the outbox step: "
+                              "a TRUNCATE of it alone would remove rows without any event; "
+                              "guard it with\n    {}",
+                              u.partition, u.table, u.fix));
+  }
+}
+
 }  // namespace
 
 void addStatusCommand(CLI::App& app, AppState& state) {
@@ -41,6 +67,7 @@ void addStatusCommand(CLI::App& app, AppState& state) {
                auto ws = openSession(ctx);
                Outcome outcome = ws->runner->status();
                if (!ws->plan.projections.empty()) reportRelayLag(ctx, ws->plan);
+               if (!ws->plan.events.empty()) reportUnguardedPartitions(ctx, ws->plan);
                return outcome;
              });
 }

@@ -1,6 +1,9 @@
 // Catalog reads for the outbox step (see outbox_catalog.h).
 #include "steps/outbox_catalog.h"
 
+#include "fmt/format.h"
+#include "sql/quote.h"
+
 namespace dbsplit::steps::outbox {
 namespace {
 
@@ -64,6 +67,37 @@ std::optional<TableFacts> readTable(pg::Session& catalog, const plan::QualifiedN
     }
   }
   return facts;
+}
+
+std::vector<UnguardedPartition> unguardedPartitions(pg::Session& catalog) {
+  // The table's own trigger calls the function without arguments, a
+  // partition's with 'partition' (outbox_sql.h).
+  std::vector<UnguardedPartition> out;
+  for (const auto& row : catalog.execParams(
+           "SELECT quote_ident(rn.nspname) || '.' || quote_ident(r.relname),\n"
+           "       quote_ident(cn.nspname) || '.' || quote_ident(c.relname),\n"
+           "       quote_ident(fn.nspname) || '.' || quote_ident(f.proname)\n"
+           "  FROM pg_class r\n"
+           "  JOIN pg_namespace rn ON rn.oid = r.relnamespace\n"
+           "  JOIN pg_trigger t ON t.tgrelid = r.oid AND t.tgname = $1 AND t.tgnargs = 0\n"
+           "  JOIN pg_proc f ON f.oid = t.tgfoid\n"
+           "  JOIN pg_namespace fn ON fn.oid = f.pronamespace\n"
+           "  CROSS JOIN LATERAL pg_partition_tree(r.oid) p\n"
+           "  JOIN pg_class c ON c.oid = p.relid\n"
+           "  JOIN pg_namespace cn ON cn.oid = c.relnamespace\n"
+           " WHERE r.relkind = 'p' AND p.level > 0 AND c.relkind IN ('r', 'p')\n"
+           "   AND NOT EXISTS (SELECT FROM pg_trigger x WHERE x.tgrelid = c.oid AND x.tgname = "
+           "$1)\n"
+           " ORDER BY 1, p.level, 2",
+           std::string(kTruncateTrigger))) {
+    UnguardedPartition u{row[0].c_str(), row[1].c_str(), ""};
+    u.fix = fmt::format(
+        "CREATE TRIGGER {} BEFORE TRUNCATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION "
+        "{}('partition');",
+        sql::quoteIdent(kTruncateTrigger), u.partition, row[2].c_str());
+    out.push_back(std::move(u));
+  }
+  return out;
 }
 
 ServiceFacts readService(pg::Session& catalog, const std::string& service) {

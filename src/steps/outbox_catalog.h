@@ -32,6 +32,17 @@ struct ServiceFacts {
 };
 
 std::optional<TableFacts> readTable(pg::Session& catalog, const plan::QualifiedName& table);
+
+// A partition of an event table without the TRUNCATE trigger: created after
+// the outbox step ran (statement triggers are not cloned), so a TRUNCATE of it
+// alone would remove rows without any event. `fix` is the statement that
+// guards it.
+struct UnguardedPartition {
+  std::string table;      // the partitioned table, quoted and qualified
+  std::string partition;  // quoted and qualified
+  std::string fix;
+};
+std::vector<UnguardedPartition> unguardedPartitions(pg::Session& catalog);
 ServiceFacts readService(pg::Session& catalog, const std::string& service);
 bool functionExists(pg::Session& catalog, const plan::QualifiedName& function);
 

@@ -211,6 +211,31 @@ TEST_CASE("TRUNCATE is refused with a clear message, or published when the plan 
   CHECK(db.scalar("SELECT count(*) FROM public.events") == "0");
 }
 
+TEST_CASE("status names a partition added after the step and how to guard it", "[outbox][pg]") {
+  auto owned = applied();
+  OutboxScenario& s = *owned;
+  TestDb& db = s.db();
+  auto unguarded = [&] {
+    CliResult r = s.cli({"status", "--json"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    return eventsOf(jsonLines(r.out), "outbox_partition_unguarded");
+  };
+  CHECK(unguarded().empty());
+  db.exec(
+      "CREATE TABLE public.\"Events 2027\" PARTITION OF public.events"
+      " FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')");
+  db.exec("INSERT INTO public.\"Events 2027\" VALUES (9, '2027-02-02', 'n')");
+  auto found = unguarded();
+  REQUIRE(found.size() == 1);
+  CHECK(found[0]["partition"] == "public.\"Events 2027\"");
+  CHECK(found[0]["table"] == "public.events");
+  db.exec(found[0]["fix"].get<std::string>());  // the statement it gives guards it
+  CHECK(unguarded().empty());
+  CHECK_THROWS_WITH(db.exec("TRUNCATE public.\"Events 2027\""), Catch::Contains("is refused"));
+  CHECK(db.scalar("SELECT count(*) FROM public.\"Events 2027\"") == "1");
+}
+
 TEST_CASE("a writer without any privilege on the outbox still publishes", "[outbox][pg]") {
   auto owned = applied();
   OutboxScenario& s = *owned;
