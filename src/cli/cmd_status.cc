@@ -60,7 +60,9 @@ void addStatusCommand(CLI::App& app, AppState& state) {
              "  it stopped at and whether that action committed. Differences between the\n"
              "  journal, the plan and the database are listed as drift (exit 6). With\n"
              "  [[projection]]s, the relay lag of each consumer (events not applied yet and\n"
-             "  the age of the oldest, in seconds). Read-only.",
+             "  the age of the oldest, in seconds). Partitions of event tables created\n"
+             "  after the outbox step are named with the statement that makes them refuse\n"
+             "  a TRUNCATE of their own. Read-only.",
              "  dbsplit status\n"
              "  dbsplit status --json | jq 'select(.event == \"step\")'",
              [](Context& ctx) -> Outcome {
