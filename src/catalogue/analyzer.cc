@@ -22,10 +22,12 @@ ShapeAnalysis Analyzer::analyze(const json& tree, const std::vector<std::string>
   return w.result();
 }
 
-const ShapeAnalysis& Analyzer::viewAccesses(const Relation& view) {
-  auto it = views_.find(view.oid);
+const ShapeAnalysis& Analyzer::viewAccesses(const Relation& view,
+                                            const std::vector<std::string>& path) {
+  auto key = std::make_pair(view.oid, util::join(path, ","));
+  auto it = views_.find(key);
   if (it != views_.end()) return it->second;
-  ShapeAnalysis& out = views_[view.oid];  // an empty entry first: stops a cycle
+  ShapeAnalysis& out = views_[key];  // an empty entry first: stops a cycle
   if (!in_progress_.insert(view.oid).second) return out;
   countParse();
   pgq::Parsed p = pgq::parse(view.viewdef);
@@ -33,12 +35,13 @@ const ShapeAnalysis& Analyzer::viewAccesses(const Relation& view) {
   if (!p.ok()) {
     result.problems.push_back(fmt::format("definition does not parse: {}", p.error));
   } else {
-    // pg_get_viewdef ran with an empty search_path: every user name is qualified.
-    result = analyze(p.tree, {});
+    // pg_get_viewdef ran with an empty search_path: every user name in it is
+    // qualified, so `path` only reaches the bodies of the functions it calls.
+    result = analyze(p.tree, path);
   }
   in_progress_.erase(view.oid);
-  views_[view.oid] = std::move(result);
-  return views_[view.oid];
+  views_[key] = std::move(result);
+  return views_[key];
 }
 
 const Relation* Analyzer::updatableBase(const Relation& view) {

@@ -39,8 +39,11 @@ class Analyzer {
   // `tree` is pg_query_parse's JSON ({"stmts":[...]}).
   ShapeAnalysis analyze(const nlohmann::json& tree, const std::vector<std::string>& path);
 
-  // What reading view `view` touches (its definition analysed once).
-  const ShapeAnalysis& viewAccesses(const Relation& view);
+  // What reading view `view` touches, for a reader whose search_path is
+  // `path` (its definition analysed once per path): the definition's own
+  // names are all qualified, but the functions it calls run their bodies with
+  // the reader's search_path.
+  const ShapeAnalysis& viewAccesses(const Relation& view, const std::vector<std::string>& path);
   // The relation a write through an auto-updatable view lands on (a base
   // table), or nullptr when the view is not a single-table view.
   const Relation* updatableBase(const Relation& view);
@@ -60,7 +63,7 @@ class Analyzer {
 
  private:
   const Catalog& catalog_;
-  std::map<std::uint32_t, ShapeAnalysis> views_;
+  std::map<std::pair<std::uint32_t, std::string>, ShapeAnalysis> views_;
   std::map<std::pair<std::uint32_t, std::string>, ShapeAnalysis> functions_;
   std::map<std::pair<std::uint32_t, std::string>, ShapeAnalysis> rules_;
   std::set<std::uint32_t> in_progress_;

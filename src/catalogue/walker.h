@@ -75,7 +75,7 @@ class Walker {
 
   Analyzer& an_;
   const Catalog& cat_;
-  const std::vector<std::string>& path_;
+  const std::vector<std::string> path_;  // a copy: callers pass temporaries
   // (table, write, via) -> columns; keeps the order of first sight.
   std::map<std::tuple<std::string, bool, std::string>, std::set<std::string>> acc_;
   std::vector<std::tuple<std::string, bool, std::string>> order_;

@@ -171,7 +171,7 @@ Walker::Item Walker::targetItem(const json& rv, const Relation* rel) const {
 void Walker::read(const Relation* rel, const std::set<std::string>& cols) {
   if (!rel) return;
   if (rel->kind == 'v') {
-    merge(an_.viewAccesses(*rel), "view " + rel->display(), "in view " + rel->display());
+    merge(an_.viewAccesses(*rel, path_), "view " + rel->display(), "in view " + rel->display());
     return;
   }
   rel = base(rel);

@@ -61,6 +61,16 @@ Catalog shop() {
       "BEGIN\n  UPDATE public.orders SET status = 'logged' WHERE id = o;\n"
       "  EXECUTE 'SELECT 1';\nEND $$";
   c.addFunction(g);
+  // A view calling a function whose body names a table without its schema.
+  rel("public", "region_stats", {"n"}, 'v', 0, " SELECT sales.region_count() AS n;");
+  Function h;
+  h.oid = 902;
+  h.schema = "sales";
+  h.name = "region_count";
+  h.language = "sql";
+  h.identity = "sales.region_count()";
+  h.body = "SELECT count(*) FROM orders";
+  c.addFunction(h);
   c.addSystemRelation("pg_class");
   return c;
 }
@@ -160,6 +170,14 @@ TEST_CASE("views expand recursively to their base tables", "[catalogue]") {
 TEST_CASE("partitions are reported as their partitioned root", "[catalogue]") {
   CHECK(triples(run("INSERT INTO events_2026 (id, at) VALUES (1, now())")) ==
         std::set<Triple>{{"public.events", "write", ""}});
+}
+
+TEST_CASE("a function a view calls runs its body with the reader's search_path", "[catalogue]") {
+  auto sales_first = run("SELECT n FROM region_stats", {"sales", "public"});
+  CHECK(sales_first.problems.empty());
+  CHECK(triples(sales_first).count({"sales.orders", "read", "view public.region_stats"}) == 1);
+  auto public_only = run("SELECT n FROM region_stats", {"public"});
+  CHECK(triples(public_only).count({"public.orders", "read", "view public.region_stats"}) == 1);
 }
 
 TEST_CASE("function calls bring the tables their bodies touch", "[catalogue]") {
