@@ -55,6 +55,17 @@ struct TxGroup {
   std::int64_t max_seq = 0;
 };
 
+// Every cursor update is guarded by the snapshot the relay read it at: one
+// that touches no row means someone else moved the cursor meanwhile.
+void requireCursorUpdated(const pqxx::result& r, const std::string& consumer,
+                          const std::string& outbox) {
+  if (r.affected_rows() == 1) return;
+  throw Error::stepFailed(
+      "relay_cursor_moved",
+      fmt::format("the cursor of {} for {} moved under the relay", consumer, outbox),
+      "is another relay writing to it without the relay lock?");
+}
+
 }  // namespace
 
 Relay::Relay(std::vector<ProjectionSpec> specs, RelayOptions options, util::Reporter& out)
@@ -290,12 +301,7 @@ bool Relay::follow(OutboxState& o, bool source_gone) {
                                      "   AND outbox_database IS NULL",
                                  o.cut->seq + 1, o.cut->snapshot, o.cut->database, o.name,
                                  cursor->snapshot);
-    if (r.affected_rows() != 1) {
-      throw Error::stepFailed(
-          "relay_cursor_moved",
-          fmt::format("the cursor of {} for {} moved under the relay", options_.consumer, o.name),
-          "is another relay writing to it without the relay lock?");
-    }
+    requireCursorUpdated(r, options_.consumer, o.name);
     tx.commit();
   }
   o.followed = true;
@@ -415,12 +421,7 @@ std::int64_t Relay::pollOnce(OutboxState& o) {
                                   " SET seq = $1, snapshot = $2::pg_snapshot, "
                                   "updated_at = now() WHERE outbox = $3 AND snapshot::text = $4",
                               new_wm, cur.str(), o.name, prev.str());
-      if (r.affected_rows() != 1) {
-        throw Error::stepFailed(
-            "relay_cursor_moved",
-            fmt::format("the cursor of {} for {} moved under the relay", options_.consumer, o.name),
-            "is another relay writing to it without the relay lock?");
-      }
+      requireCursorUpdated(r, options_.consumer, o.name);
       tx.commit();
     }
     return 0;
@@ -572,12 +573,7 @@ void Relay::moveCursor(OutboxState& o, const Chunk& c, std::int64_t wm, std::int
                               " SET seq = $1, snapshot = $2::pg_snapshot, applied = applied + $3,"
                               " updated_at = now() WHERE outbox = $4 AND snapshot::text = $5",
                           wm, c.to.str(), events, o.name, c.from.str());
-  if (r.affected_rows() != 1) {
-    throw Error::stepFailed(
-        "relay_cursor_moved",
-        fmt::format("the cursor of {} for {} moved under the relay", options_.consumer, o.name),
-        "is another relay writing to it without the relay lock?");
-  }
+  requireCursorUpdated(r, options_.consumer, o.name);
 }
 
 void Relay::applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxEvent>& events,

@@ -96,6 +96,20 @@ bool databaseMayExist(pg::Session& source, const std::string& main_dsn, const st
       .has_value();
 }
 
+namespace {
+
+// A read-only session on an owner's own database, failing fast when it is not there.
+pg::ConnectOptions ownerConnect(const plan::Plan& plan, const std::string& dsn) {
+  pg::ConnectOptions o;
+  o.dsn = dsn;
+  o.application_name = "dbsplit/" + plan.migration.name + "/relay";
+  o.read_only = true;
+  o.connect_timeout_s = 5;
+  return o;
+}
+
+}  // namespace
+
 OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::string& owner) {
   OutboxCutover c;
   const plan::QualifiedName outbox{owner, "outbox"};
@@ -137,14 +151,9 @@ std::string movedOutboxDsn(const plan::Plan& plan, pg::Session& source, const st
                            const std::string& owner) {
   const std::string dsn = ownerDsn(plan, main_dsn, owner);
   if (dsn.empty() || !databaseMayExist(source, main_dsn, dsn)) return "";
-  pg::ConnectOptions o;
-  o.dsn = dsn;
-  o.application_name = "dbsplit/" + plan.migration.name + "/relay";
-  o.read_only = true;
-  o.connect_timeout_s = 5;
   std::unique_ptr<pg::Session> there;
   try {
-    there = pg::Session::connect(o);
+    there = pg::Session::connect(ownerConnect(plan, dsn));
   } catch (const Error&) {
     return "";  // not created (yet): the outbox is on the source
   }
@@ -186,14 +195,9 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
     if (!f.exists && !spec.owner_dsn.empty()) {
       auto it = owner_dbs.find(spec.owner);
       if (it == owner_dbs.end()) {
-        pg::ConnectOptions o;
-        o.dsn = spec.owner_dsn;
-        o.application_name = "dbsplit/" + plan.migration.name + "/relay";
-        o.read_only = true;
-        o.connect_timeout_s = 5;
         std::unique_ptr<pg::Session> there;
         try {
-          there = pg::Session::connect(o);
+          there = pg::Session::connect(ownerConnect(plan, spec.owner_dsn));
         } catch (const Error&) {
         }
         it = owner_dbs.emplace(spec.owner, std::move(there)).first;
