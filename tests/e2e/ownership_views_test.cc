@@ -4,6 +4,7 @@
 // its owner and is named in the plan. Rollback restores owners and ACLs
 // exactly (pg_dump --schema-only byte-identical).
 #include "catch2/catch.hpp"
+#include "sql/quote.h"
 #include "support/ownership_fixture.h"
 #include "support/scenario.h"
 
@@ -11,16 +12,12 @@ using namespace dbsplit::test;
 
 namespace {
 
-std::string q(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+using dbsplit::sql::quoteIdent;
 
 // Views over the fixture's tables plus a table of the consumer service.
 void addViews(OwnershipScenario& s) {
-  const std::string legacy = q(s.role("legacy"));
-  const std::string ful = q(s.role("ful_app"));
+  const std::string legacy = quoteIdent(s.role("legacy"));
+  const std::string ful = quoteIdent(s.role("ful_app"));
   s.db().exec(
       "CREATE TABLE public.shipments (id int PRIMARY KEY, order_id bigint);\n"
       // One service's table, owned by a role outside the service, with an

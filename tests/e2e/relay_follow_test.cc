@@ -18,12 +18,15 @@
 
 #include "catch2/catch.hpp"
 #include "pqxx/pqxx"
+#include "sql/quote.h"
 #include "support/scenario.h"
 #include "support/split_fixture.h"
 
 using namespace dbsplit::test;
 
 namespace {
+
+using dbsplit::sql::quoteIdent;
 
 const char* kSetup = R"SQL(
 CREATE TABLE public.orders (
@@ -113,8 +116,6 @@ class OwnerWriters {
   std::vector<std::thread> threads_;
 };
 
-std::string q(const std::string& ident) { return "\"" + ident + "\""; }
-
 struct FollowScenario {
   SplitScenario s{{"orders", "ship"}, kSetup, kPlan, {{"orders", {"app"}}}};
   std::string target;
@@ -130,7 +131,7 @@ struct FollowScenario {
     s.advanceTo("split");
   }
   std::string orders() const { return s.service("orders"); }
-  std::string cursor() const { return q(s.service("ship")) + ".dbsplit_cursor"; }
+  std::string cursor() const { return quoteIdent(s.service("ship")) + ".dbsplit_cursor"; }
   std::string app(const std::string& db = {}) const { return s.roleDsn(s.role("app"), db); }
 
   // Rows of the owner's table in the new database that the projection lacks
@@ -139,7 +140,7 @@ struct FollowScenario {
     std::string rows = s.scalarIn(target,
                                   "SELECT coalesce(json_agg(json_build_array(id, customer, status, "
                                   "total))::text, '[]') FROM " +
-                                      q(orders()) + ".orders");
+                                      quoteIdent(orders()) + ".orders");
     pqxx::connection c(s.db().dsn());
     pqxx::nontransaction tx(c);
     return tx
@@ -147,7 +148,7 @@ struct FollowScenario {
             "WITH src AS (SELECT (a->>0)::bigint AS id, a->>1 AS customer, a->>2 AS status,"
             " (a->>3)::numeric(10,2) AS total FROM json_array_elements($1::json) a),"
             " proj AS (SELECT id, customer, status, total FROM " +
-                q(s.service("ship")) +
+                quoteIdent(s.service("ship")) +
                 ".order_view)"
                 " SELECT (SELECT count(*) FROM (SELECT * FROM src EXCEPT SELECT * FROM proj) x)"
                 " + (SELECT count(*) FROM (SELECT * FROM proj EXCEPT SELECT * FROM src) y)",
@@ -159,14 +160,15 @@ struct FollowScenario {
   // snapshot does not see, and those written in the new database after the
   // cutover (seq above the recorded position).
   long expectedApplied() {
-    std::string snapshot = s.db().scalar("SELECT snapshot::text FROM " + q(s.service("ship")) +
-                                         ".dbsplit_backfill WHERE range_no = 0");
-    long source = std::stol(s.db().scalar("SELECT count(*) FROM " + q(orders()) +
+    std::string snapshot =
+        s.db().scalar("SELECT snapshot::text FROM " + quoteIdent(s.service("ship")) +
+                      ".dbsplit_backfill WHERE range_no = 0");
+    long source = std::stol(s.db().scalar("SELECT count(*) FROM " + quoteIdent(orders()) +
                                           ".outbox WHERE NOT pg_visible_in_snapshot(txid, '" +
                                           snapshot + "'::pg_snapshot)"));
-    long moved = std::stol(s.scalarIn(target, "SELECT count(*) FROM " + q(orders()) +
+    long moved = std::stol(s.scalarIn(target, "SELECT count(*) FROM " + quoteIdent(orders()) +
                                                   ".outbox WHERE seq > (SELECT seq FROM " +
-                                                  q(orders()) + ".dbsplit_cutover)"));
+                                                  quoteIdent(orders()) + ".dbsplit_cutover)"));
     return source + moved;
   }
 
@@ -178,9 +180,9 @@ struct FollowScenario {
     CHECK(differences() == 0);
     CHECK(std::stol(s.db().scalar("SELECT applied FROM " + cursor())) == expectedApplied());
     // The new outbox got events after the cutover, and they reached the projection.
-    CHECK(std::stol(s.scalarIn(target, "SELECT count(*) FROM " + q(orders()) +
-                                           ".outbox WHERE seq > (SELECT seq FROM " + q(orders()) +
-                                           ".dbsplit_cutover)")) > 0);
+    CHECK(std::stol(s.scalarIn(target, "SELECT count(*) FROM " + quoteIdent(orders()) +
+                                           ".outbox WHERE seq > (SELECT seq FROM " +
+                                           quoteIdent(orders()) + ".dbsplit_cutover)")) > 0);
     // compare reads the source where the owner writes now: its own database
     // (the shared database's copy is fenced and stale, or gone after finalize).
     CliResult cmp = s.cli({"compare", "--json"});
@@ -261,17 +263,18 @@ TEST_CASE("a relay running through a database split's cutover follows the owner'
     tx.commit();
   }
   f.checkExact();
-  CHECK(std::stol(s.db().scalar("SELECT count(*) FROM " + q(s.service("ship")) +
+  CHECK(std::stol(s.db().scalar("SELECT count(*) FROM " + quoteIdent(s.service("ship")) +
                                 ".order_view WHERE status = 'after finalize'")) == 5);
-  const std::string below =
-      s.scalarIn(f.target, "SELECT count(*) FROM " + q(f.orders()) + ".outbox WHERE seq < " +
-                               s.db().scalar("SELECT seq FROM " + f.cursor()));
+  const std::string below = s.scalarIn(
+      f.target, "SELECT count(*) FROM " + quoteIdent(f.orders()) + ".outbox WHERE seq < " +
+                    s.db().scalar("SELECT seq FROM " + f.cursor()));
   CliResult prune = s.cli({"outbox", "prune", "--older-than", "1ms", "--json"});
   INFO(prune.out << prune.err);
   REQUIRE(prune.exit_code == 0);
   CHECK(std::stol(below) > 0);
   CHECK(eventsOf(jsonLines(prune.out), "prune").at(0)["deleted"] == std::stol(below));
-  CHECK(s.scalarIn(f.target, "SELECT count(*) FROM " + q(f.orders()) + ".outbox WHERE seq < " +
+  CHECK(s.scalarIn(f.target, "SELECT count(*) FROM " + quoteIdent(f.orders()) +
+                                 ".outbox WHERE seq < " +
                                  s.db().scalar("SELECT seq FROM " + f.cursor())) == "0");
 }
 
@@ -290,8 +293,8 @@ TEST_CASE("a relay killed -9 around the switch restarts exactly, and the split r
     CliResult crash = s.cli({"run", "split", "--yes"},
                             {{"DBSPLIT_FAULT", "split/cutover/" + f.orders() + "#1:after"}});
     REQUIRE(crash.exit_code == 128 + 9);
-    REQUIRE(s.scalarIn(f.target, "SELECT count(*) FROM " + q(f.orders()) + ".dbsplit_cutover") ==
-            "1");
+    REQUIRE(s.scalarIn(f.target, "SELECT count(*) FROM " + quoteIdent(f.orders()) +
+                                     ".dbsplit_cutover") == "1");
     CliResult once = s.cli({"relay", "--once"});
     INFO(once.out << once.err);
     REQUIRE(once.exit_code == 0);
@@ -368,7 +371,8 @@ TEST_CASE("after a schema-mode split, compare and the relay find the source in t
   REQUIRE(tables.size() == 1);
   CHECK(tables[0]["source_rows"] == 499);
   // A difference is still found there.
-  s.db().exec("UPDATE " + q(s.service("ship")) + ".order_view SET status = 'x' WHERE id = 3");
+  s.db().exec("UPDATE " + quoteIdent(s.service("ship")) +
+              ".order_view SET status = 'x' WHERE id = 3");
   CHECK(s.cli({"compare"}).exit_code == 3);
 }
 

@@ -1,4 +1,5 @@
 #include "support/catalogue_workload.h"
+#include "sql/quote.h"
 
 #include <pqxx/pqxx>
 #include <sstream>
@@ -7,11 +8,7 @@
 namespace dbsplit::test {
 namespace {
 
-std::string q(const std::string& ident) {
-  std::string out = "\"";
-  for (char c : ident) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+using dbsplit::sql::quoteIdent;
 
 void runAs(const std::string& dsn, const std::vector<std::string>& statements) {
   pqxx::connection c(dsn);
@@ -22,7 +19,8 @@ void runAs(const std::string& dsn, const std::vector<std::string>& statements) {
 }  // namespace
 
 std::string shopSchemaSql(const ShopRoles& r) {
-  std::string all = q(r.orders) + ", " + q(r.fulfillment) + ", " + q(r.billing) + ", " + q(r.stray);
+  std::string all = quoteIdent(r.orders) + ", " + quoteIdent(r.fulfillment) + ", " +
+                    quoteIdent(r.billing) + ", " + quoteIdent(r.stray);
   return R"SQL(
 CREATE SCHEMA sales;
 CREATE SCHEMA "Billing Ünï";
@@ -42,7 +40,7 @@ CREATE FUNCTION public.log_note(n text) RETURNS void LANGUAGE plpgsql
 CREATE FUNCTION public.customer_count() RETURNS bigint LANGUAGE sql
   AS 'SELECT count(*) FROM public.customers';
 ALTER ROLE )SQL" +
-         q(r.billing) + R"SQL( SET search_path = sales, public;
+         quoteIdent(r.billing) + R"SQL( SET search_path = sales, public;
 GRANT USAGE ON SCHEMA sales, "Billing Ünï" TO )SQL" +
          all + R"SQL(;
 GRANT ALL ON ALL TABLES IN SCHEMA public, sales, "Billing Ünï" TO )SQL" +

@@ -7,15 +7,12 @@
 #include "catch2/catch.hpp"
 #include "journal/journal.h"
 #include "nlohmann/json.hpp"
+#include "sql/quote.h"
 
 namespace dbsplit::test {
 namespace {
 
-std::string q(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+using dbsplit::sql::quoteIdent;
 
 std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
   for (size_t pos = text.find(from); pos != std::string::npos;
@@ -105,7 +102,8 @@ OwnershipScenario::OwnershipScenario(const std::string& extra_plan, bool with_fi
   roles_["legacy"] = db_.role("legacy");
   if (with_fixture) {
     std::string sql = kFixture;
-    for (const auto& [base, name] : roles_) sql = replaceAll(sql, "{" + base + "}", q(name));
+    for (const auto& [base, name] : roles_)
+      sql = replaceAll(sql, "{" + base + "}", quoteIdent(name));
     db_.exec(sql);
   }
   dir_.write("app.sql", "SELECT 1;\n");

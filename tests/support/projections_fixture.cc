@@ -7,12 +7,13 @@
 #include <sstream>
 
 #include "catch2/catch.hpp"
+#include "sql/quote.h"
 #include "support/scenario.h"
 
 namespace dbsplit::test {
 namespace {
 
-std::string q(const std::string& ident) { return "\"" + ident + "\""; }
+using dbsplit::sql::quoteIdent;
 
 }  // namespace
 
@@ -20,7 +21,7 @@ ProjectionsScenario::ProjectionsScenario(ProjectionsOptions options)
     : options_(std::move(options)) {
   if (options_.consumer_database) {
     consumer_db_ = db_.name() + "_consumer";
-    db_.exec("CREATE DATABASE " + q(consumer_db_));
+    db_.exec("CREATE DATABASE " + quoteIdent(consumer_db_));
   }
   db_.exec(
       "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n"
@@ -51,10 +52,10 @@ ProjectionsScenario::ProjectionsScenario(ProjectionsOptions options)
 ProjectionsScenario::~ProjectionsScenario() {
   try {
     if (!consumer_db_.empty())
-      db_.exec("DROP DATABASE IF EXISTS " + q(consumer_db_) + " WITH (FORCE)");
+      db_.exec("DROP DATABASE IF EXISTS " + quoteIdent(consumer_db_) + " WITH (FORCE)");
     for (const std::string& role : {orders(), ship()}) {
       if (db_.scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "'") == "1") {
-        db_.exec("DROP OWNED BY " + q(role) + " CASCADE; DROP ROLE " + q(role));
+        db_.exec("DROP OWNED BY " + quoteIdent(role) + " CASCADE; DROP ROLE " + quoteIdent(role));
       }
     }
   } catch (const std::exception& e) {
@@ -96,8 +97,8 @@ std::string ProjectionsScenario::targetDump() const {
   return out;
 }
 
-std::string ProjectionsScenario::projection() const { return q(ship()) + ".order_view"; }
-std::string ProjectionsScenario::cursor() const { return q(ship()) + ".dbsplit_cursor"; }
+std::string ProjectionsScenario::projection() const { return quoteIdent(ship()) + ".order_view"; }
+std::string ProjectionsScenario::cursor() const { return quoteIdent(ship()) + ".dbsplit_cursor"; }
 
 std::vector<std::string> ProjectionsScenario::cliArgs(const std::vector<std::string>& args) const {
   std::vector<std::string> all = {"--plan", plan_path_, "--dsn", db_.dsn(), "--no-progress"};
@@ -149,10 +150,10 @@ long ProjectionsScenario::projectionRows() const {
 }
 
 long ProjectionsScenario::eventsAfterBackfill() const {
-  std::string snapshot = targetScalar("SELECT snapshot::text FROM " + q(ship()) +
+  std::string snapshot = targetScalar("SELECT snapshot::text FROM " + quoteIdent(ship()) +
                                       ".dbsplit_backfill WHERE projection = '" + ship() +
                                       ".order_view' AND range_no = 0");
-  return std::stol(db_.scalar("SELECT count(*) FROM " + q(orders()) +
+  return std::stol(db_.scalar("SELECT count(*) FROM " + quoteIdent(orders()) +
                               ".outbox WHERE NOT pg_visible_in_snapshot(txid, '" + snapshot +
                               "'::pg_snapshot)"));
 }

@@ -8,16 +8,13 @@
 #include "catch2/catch.hpp"
 #include "journal/journal.h"
 #include "nlohmann/json.hpp"
+#include "sql/quote.h"
 #include "support/scenario.h"
 
 namespace dbsplit::test {
 namespace {
 
-std::string q(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+using dbsplit::sql::quoteIdent;
 
 }  // namespace
 
@@ -40,7 +37,7 @@ RevokeScenario::RevokeScenario(const std::string& revoke_settings, const std::st
   db().exec(
       "CREATE TABLE public.shipments (id int PRIMARY KEY, order_id bigint);\n"
       "GRANT SELECT ON public.shipments TO " +
-      q(role("orders_app")));
+      quoteIdent(role("orders_app")));
   std::string plan = "[[table]]\nname = \"public.shipments\"\nowner = " + str(s_.consumer()) +
                      "\n\n[step.revoke]\n" + revoke_settings + "\n\n" + extra;
   s_.writePlan(ownershipTables(), plan);
@@ -66,15 +63,16 @@ void RevokeScenario::setConsumerSql(const std::string& sql) const {
 void RevokeScenario::advanceToRevoke() {
   advanceUntil([this](const auto& args) { return cli(args); }, "revoke");
   REQUIRE(stepStatus("revoke") == "pending");
-  const std::string owner = q(s_.owner()), orders_app = q(role("orders_app")),
-                    ful_app = q(role("ful_app")), consumer = q(s_.consumer());
+  const std::string owner = quoteIdent(s_.owner()), orders_app = quoteIdent(role("orders_app")),
+                    ful_app = quoteIdent(role("ful_app")), consumer = quoteIdent(s_.consumer());
   db().exec("GRANT USAGE ON SCHEMA " + owner + " TO " + ful_app + ";\n" +
             "GRANT USAGE, CREATE ON SCHEMA " + owner + " TO PUBLIC;\n" +
             "GRANT USAGE ON SEQUENCE public.order_items_id_seq TO " + ful_app + ";\n" +
             "ALTER DEFAULT PRIVILEGES FOR ROLE " + orders_app + " GRANT SELECT ON TABLES TO " +
-            ful_app + ", " + q(role("reporter")) + ";\n" + "ALTER DEFAULT PRIVILEGES FOR ROLE " +
-            owner + " IN SCHEMA public GRANT SELECT, UPDATE ON TABLES TO PUBLIC, " + consumer +
-            ";\n" + "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " GRANT USAGE ON SEQUENCES TO " +
+            ful_app + ", " + quoteIdent(role("reporter")) + ";\n" +
+            "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner +
+            " IN SCHEMA public GRANT SELECT, UPDATE ON TABLES TO PUBLIC, " + consumer + ";\n" +
+            "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " GRANT USAGE ON SEQUENCES TO " +
             consumer + " WITH GRANT OPTION;\n" +
             // The consumer's own data in its schema, standing in for a projection of
             // step 4 (not declared, so the projections step leaves it alone).
