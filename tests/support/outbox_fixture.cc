@@ -1,7 +1,6 @@
 // Implementation of the outbox test fixture (see outbox_fixture.h).
 #include "support/outbox_fixture.h"
 
-#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -20,6 +19,7 @@ OutboxScenario::OutboxScenario(const std::vector<std::string>& services,
   std::string fixture = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
   for (const std::string& base : services) {
     std::string name = service(base);
+    db_.dropsRole(name);  // `ownership` makes the group role; it outlives the database
     plan << "[[service]]\nname = \"" << name << "\"\n";
     auto it = roles.find(base);
     if (it != roles.end()) {
@@ -33,20 +33,7 @@ OutboxScenario::OutboxScenario(const std::vector<std::string>& services,
   plan_path_ = dir_.file("dbsplit.toml");
 }
 
-OutboxScenario::~OutboxScenario() {
-  // `ownership` made the group roles; they outlive the database unless dropped.
-  for (const std::string& base : bases_) {
-    const std::string role = "\"" + service(base) + "\"";
-    try {
-      if (db_.scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + service(base) + "'") ==
-          "1") {
-        db_.exec("DROP OWNED BY " + role + " CASCADE; DROP ROLE " + role);
-      }
-    } catch (const std::exception& e) {
-      std::cerr << "warning: dropping role " << role << ": " << e.what() << "\n";
-    }
-  }
-}
+OutboxScenario::~OutboxScenario() = default;
 
 std::string OutboxScenario::expand(const std::string& text) const {
   std::string out = text;

@@ -30,7 +30,7 @@ class OutboxScenario {
   OutboxScenario(const std::vector<std::string>& services, const std::string& setup_sql,
                  const std::string& plan_body,
                  const std::map<std::string, std::vector<std::string>>& roles = {});
-  ~OutboxScenario();  // drops the group roles `ownership` made
+  ~OutboxScenario();
   OutboxScenario(const OutboxScenario&) = delete;
   OutboxScenario& operator=(const OutboxScenario&) = delete;
 

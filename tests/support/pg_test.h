@@ -40,6 +40,9 @@ class TestDb {
   // Creates `<dbname>_<base>` (LOGIN, with `options` appended to CREATE ROLE) and
   // returns its name; dropped with the database.
   std::string role(const std::string& base, const std::string& options = "LOGIN");
+  // A role that something else creates (dbsplit's group roles), dropped at the
+  // end like those made through role() when it exists by then.
+  void dropsRole(const std::string& name) { roles_.push_back(name); }
 
  private:
   std::string name_;

@@ -19,6 +19,8 @@ using dbsplit::sql::quoteIdent;
 
 ProjectionsScenario::ProjectionsScenario(ProjectionsOptions options)
     : options_(std::move(options)) {
+  // `ownership` makes the group roles; they outlive the databases.
+  for (const std::string& role : {orders(), ship()}) db_.dropsRole(role);
   if (options_.consumer_database) {
     consumer_db_ = db_.name() + "_consumer";
     db_.exec("CREATE DATABASE " + quoteIdent(consumer_db_));
@@ -53,11 +55,6 @@ ProjectionsScenario::~ProjectionsScenario() {
   try {
     if (!consumer_db_.empty())
       db_.exec("DROP DATABASE IF EXISTS " + quoteIdent(consumer_db_) + " WITH (FORCE)");
-    for (const std::string& role : {orders(), ship()}) {
-      if (db_.scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "'") == "1") {
-        db_.exec("DROP OWNED BY " + quoteIdent(role) + " CASCADE; DROP ROLE " + quoteIdent(role));
-      }
-    }
   } catch (const std::exception& e) {
     std::cerr << "warning: cleaning up the projections scenario: " << e.what() << "\n";
   }

@@ -15,6 +15,8 @@ SplitScenario::SplitScenario(const std::vector<std::string>& services, const std
                              const std::string& plan_body,
                              const std::map<std::string, std::vector<std::string>>& roles)
     : bases_(services), roles_(roles), body_(plan_body) {
+  // `ownership` makes the group roles; they outlive the databases.
+  for (const std::string& base : services) db_.dropsRole(service(base));
   for (const auto& [svc, list] : roles) {
     for (const std::string& r : list) role_names_.push_back(db_.role(r));
   }
@@ -58,17 +60,6 @@ SplitScenario::~SplitScenario() {
     }
   } catch (const std::exception& e) {
     warn("dropping the target databases", e);
-  }
-  for (const std::string& base : bases_) {
-    const std::string role = "\"" + service(base) + "\"";
-    try {
-      if (db_.scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + service(base) + "'") ==
-          "1") {
-        db_.exec("DROP OWNED BY " + role + " CASCADE; DROP ROLE " + role);
-      }
-    } catch (const std::exception& e) {
-      warn("dropping role " + role, e);
-    }
   }
 }
 
