@@ -132,7 +132,7 @@ class Catalog {
   std::string default_path_ = "\"$user\", public";
 };
 
-// dbsplit's own outbox triggers (step 3, src/steps/outbox_sql.h: triggers
+// dbsplit's own outbox triggers (step 3, src/steps/outbox/sql.h: triggers
 // `dbsplit_outbox` / `dbsplit_outbox_truncate` calling `<owner>.outbox_*()`).
 // They are not loaded: they are the owner's publishing, not an access of the
 // service whose statement fires them. Followed, every writer of a published

@@ -2,8 +2,8 @@
 #include "cli/app.h"
 #include "cli/common.h"
 #include "fmt/format.h"
-#include "steps/outbox_debezium.h"
-#include "steps/outbox_prune.h"
+#include "prune/prune.h"
+#include "steps/outbox/debezium.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -18,14 +18,14 @@ struct PruneArgs {
 
 Outcome runPrune(Context& ctx, const PruneArgs& args) {
   plan::Plan plan = loadPlan(ctx);
-  steps::outbox::PruneOptions options;
+  prune::PruneOptions options;
   options.dsn = resolveDsn(ctx, plan);
   options.older_than_ms = util::parseDurationMillis(args.older_than, "--older-than");
   options.dry_run = args.dry_run;
   options.batch = args.batch;
   nlohmann::json totals = nlohmann::json::object();
   std::int64_t all = 0;
-  for (const auto& r : steps::outbox::prune(plan, options, ctx.out)) {
+  for (const auto& r : prune::prune(plan, options, ctx.out)) {
     nlohmann::json ev = {{"event", "prune"},
                          {"service", r.service},
                          {"outbox", r.service + ".outbox"},

@@ -3,7 +3,7 @@
 // reading, the journal's latest catalogue snapshot; no database connection.
 #include "cli/app.h"
 #include "cli/common.h"
-#include "steps/ownership_table.h"
+#include "steps/ownership/table.h"
 
 namespace dbsplit::cli {
 

@@ -3,7 +3,7 @@
 #include "cli/common.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
-#include "steps/split_database.h"
+#include "steps/split/database.h"
 #include "util/text.h"
 
 namespace dbsplit::cli {

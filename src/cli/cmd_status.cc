@@ -3,7 +3,7 @@
 #include "cli/common.h"
 #include "fmt/format.h"
 #include "relay/relay.h"
-#include "steps/outbox_catalog.h"
+#include "steps/outbox/catalog.h"
 
 namespace dbsplit::cli {
 namespace {

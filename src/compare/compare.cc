@@ -110,7 +110,7 @@ std::vector<std::string> outboxesOf(const plan::Plan& plan, const Selection& sel
   for (const plan::Projection* p : sel.projections) {
     const plan::Table* t = plan.findTable(p->source);
     if (!t) continue;
-    std::string outbox = plan::QualifiedName{t->owner, "outbox"}.display();
+    std::string outbox = plan::outboxOf(t->owner).display();
     if (std::find(out.begin(), out.end(), outbox) == out.end()) out.push_back(outbox);
   }
   return out;

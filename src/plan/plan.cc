@@ -2,6 +2,8 @@
 // and only then hand out a Plan (DESIGN §3: nothing runs on an invalid plan).
 #include "plan/plan.h"
 
+#include <algorithm>
+
 #include <toml++/toml.h>
 
 #include <cerrno>
@@ -55,6 +57,20 @@ const Service* Plan::findService(const std::string& name) const {
   }
   return nullptr;
 }
+
+std::vector<std::string> Plan::publishingServices() const {
+  std::vector<std::string> out;
+  for (const Service& s : services) {
+    bool publishes = std::any_of(events.begin(), events.end(), [&](const Event& e) {
+      const Table* t = findTable(e.table);
+      return t && t->owner == s.name;
+    });
+    if (publishes) out.push_back(s.name);
+  }
+  return out;
+}
+
+QualifiedName outboxOf(const std::string& service) { return {service, "outbox"}; }
 
 const Table* Plan::findTable(const QualifiedName& name) const {
   for (const auto& t : tables) {

@@ -109,12 +109,18 @@ struct Plan {
   const Event* findEvent(const QualifiedName& table) const;
   // The service whose `roles` lists `role`, or nullptr.
   const Service* serviceOfRole(const std::string& role) const;
+  // Services that own at least one [[event]]'s table, in plan order: the ones
+  // the outbox step gives an outbox.
+  std::vector<std::string> publishingServices() const;
 
   // Canonical form: the same plan written differently (key order, whitespace,
   // comments, quoting) gives the same JSON. Positions are not part of it.
   nlohmann::json canonical() const;
   std::string hash() const;  // sha256 of canonical().dump()
 };
+
+// A publishing service's outbox table: <service>.outbox (DESIGN §6).
+QualifiedName outboxOf(const std::string& service);
 
 // Parses and validates. `path` is used for positions and to resolve the default
 // journal path. Throws Error(kUsage, "plan_invalid") with one detail line per

@@ -665,7 +665,7 @@ std::vector<OutboxLag> relayLag(const plan::Plan& plan, const std::string& main_
           lag.applied = c->applied;
           lag.snapshot = c->snapshot;
           const std::string owner = name.substr(0, name.size() - 7);
-          plan::QualifiedName table{owner, "outbox"};
+          plan::QualifiedName table = plan::outboxOf(owner);
           // The outbox where it is now: a cursor that follows it into its
           // owner's database counts there; one still draining the source
           // counts the source's rest plus what was written there since the

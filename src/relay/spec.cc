@@ -112,10 +112,10 @@ pg::ConnectOptions ownerConnect(const plan::Plan& plan, const std::string& dsn) 
 
 OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::string& owner) {
   OutboxCutover c;
-  const plan::QualifiedName outbox{owner, "outbox"};
+  const plan::QualifiedName outbox = plan::outboxOf(owner);
   if (!there.scalar("SELECT to_regclass($1)::text", outbox.quoted())) return c;
   const bool source_gone = !source.scalar("SELECT to_regclass($1)::text", outbox.quoted());
-  // The table split.cutover writes (src/split/movers.h, kCutoverTable); its
+  // The table split.cutover writes (src/cutover/cutover.h, kCutoverTable); its
   // done_at is set with the cutover's mark and outlives the subscription.
   const plan::QualifiedName table{owner, "dbsplit_cutover"};
   if (there.scalar("SELECT to_regclass($1)::text", table.quoted())) {
@@ -174,7 +174,7 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
     spec.target = {p.consumer, p.name};
     const plan::Table* t = plan.findTable(p.source);
     spec.owner = t ? t->owner : "";
-    spec.outbox = {spec.owner, "outbox"};
+    spec.outbox = plan::outboxOf(spec.owner);
     if (!spec.owner.empty()) spec.owner_dsn = ownerDsn(plan, main_dsn, spec.owner);
     spec.key = p.key;
     if (const plan::Service* s = plan.findService(p.consumer); s && !s->database.empty()) {

@@ -3,14 +3,14 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "steps/catalogue.h"
-#include "steps/outbox.h"
-#include "steps/ownership.h"
-#include "steps/projections.h"
-#include "steps/revoke.h"
-#include "steps/selftest.h"
-#include "steps/split.h"
-#include "steps/split_finalize.h"
+#include "steps/catalogue/catalogue.h"
+#include "steps/outbox/outbox.h"
+#include "steps/ownership/ownership.h"
+#include "steps/projections/projections.h"
+#include "steps/revoke/revoke.h"
+#include "steps/selftest/selftest.h"
+#include "steps/split/finalize.h"
+#include "steps/split/split.h"
 
 namespace dbsplit::steps {
 

@@ -7,7 +7,7 @@
 
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
-#include "steps/outbox_sql.h"
+#include "steps/outbox/sql.h"
 #include "support/pg_test.h"
 
 using namespace dbsplit::test;
@@ -62,7 +62,7 @@ END $$;
 CREATE TRIGGER "Nimm ""Lager"" ü" BEFORE INSERT ON "Kasse Ü"."Bon ""Zeilen"""
   FOR EACH ROW EXECUTE FUNCTION "Kasse Ü"."Ünï ""fn"""();
 
--- What step 3 installs on a published table (names from src/steps/outbox_sql.h).
+-- What step 3 installs on a published table (names from src/steps/outbox/sql.h).
 CREATE TABLE inventory.outbox (seq bigserial, payload jsonb);
 CREATE FUNCTION inventory.outbox_stock_1a2b3c4d() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -9,7 +9,7 @@
 #include "catalogue/analyzer.h"
 #include "catalogue/pg_query.h"
 #include "catch2/catch.hpp"
-#include "steps/outbox_sql.h"
+#include "steps/outbox/sql.h"
 
 using namespace dbsplit::catalogue;
 

@@ -3,8 +3,8 @@
 #include "catch2/catch.hpp"
 #include "plan/plan.h"
 #include "sql/template.h"
-#include "steps/ownership_gates.h"
-#include "steps/ownership_table.h"
+#include "steps/ownership/gates.h"
+#include "steps/ownership/table.h"
 
 using namespace dbsplit;
 using namespace dbsplit::steps::ownership;

@@ -4,8 +4,8 @@
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 #include "plan/plan.h"
-#include "steps/revoke_gates.h"
-#include "steps/revoke_sql.h"
+#include "steps/revoke/gates.h"
+#include "steps/revoke/sql.h"
 
 using namespace dbsplit;
 using namespace dbsplit::steps::revoke;

@@ -2,7 +2,7 @@
 // reading of those facts on a real server; a server without wal_level =
 // logical cannot be had without restarting the shared sandbox).
 #include "catch2/catch.hpp"
-#include "steps/split_database.h"
+#include "steps/split/database.h"
 
 using namespace dbsplit::steps::split;
 

@@ -1,6 +1,6 @@
 // The split step's unqualified-reference finder and search_path handling.
 #include "catch2/catch.hpp"
-#include "steps/split_refs.h"
+#include "steps/split/refs.h"
 
 using namespace dbsplit::steps::split;
 

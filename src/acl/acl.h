@@ -1,0 +1,90 @@
+// Access control lists of one relation as the ownership and revoke steps read, changes
+// and restores them. Pure: no database access, so every rule is unit-tested.
+//
+// PostgreSQL facts this relies on (src/backend/utils/adt/acl.c):
+//  - GRANT to a (grantee, grantor) pair that already has an item changes it in
+//    place; otherwise it appends a new item at the end of the array.
+//  - REVOKE that empties an item removes it; the others keep their order.
+//  - ALTER ... OWNER (aclnewowner) replaces the old owner by the new one as
+//    grantee and grantor, in place: an exact relabelling when the new owner is
+//    not in the ACL yet.
+//  - A NULL relacl means "the owner's defaults"; GRANT/REVOKE on the table
+//    replace it by an explicit array, and no GRANT or REVOKE turns it back to
+//    NULL. A column ACL that becomes empty is stored as NULL again.
+//  - A superuser's GRANT/REVOKE acts as the object's owner (the grantor is the
+//    owner); acting as another grantor needs SET ROLE.
+// So the step restores a prior ACL by rebuilding it: revoke everything (CASCADE)
+// and grant the prior items again in their prior order, each by its grantor.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dbsplit::acl {
+
+// One aclitem: what `grantee` ("" = PUBLIC) holds from `grantor`.
+struct AclItem {
+  std::string grantee;
+  std::string grantor;
+  std::vector<std::string> privileges;  // "SELECT", "INSERT", ... in aclexplode order
+  std::set<std::string> grantable;      // those held WITH GRANT OPTION
+
+  bool operator==(const AclItem& o) const {
+    return grantee == o.grantee && grantor == o.grantor && privileges == o.privileges &&
+           grantable == o.grantable;
+  }
+};
+
+// One row of aclexplode(), in array order.
+struct ExplodedRow {
+  std::string grantor;
+  std::string grantee;  // "" = PUBLIC
+  std::string privilege;
+  bool grantable = false;
+};
+
+// Groups consecutive aclexplode rows into items (aclexplode walks the array in
+// order and each item's privileges in bit order).
+std::vector<AclItem> groupRows(const std::vector<ExplodedRow>& rows);
+
+struct ColumnAcl {
+  std::string column;
+  std::vector<AclItem> items;  // never empty: a NULL attacl is not listed
+};
+
+struct RelationAcl {
+  bool table_null = true;  // relacl IS NULL
+  std::vector<AclItem> table;
+  std::vector<ColumnAcl> columns;  // attnum order
+
+  // Every grantee of the table and of its columns, first appearance order.
+  std::vector<std::string> grantees() const;
+};
+
+// What ALTER ... OWNER TO `to` makes of the ACL owned by `from`.
+RelationAcl relabel(const RelationAcl& acl, const std::string& from, const std::string& to);
+
+bool isWritePrivilege(const std::string& privilege);  // INSERT, UPDATE, DELETE, TRUNCATE
+
+// SQL spelling of a grantee: PUBLIC or a quoted role.
+std::string granteeSql(const std::string& grantee);
+
+// The statements that take INSERT, UPDATE, DELETE and TRUNCATE (table and
+// column level) from every grantee not in `kept`, for `acl` owned by `owner`.
+// `table_sql` is the quoted relation. Items granted by the owner go with one
+// REVOKE ... CASCADE (which also takes what those grantees passed on); items
+// granted by a kept role are revoked as that role. Empty when nothing is to
+// be revoked.
+std::vector<std::string> revokeWrites(const std::string& table_sql, const RelationAcl& acl,
+                                      const std::string& owner, const std::set<std::string>& kept);
+
+// The statements that turn any ACL reachable from `acl` by revokeWrites() and
+// by grants to `extra_grantees` back into exactly `acl` (items, order, grant
+// options, grantors), while `owner` owns the relation.
+std::vector<std::string> rebuild(const std::string& table_sql, const RelationAcl& acl,
+                                 const std::string& owner,
+                                 const std::vector<std::string>& extra_grantees,
+                                 bool table_acl_touched);
+
+}  // namespace dbsplit::acl

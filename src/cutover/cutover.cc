@@ -1,0 +1,251 @@
+// split.cutover: runs right after the fence action revoked every write to the
+// service's tables on the source. Waits (bounded) for the owner's in-flight
+// transactions to end, then for the target to hold exactly the source's rows
+// (counts and content hashes of every published table: lag zero, verified),
+// copies every sequence's position, runs the on_cutover hook with the new DSN
+// and marks the subscription. Any failure throws: the engine then rolls the
+// run back, which unfences the source.
+#include "cutover/cutover.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "engine/fault.h"
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "replication/endpoints.h"
+#include "sql/quote.h"
+#include "sql/template.h"
+#include "util/process.h"
+#include "util/text.h"
+#include "util/time.h"
+
+namespace dbsplit::cutover {
+namespace {
+
+using replication::connectSource;
+using replication::connectTarget;
+using replication::MoverArgs;
+using replication::parseArgs;
+
+constexpr auto kInflightBound = std::chrono::seconds(10);
+constexpr auto kConvergeBound = std::chrono::seconds(30);
+
+using Clock = std::chrono::steady_clock;
+
+// Backends of the owner's (non-superuser) roles in a transaction that wrote
+// and began before `since`.
+constexpr const char* kInflight = R"SQL(
+SELECT string_agg(a.pid::text || ' (' || a.usename || ')', ', ')
+  FROM pg_catalog.pg_stat_activity a
+  JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+ WHERE a.datname = current_database() AND a.pid <> pg_catalog.pg_backend_pid()
+   AND a.backend_xid IS NOT NULL AND a.xact_start < $1::timestamptz
+   AND NOT r.rolsuper AND pg_catalog.pg_has_role(a.usesysid, $2::name, 'MEMBER'))SQL";
+
+TableDigest digest(pg::Session& s, const std::string& table) {
+  pqxx::result r = s.exec(
+      "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), "
+      "0)::text FROM " +
+      table + " AS t");
+  return {r[0][0].as<long long>(), r[0][1].c_str()};
+}
+
+std::vector<std::string> publishedTables(pg::Session& source, const std::string& pub) {
+  std::vector<std::string> out;
+  for (const auto& row :
+       source.execParams("SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables "
+                         "WHERE pubname = $1 ORDER BY 1, 2",
+                         pub)) {
+    out.push_back(sql::quoteQualified(row[0].c_str(), row[1].c_str()));
+  }
+  return out;
+}
+
+void runHook(const engine::MoverContext& ctx, const MoverArgs& a) {
+  const std::string& hook = ctx.plan.split.on_cutover;
+  if (hook.empty()) return;
+  ::setenv("DBSPLIT_NEW_DSN", ctx.target_dsn.c_str(), 1);
+  ::setenv("DBSPLIT_SERVICE", a.service.c_str(), 1);
+  ::setenv("DBSPLIT_MIGRATION", ctx.plan.migration.name.c_str(), 1);
+  util::ProcessResult r = util::runProcess({"/bin/sh", "-c", hook});
+  ::unsetenv("DBSPLIT_NEW_DSN");
+  ::unsetenv("DBSPLIT_SERVICE");
+  ::unsetenv("DBSPLIT_MIGRATION");
+  if (r.exit_code != 0) {
+    throw Error::stepFailed(
+        "on_cutover_failed",
+        fmt::format("the on_cutover hook exited with {}: {}", r.exit_code,
+                    util::lastLines(r.output, 5)),
+        "the cutover is aborted: the run rolls back and the source takes writes again; fix the "
+        "hook and run the step again");
+  }
+  ctx.out.say(fmt::format("  on_cutover hook done: {}", util::lastLines(r.output, 1)));
+}
+
+// The cutover position of the owner's outbox, for the relays that follow it
+// into the new database (relay/relay.h): `seq` is the synced high-water mark
+// (every replicated event has seq <= it, every event written here after the
+// cutover a larger one), `snapshot` the new server's snapshot taken before the
+// sync, `source_snapshot` the source's once the fenced writers had ended.
+// Kept when a resumed cutover finds it (the first one was taken before the
+// first sync; a second could be taken after the service started writing).
+bool recordPosition(pg::Session& source, pg::Session& target, const MoverArgs& a,
+                    const std::string& source_snapshot, const std::string& target_snapshot) {
+  const std::string outbox = sql::quoteQualified(a.schema, "outbox");
+  if (!target.scalar("SELECT to_regclass($1)::text", outbox)) return false;  // no outbox step
+  std::optional<std::string> seq =
+      source.scalar("SELECT pg_catalog.pg_get_serial_sequence($1, 'seq')", outbox);
+  if (!seq) return false;
+  pqxx::result v = source.exec("SELECT last_value, is_called FROM " + *seq);
+  long long high = v[0][0].as<long long>() - (v[0][1].as<bool>() ? 0 : 1);
+  target.exec("BEGIN");
+  try {
+    target.exec(sql::renderTemplate("split/cutover_position.sql",
+                                    {{"table", sql::quoteQualified(a.schema, kCutoverTable)},
+                                     {"outbox", sql::quoteLiteral(a.schema + ".outbox")},
+                                     {"seq", std::to_string(high)},
+                                     {"snapshot", sql::quoteLiteral(target_snapshot)},
+                                     {"source_snapshot", sql::quoteLiteral(source_snapshot)}}));
+    target.exec("COMMIT");
+  } catch (...) {
+    target.exec("ROLLBACK");
+    throw;
+  }
+  return true;
+}
+
+}  // namespace
+
+void cutover(engine::MoverContext& ctx) {
+  MoverArgs a = parseArgs(ctx);
+  auto source = connectSource(ctx);
+  auto target = connectTarget(ctx);
+  const auto fenced_at = Clock::now();
+  const std::string since = *source->scalar("SELECT clock_timestamp()::text");
+
+  // 1. In-flight transactions of the owner's roles, begun before the fence.
+  for (;;) {
+    if (ctx.check_alive) ctx.check_alive();
+    std::optional<std::string> busy = source->scalar(kInflight, since, a.service);
+    if (!busy) break;
+    if (Clock::now() - fenced_at > kInflightBound) {
+      throw Error::stepFailed(
+          "inflight_writers",
+          fmt::format("transactions of {}'s roles begun before the fence are still open after "
+                      "{} s: {}",
+                      a.service, kInflightBound.count(), *busy),
+          "end them (or wait for a quieter moment) and run the step again; the source is "
+          "unfenced by the rollback");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // 2. Lag zero, proven by content: the source no longer changes.
+  std::vector<std::string> tables = publishedTables(*source, a.name);
+  std::map<std::string, TableDigest> want;
+  long long rows = 0;
+  for (const std::string& t : tables) {
+    want[t] = digest(*source, t);
+    rows += want[t].rows;
+  }
+  std::vector<std::string> differ;
+  for (;;) {
+    differ.clear();
+    for (const std::string& t : tables) {
+      if (!(digest(*target, t) == want[t])) differ.push_back(t);
+    }
+    if (differ.empty()) break;
+    if (Clock::now() - fenced_at > kConvergeBound) {
+      throw Error::stepFailed(
+          "cutover_not_converged",
+          fmt::format("after {} s the target still differs from the source in {}",
+                      kConvergeBound.count(), util::join(differ, ", ")),
+          "check the subscription's worker in the target server's log; the source is unfenced "
+          "by the rollback");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // Every transaction that wrote the owner's tables on the source has ended:
+  // a relay whose cursor covers this snapshot has every source event.
+  const std::string source_snapshot = *source->scalar("SELECT pg_current_snapshot()::text");
+  // Taken before the sequences move: a transaction of the new database that
+  // draws an outbox seq after the sync had not ended by then, so it is
+  // invisible in this snapshot (docs/steps/split.md, "Consumers after the cutover").
+  const std::string target_snapshot = *target->scalar("SELECT pg_current_snapshot()::text");
+
+  // 3. Sequences continue where the source stopped; never moved back (a
+  // resumed cutover may find the new database already written to).
+  int sequences = 0;
+  for (const auto& row :
+       source->execParams("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c\n"
+                          "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+                          " WHERE n.nspname = $1 AND c.relkind = 'S' ORDER BY 2",
+                          a.schema)) {
+    std::string seq = sql::quoteQualified(row[0].c_str(), row[1].c_str());
+    pqxx::result v = source->exec("SELECT last_value::text, is_called FROM " + seq);
+    pqxx::result t = target->exec("SELECT last_value::text, is_called FROM " + seq);
+    bool ahead = t[0][1].as<bool>() && t[0][0].as<long long>() >= v[0][0].as<long long>();
+    if (!ahead) {
+      target->execParams("SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)", seq,
+                         std::string(v[0][0].c_str()), std::string(v[0][1].c_str()));
+    }
+    ++sequences;
+  }
+  const bool positioned = recordPosition(*source, *target, a, source_snapshot, target_snapshot);
+  // Testing aid: dies with the position recorded and the cutover not marked.
+  engine::faultPoint(ctx.action.id + "#1", engine::FaultPoint::kAfter);
+
+  // 4. The traffic switch.
+  try {
+    runHook(ctx, a);
+  } catch (...) {
+    // The cutover did not happen: no relay may follow the outbox there.
+    target->exec("DROP TABLE IF EXISTS " + sql::quoteQualified(a.schema, kCutoverTable));
+    throw;
+  }
+
+  // The mark, and (in the same transaction) the position's "done", which
+  // outlives the subscription (split finalize drops it).
+  target->exec("BEGIN");
+  try {
+    target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
+                             sql::quoteLiteral("dbsplit cutover done at " + util::nowIso8601() +
+                                               "; writes on the source are fenced")));
+    if (positioned) {
+      target->exec("UPDATE " + sql::quoteQualified(a.schema, kCutoverTable) +
+                   " SET done_at = now() WHERE done_at IS NULL");
+    }
+    target->exec("COMMIT");
+  } catch (...) {
+    target->exec("ROLLBACK");
+    throw;
+  }
+  long long ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fenced_at).count();
+  const std::string dsn = pg::redactDsn(ctx.target_dsn);
+  ctx.out.event({{"event", "cutover"},
+                 {"service", a.service},
+                 {"new_dsn", dsn},
+                 {"tables", tables.size()},
+                 {"rows", rows},
+                 {"sequences", sequences},
+                 {"ms", ms}},
+                fmt::format("  cutover of {} done in {} ms: {} table(s), {} row(s) verified, {} "
+                            "sequence(s) synced.\n  The service now lives in: {}\n"
+                            "  Next: point {}'s connections there (unless on_cutover did), then "
+                            "`dbsplit split finalize`;\n  `dbsplit rollback split` goes back "
+                            "(writes made in the new database are not copied back).",
+                            a.service, ms, tables.size(), rows, sequences, dsn, a.service));
+}
+
+void registerMover() {
+  static std::once_flag once;
+  std::call_once(once, [] { engine::registerMover("split.cutover", cutover); });
+}
+
+}  // namespace dbsplit::cutover

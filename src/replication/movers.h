@@ -1,0 +1,19 @@
+// The long-running parts of the split step's database mode before the cutover,
+// as engine movers (engine/mover.h): the schema copy, the subscription and the
+// catch-up with progress. Each is resumable: the engine checks the action's
+// `verify` before calling it, and each mover tolerates finding part of its
+// work done. The fenced switch itself is src/cutover.
+#pragma once
+
+#include "engine/mover.h"
+
+namespace dbsplit::replication {
+
+// Registers split.copy_schema, split.subscribe and split.catchup. Idempotent.
+void registerMovers();
+
+void copySchema(engine::MoverContext& ctx);
+void subscribe(engine::MoverContext& ctx);
+void catchUp(engine::MoverContext& ctx);
+
+}  // namespace dbsplit::replication

@@ -1,0 +1,102 @@
+// split.subscribe and split.catchup: the target subscribes to the source's
+// publication through the slot made beforehand (CREATE SUBSCRIPTION cannot
+// create a slot on its own cluster without waiting for itself), then catch-up
+// shows tables synced and lag until every table is ready.
+#include <chrono>
+#include <thread>
+
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "replication/endpoints.h"
+#include "replication/movers.h"
+#include "sql/quote.h"
+#include "util/reporter.h"
+
+namespace dbsplit::replication {
+
+void subscribe(engine::MoverContext& ctx) {
+  MoverArgs a = parseArgs(ctx);
+  auto target = connectTarget(ctx);
+  if (target->scalar("SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = "
+                     "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())",
+                     a.name)) {
+    return;
+  }
+  const std::string q = sql::quoteIdent(a.name);
+  // The connection string reaches the server's own apply worker: built here,
+  // never journaled (it may hold a password).
+  target->exec(fmt::format(
+      "CREATE SUBSCRIPTION {}\n  CONNECTION {}\n  PUBLICATION {}\n"
+      "  WITH (create_slot = false, slot_name = {}, copy_data = true)",
+      q, sql::quoteLiteral(pg::buildConninfo(ctx.main_dsn, {})), q, sql::quoteLiteral(a.name)));
+  ctx.out.say(
+      fmt::format("  {} subscribed to publication {}", pg::redactDsn(ctx.target_dsn), a.name));
+}
+
+void catchUp(engine::MoverContext& ctx) {
+  MoverArgs a = parseArgs(ctx);
+  auto source = connectSource(ctx);
+  auto target = connectTarget(ctx);
+  std::unique_ptr<util::Progress> bar;
+  auto start = std::chrono::steady_clock::now();
+  auto last_event = start - std::chrono::seconds(10);
+  auto last_worker = start;
+  long long last_synced = -1;
+  for (;;) {
+    if (ctx.check_alive) ctx.check_alive();
+    pqxx::result r = target->execParams(
+        "SELECT count(*) FILTER (WHERE r.srsubstate = 'r'), count(*)\n"
+        "  FROM pg_catalog.pg_subscription_rel r\n"
+        "  JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid\n"
+        " WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+        "                                        WHERE datname = current_database())",
+        a.name);
+    long long synced = r[0][0].as<long long>();
+    long long total = r[0][1].as<long long>();
+    long long lag_bytes =
+        std::stoll(source
+                       ->scalar("SELECT coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog."
+                                "pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint\n"
+                                "  FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                a.name)
+                       .value_or("0"));
+    pqxx::result w = target->execParams(
+        "SELECT round(extract(epoch FROM now() - latest_end_time)::numeric, 1)::text\n"
+        "  FROM pg_catalog.pg_stat_subscription\n"
+        " WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL",
+        a.name);
+    std::optional<std::string> lag_s;
+    if (!w.empty() && !w[0][0].is_null()) lag_s = w[0][0].c_str();
+    auto now = std::chrono::steady_clock::now();
+    if (!w.empty()) last_worker = now;
+    if (!bar) bar = ctx.out.progress("catch-up " + a.service, total, "tables");
+    bar->set(synced);
+    bar->note(fmt::format("lag {} bytes, {} s", lag_bytes, lag_s.value_or("?")));
+    bool done = total > 0 && synced == total;
+    if (done || synced != last_synced || now - last_event > std::chrono::seconds(5)) {
+      ctx.out.event({{"event", "split_catchup"},
+                     {"service", a.service},
+                     {"tables_synced", synced},
+                     {"tables", total},
+                     {"lag_bytes", lag_bytes},
+                     {"lag_seconds", lag_s ? nlohmann::json(std::stod(*lag_s)) : nullptr}},
+                    fmt::format("  catch-up {}: {}/{} tables synced, lag {} bytes, {} s", a.service,
+                                synced, total, lag_bytes, lag_s.value_or("?")));
+      last_event = now;
+      last_synced = synced;
+    }
+    if (done) break;
+    if (now - last_worker > std::chrono::seconds(60)) {
+      throw Error::stepFailed(
+          "subscription_not_running",
+          fmt::format("the subscription {} in {} has had no apply worker for 60 s", a.name,
+                      pg::redactDsn(ctx.target_dsn)),
+          "read the target server's log (a failing initial copy retries there), fix the cause, "
+          "then `dbsplit resume`");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  bar->finish();
+}
+
+}  // namespace dbsplit::replication

@@ -1,0 +1,45 @@
+// The catalogue step: checks sources when planning, collects when recording.
+#include "steps/catalogue/catalogue.h"
+
+#include <algorithm>
+
+#include "catalogue/collector.h"
+#include "catalogue/readers.h"
+#include "catalogue/source.h"
+
+namespace dbsplit::steps {
+
+nlohmann::json CatalogueStep::inputs(const plan::Plan& plan) const {
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& s : plan.services) {
+    std::vector<std::string> roles = s.roles;
+    std::sort(roles.begin(), roles.end());
+    services.push_back({{"name", s.name}, {"roles", roles}});
+  }
+  return {{"services", services}, {"sources", plan.catalogue.sources}};
+}
+
+std::vector<engine::Action> CatalogueStep::plan(const engine::PlanContext& ctx) const {
+  auto sources = catalogue::chooseSources({}, &ctx.plan);
+  catalogue::checkSources(sources);
+  for (const auto& s : sources) {
+    if (s.kind == catalogue::Source::Kind::kPgStatStatements) {
+      catalogue::pgStatStatementsView(ctx.catalog);  // exit 3 now, not after the journal
+    }
+  }
+  return {};
+}
+
+std::vector<engine::StepRecordData> CatalogueStep::records(const engine::PlanContext& ctx) const {
+  auto sources = catalogue::chooseSources({}, &ctx.plan);
+  catalogue::checkSources(sources);
+  catalogue::Snapshot snap = catalogue::collect(sources, &ctx.plan, ctx.catalog);
+  return {{"catalogue", snap.toJson().dump()}};
+}
+
+const engine::Step* catalogueStep() {
+  static const CatalogueStep step;
+  return &step;
+}
+
+}  // namespace dbsplit::steps

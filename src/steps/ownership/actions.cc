@@ -1,0 +1,217 @@
+// The ownership step's actions and their exact inverses.
+//
+// Order inside a table's action, forward: ALTER OWNER (relabels the ACL from
+// the old owner to the group, exactly, since the group is not in it yet), then
+// the REVOKEs, then the COMMENT. The inverse runs the other way round: comment
+// back, ACL rebuilt to what it was right after ALTER OWNER, then ALTER OWNER
+// back, which relabels the group to the old owner and so gives the prior ACL
+// byte for byte (the old owner is not in the rebuilt ACL).
+#include "steps/ownership/actions.h"
+
+#include <algorithm>
+
+#include "fmt/format.h"
+#include "sql/quote.h"
+#include "sql/template.h"
+#include "steps/ownership/ownership.h"
+#include "util/text.h"
+
+namespace dbsplit::steps::ownership {
+
+using acl::rebuild;
+using acl::relabel;
+using acl::RelationAcl;
+using acl::revokeWrites;
+namespace {
+
+std::string render(const std::string& name, const std::map<std::string, std::string>& values) {
+  std::string s = sql::renderTemplate("ownership/" + name, values);
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+std::string joinStatements(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "\n") + p;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> waivedRoles(const plan::Table& table, const plan::Plan& plan) {
+  std::vector<std::string> roles;
+  for (const auto& w : plan.waivers) {
+    if (w.table != table.name || w.service == table.owner) continue;
+    if (const plan::Service* s = plan.findService(w.service)) {
+      for (const auto& role : s->roles) {
+        if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
+      }
+    }
+  }
+  return roles;
+}
+
+engine::Action roleAction(const plan::Service& service) {
+  engine::Action a;
+  a.id = "ownership/role/" + service.name;
+  a.description = fmt::format("group role {} (NOLOGIN) for service {}", service.name, service.name);
+  a.forward =
+      render("create_role.sql", {{"role", sql::quoteIdent(service.name)},
+                                 {"comment", sql::quoteLiteral(roleComment(service.name))}});
+  a.inverse = render("drop_role.sql", {{"role", sql::quoteIdent(service.name)}});
+  a.lock = {"none", ""};
+  return a;
+}
+
+engine::Action membersAction(const plan::Service& service,
+                             const std::vector<std::string>& members) {
+  engine::Action a;
+  a.id = "ownership/members/" + service.name;
+  a.description = fmt::format("service {}'s login roles join its group", service.name);
+  std::map<std::string, std::string> values = {{"role", sql::quoteIdent(service.name)},
+                                               {"members", sql::quoteIdentList(members)}};
+  a.forward = render("grant_members.sql", values);
+  a.inverse = render("revoke_members.sql", values);
+  a.lock = {"none", ""};
+  return a;
+}
+
+engine::Action schemaAction(const plan::Service& service) {
+  engine::Action a;
+  a.id = "ownership/schema/" + service.name;
+  a.description = fmt::format("schema {} owned by the group (empty until step 6)", service.name);
+  a.forward = render("create_schema.sql", {{"schema", sql::quoteIdent(service.name)},
+                                           {"role", sql::quoteIdent(service.name)}});
+  a.inverse = render("drop_schema.sql", {{"schema", sql::quoteIdent(service.name)}});
+  a.lock = {"none", ""};
+  return a;
+}
+
+engine::Action relationAction(
+    const RelationState& r, const plan::Plan& plan,
+    const std::map<std::string, std::vector<std::string>>& waived_writes) {
+  const std::string& group = r.table->owner;
+  const plan::Service* service = plan.findService(group);
+  std::set<std::string> owners = {group};
+  if (service) owners.insert(service->roles.begin(), service->roles.end());
+  // A [[waiver]] accepts a service's write "for now": its login roles keep
+  // their own write grants on the waived table (and its partitions), and are
+  // granted back what they could write only through PUBLIC, another role or
+  // as the old owner.
+  std::set<std::string> kept = owners;
+  for (const auto& [role, privileges] : waived_writes) kept.insert(role);
+  const std::string table = r.quoted();
+  const bool moves = r.owner != group;
+  // The ACL as it is right after ALTER OWNER: what the revokes start from and
+  // what the inverse rebuilds.
+  RelationAcl after_owner = moves ? relabel(r.acl, r.owner, group) : r.acl;
+  std::vector<std::string> revokes = revokeWrites(table, after_owner, group, kept);
+  // The old owner could read everything; reads stay until step 5 severs them.
+  // (Superusers and the owner's own login roles read anyway.)
+  const bool grant_old = moves && !owners.count(r.owner) && !r.owner_is_superuser;
+  std::vector<std::string> regrants, waived;  // GRANTs to waived roles; who keeps what
+  for (const auto& [role, privileges] : waived_writes) {
+    if (privileges.empty()) continue;
+    std::string list = util::join(privileges, ", ");
+    waived.push_back(role + " (" + list + ")");
+    regrants.push_back(render("grant.sql", {{"privileges", list},
+                                            {"table", table},
+                                            {"grantee", sql::quoteIdent(role)},
+                                            {"grant_option", ""}}));
+  }
+
+  std::vector<std::string> forward, inverse;
+  if (moves)
+    forward.push_back(
+        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(group)}}));
+  forward.insert(forward.end(), revokes.begin(), revokes.end());
+  if (grant_old) {
+    forward.push_back(render("grant.sql", {{"privileges", "SELECT"},
+                                           {"table", table},
+                                           {"grantee", sql::quoteIdent(r.owner)},
+                                           {"grant_option", ""}}));
+  }
+  forward.insert(forward.end(), regrants.begin(), regrants.end());
+  std::string marker = ownerComment(group, r.comment);
+  forward.push_back(
+      render("comment.sql", {{"table", table}, {"comment", sql::quoteLiteral(marker)}}));
+
+  inverse.push_back(
+      render("comment.sql",
+             {{"table", table}, {"comment", r.comment ? sql::quoteLiteral(*r.comment) : "NULL"}}));
+  if (!revokes.empty() || grant_old || !regrants.empty()) {
+    std::vector<std::string> extra;
+    if (grant_old) extra.push_back(r.owner);
+    for (const auto& [role, privileges] : waived_writes) {
+      if (!privileges.empty()) extra.push_back(role);
+    }
+    auto rebuilt = rebuild(table, after_owner, group, extra, grant_old || !regrants.empty());
+    inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
+  }
+  if (moves)
+    inverse.push_back(
+        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(r.owner)}}));
+
+  engine::Action a;
+  a.id = "ownership/table/" + r.display();
+  a.description = fmt::format(
+      "{}{}{}{}",
+      moves ? "group " + group + " owns it (was " + r.owner + ")"
+            : "already owned by group " + group,
+      revokes.empty() ? "" : "; writes revoked from other roles",
+      waived.empty() ? "" : "; waived writers keep their writes: " + util::join(waived, ", "),
+      "; owner recorded in the comment");
+  a.forward = joinStatements(forward);
+  a.inverse = joinStatements(inverse);
+  a.lock = {moves ? "ACCESS EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE", r.display()};
+  return a;
+}
+
+// Same shape as a table's action without the revokes and the comment: reads
+// (and any other grant) on the view stay as they are.
+engine::Action viewAction(const ViewState& v, const std::string& group, const plan::Plan& plan) {
+  const RelationState& r = v.relation;
+  const plan::Service* service = plan.findService(group);
+  std::set<std::string> kept = {group};
+  if (service) kept.insert(service->roles.begin(), service->roles.end());
+  const std::string view = r.quoted();
+  const std::string kind = r.kind == 'm' ? "MATERIALIZED VIEW" : "VIEW";
+  RelationAcl after_owner = relabel(r.acl, r.owner, group);
+  // Once the group owns an updatable view, a write through it is checked
+  // against the group's rights on the table: the other roles' write grants on
+  // the view must go, or the view would reopen what the table's revoke closed.
+  std::vector<std::string> revokes = revokeWrites(view, after_owner, group, kept);
+  const bool grant_old = !kept.count(r.owner) && !r.owner_is_superuser;
+
+  std::vector<std::string> forward, inverse;
+  forward.push_back(render("alter_view_owner.sql",
+                           {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(group)}}));
+  forward.insert(forward.end(), revokes.begin(), revokes.end());
+  if (grant_old) {
+    forward.push_back(render("grant.sql", {{"privileges", "SELECT"},
+                                           {"table", view},
+                                           {"grantee", sql::quoteIdent(r.owner)},
+                                           {"grant_option", ""}}));
+  }
+  if (!revokes.empty() || grant_old) {
+    std::vector<std::string> extra;
+    if (grant_old) extra.push_back(r.owner);
+    auto rebuilt = rebuild(view, after_owner, group, extra, true);
+    inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
+  }
+  inverse.push_back(render("alter_view_owner.sql",
+                           {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(r.owner)}}));
+
+  engine::Action a;
+  a.id = "ownership/view/" + r.display();
+  a.description = fmt::format("group {} owns {} {} over its tables only (was {}){}{}", group,
+                              r.kind == 'm' ? "materialized view" : "view", r.display(), r.owner,
+                              revokes.empty() ? "" : "; writes through it revoked from other roles",
+                              grant_old ? "; the old owner keeps SELECT" : "");
+  a.forward = joinStatements(forward);
+  a.inverse = joinStatements(inverse);
+  a.lock = {"ACCESS EXCLUSIVE", r.display()};
+  return a;
+}
+
+}  // namespace dbsplit::steps::ownership

@@ -1,0 +1,40 @@
+// Builders of the ownership step's actions, one per kind (private to the step).
+//   ownership/role/<service>     CREATE ROLE ... NOLOGIN (+ a COMMENT marking it ours)
+//   ownership/members/<service>  GRANT <group> TO <login roles>
+//   ownership/schema/<service>   CREATE SCHEMA ... AUTHORIZATION <group>
+//   ownership/table/<relation>   ALTER OWNER, REVOKE writes, COMMENT (one per
+//                                table and per partition)
+//   ownership/view/<relation>    ALTER [MATERIALIZED] VIEW OWNER (a view over
+//                                one service's tables only)
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/action.h"
+#include "plan/plan.h"
+#include "steps/ownership/catalog.h"
+
+namespace dbsplit::steps::ownership {
+
+// The login roles of the services a [[waiver]] lets write `table` (plan
+// order): they keep their write grants on it and its partitions.
+std::vector<std::string> waivedRoles(const plan::Table& table, const plan::Plan& plan);
+
+engine::Action roleAction(const plan::Service& service);
+engine::Action membersAction(const plan::Service& service, const std::vector<std::string>& members);
+engine::Action schemaAction(const plan::Service& service);
+
+// REQUIRES: the group role of the relation's owner does not appear in its ACL
+// unless it already owns it (checked by the planner). `waived_writes`: per
+// login role of a service a [[waiver]] lets write the relation's plan table
+// (waivedRoles()), the write privileges it holds on the relation now
+// (heldWrites()); those roles keep them.
+engine::Action relationAction(const RelationState& relation, const plan::Plan& plan,
+                              const std::map<std::string, std::vector<std::string>>& waived_writes);
+
+// REQUIRES: the view is not owned by `group` and `group` is not in its ACL.
+engine::Action viewAction(const ViewState& view, const std::string& group, const plan::Plan& plan);
+
+}  // namespace dbsplit::steps::ownership

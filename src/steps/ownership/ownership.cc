@@ -1,0 +1,194 @@
+// The ownership step: inputs, gates and the planner (see ownership.h).
+#include "steps/ownership/ownership.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "fmt/format.h"
+#include "steps/ownership/actions.h"
+#include "steps/ownership/catalog.h"
+#include "steps/ownership/gates.h"
+#include "util/text.h"
+
+namespace dbsplit::steps {
+
+using namespace ownership;
+
+const engine::Step* ownershipStep() {
+  static const OwnershipStep step;
+  return &step;
+}
+
+namespace ownership {
+
+std::string ownerComment(const std::string& service, const std::optional<std::string>& prior) {
+  std::string marker = "owned by service " + service + " (dbsplit)";
+  return prior && !prior->empty() ? *prior + "\n\n" + marker : marker;
+}
+
+std::string roleComment(const std::string& service) {
+  return "dbsplit: group role of service " + service;
+}
+
+}  // namespace ownership
+
+// Waivers change actions (a waived service's login roles keep their writes
+// on the waived table), so their service and table are inputs: adding,
+// removing or retargeting one after the step ran is drift. Their reason is
+// not. The key is left out when there is no waiver, so that journals written
+// before waivers counted keep their hash.
+nlohmann::json OwnershipStep::inputs(const plan::Plan& plan) const {
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& s : plan.services) services.push_back({{"name", s.name}, {"roles", s.roles}});
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : plan.tables)
+    tables.push_back({{"name", t.name.display()}, {"owner", t.owner}});
+  nlohmann::json in = {{"services", services}, {"tables", tables}};
+  if (!plan.waivers.empty()) {
+    std::set<std::pair<std::string, std::string>> waived;  // order in the plan is no input
+    for (const auto& w : plan.waivers) waived.insert({w.service, w.table.display()});
+    nlohmann::json waivers = nlohmann::json::array();
+    for (const auto& [service, table] : waived)
+      waivers.push_back({{"service", service}, {"table", table}});
+    in["waivers"] = waivers;
+  }
+  return in;
+}
+
+std::vector<engine::Gate> OwnershipStep::gates(const engine::PlanContext& ctx) const {
+  std::optional<journal::SnapshotRecord> snapshot;
+  if (ctx.journal) snapshot = ctx.journal->latestSnapshot("catalogue");
+  std::vector<engine::Gate> gates = catalogueGates(ctx.plan, snapshot ? &*snapshot : nullptr);
+  // Creating roles, taking over tables from any owner and granting as other
+  // grantors (to restore ACLs exactly) is what a superuser can do.
+  bool super = currentUserIsSuperuser(ctx.catalog);
+  gates.push_back({"superuser", super,
+                   super ? "connected as a superuser"
+                         : "the connected role is not a superuser: it cannot create the group "
+                           "roles, take over tables owned by others, or restore grants made by "
+                           "other grantors; connect as a superuser"});
+  return gates;
+}
+
+std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) const {
+  const plan::Plan& plan = ctx.plan;
+  pg::Session& catalog = ctx.catalog;
+  std::vector<std::string> problems;
+  std::vector<engine::Action> actions;
+  for (const auto& s : plan.services) {
+    std::vector<std::string> missing_members;
+    for (const auto& login : s.roles) {
+      RoleState role = readRole(catalog, login);
+      if (!role.exists) {
+        problems.push_back(fmt::format("{}: login role \"{}\" of service {} does not exist",
+                                       s.pos.str(), login, s.name));
+      }
+    }
+    RoleState group = readRole(catalog, s.name);
+    if (group.exists && (group.can_login || group.comment != roleComment(s.name))) {
+      problems.push_back(fmt::format(
+          "{}: role \"{}\" already exists and was not created by dbsplit; the group role of "
+          "service {} must be dbsplit's own",
+          s.pos.str(), s.name, s.name));
+      continue;
+    }
+    if (!group.exists) actions.push_back(roleAction(s));
+    for (const auto& login : s.roles) {
+      if (!group.members.count(login)) missing_members.push_back(login);
+    }
+    if (!missing_members.empty()) actions.push_back(membersAction(s, missing_members));
+    SchemaState schema = readSchema(catalog, s.name);
+    if (!schema.exists) {
+      actions.push_back(schemaAction(s));
+    } else if (schema.owner != s.name) {
+      // Never take over (or later drop) what dbsplit did not create.
+      problems.push_back(fmt::format(
+          "{}: schema \"{}\" already exists and is owned by {}, not by the group {}; service {} "
+          "needs that schema for itself",
+          s.pos.str(), s.name, schema.owner, s.name, s.name));
+    }
+  }
+  if (!problems.empty()) {
+    throw Error::precondition("ownership_roles",
+                              fmt::format("step ownership cannot start: {} problem(s); nothing "
+                                          "changed",
+                                          problems.size()),
+                              "create the missing login roles; rename or drop the conflicting "
+                              "roles and schemas (or rename the service in the plan)")
+        .withDetails(problems);
+  }
+  std::vector<RelationState> relations = readRelations(catalog, plan);
+  for (const auto& r : relations) {
+    const std::string& group = r.table->owner;
+    if (r.owner != group && !r.acl.grantees().empty()) {
+      auto gs = r.acl.grantees();
+      if (std::find(gs.begin(), gs.end(), group) != gs.end()) {
+        problems.push_back(fmt::format(
+            "{}: {} grants privileges to role {} already; ALTER OWNER would merge them and "
+            "rollback could not restore them exactly",
+            r.table->pos.str(), r.display(), group));
+      }
+    }
+  }
+  if (!problems.empty()) {
+    throw Error::precondition("ownership_acl", "step ownership cannot start; nothing changed",
+                              "REVOKE those privileges from the group role first")
+        .withDetails(problems);
+  }
+  std::map<std::string, std::string> service_of;    // relation oid -> owning service
+  std::map<std::string, size_t> last_table_action;  // service -> index in actions
+  for (const auto& r : relations) {
+    service_of[r.oid] = r.table->owner;
+    last_table_action[r.table->owner] = actions.size();
+    std::map<std::string, std::vector<std::string>> waived_writes;
+    for (const auto& role : waivedRoles(*r.table, plan))
+      waived_writes[role] = heldWrites(catalog, role, r.oid);
+    actions.push_back(relationAction(r, plan, waived_writes));
+  }
+  // Views over one service's tables follow them, after all tables' actions;
+  // the others stay with their owner and are named in the description of the
+  // last table action of each service they read.
+  std::map<std::string, std::vector<std::string>> left_alone;  // service -> views
+  for (const auto& v : readViews(catalog, relations)) {
+    std::set<std::string> services;
+    bool unplanned = false;
+    for (const auto& base : v.bases) {
+      auto it = service_of.find(base);
+      if (it == service_of.end()) {
+        unplanned = true;
+      } else {
+        services.insert(it->second);
+      }
+    }
+    const RelationState& view = v.relation;
+    if (unplanned || services.size() != 1) {
+      for (const auto& s : services) {
+        left_alone[s].push_back(
+            view.display() +
+            (unplanned ? " (reads tables outside the plan)"
+                       : " (reads tables of " +
+                             util::join(std::vector<std::string>(services.begin(), services.end()),
+                                        ", ") +
+                             ")"));
+      }
+      continue;
+    }
+    const std::string& group = *services.begin();
+    if (view.owner == group) continue;
+    auto gs = view.acl.grantees();
+    if (std::find(gs.begin(), gs.end(), group) != gs.end()) {
+      // ALTER OWNER would merge the group's items: no exact inverse.
+      left_alone[group].push_back(view.display() + " (grants to the group already)");
+      continue;
+    }
+    actions.push_back(viewAction(v, group, plan));
+  }
+  for (const auto& [service, views] : left_alone) {
+    engine::Action& a = actions[last_table_action.at(service)];
+    a.description += "; views left to their owner: " + util::join(views, ", ");
+  }
+  return actions;
+}
+
+}  // namespace dbsplit::steps

@@ -1,0 +1,115 @@
+// The revoke step: inputs, gates and the planner (see revoke.h).
+#include "steps/revoke/revoke.h"
+
+#include "catalogue/collector.h"
+#include "catalogue/source.h"
+#include "fmt/format.h"
+#include "steps/ownership/catalog.h"
+#include "steps/revoke/catalog.h"
+#include "steps/revoke/gates.h"
+#include "steps/revoke/sql.h"
+#include "util/error.h"
+#include "util/time.h"
+
+namespace dbsplit::steps {
+
+using namespace revoke;
+
+const engine::Step* revokeStep() {
+  static const RevokeStep step;
+  return &step;
+}
+
+// The gate settings (window, require_compare, mode) only open gates; they
+// change no action, so they are not inputs.
+nlohmann::json RevokeStep::inputs(const plan::Plan& plan) const {
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& s : plan.services) services.push_back({{"name", s.name}, {"roles", s.roles}});
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : plan.tables)
+    tables.push_back({{"name", t.name.display()}, {"owner", t.owner}});
+  return {{"services", services}, {"tables", tables}};
+}
+
+std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) const {
+  const plan::Plan& plan = ctx.plan;
+  Objects objects = readObjects(ctx.catalog, plan);
+  std::vector<Revocation> revocations = planRevocations(plan, objects);
+  std::vector<journal::SnapshotRecord> catalogues, compares, relay_starts;
+  if (ctx.journal) {
+    catalogues = ctx.journal->snapshots("catalogue");
+    compares = ctx.journal->snapshots("compare");
+    relay_starts = ctx.journal->snapshots("relay_start");
+  }
+  // Consumers: services that lose privileges, and services seen reading
+  // another's table in the latest stored catalogue snapshot (through PUBLIC,
+  // say).
+  std::set<std::string> consumers;
+  bool public_access = false;
+  for (const auto& r : revocations) {
+    consumers.insert(r.consumers.begin(), r.consumers.end());
+    public_access = public_access || r.public_access;
+  }
+  std::vector<CrossAccess> stored;
+  const journal::SnapshotRecord* latest = nullptr;
+  for (const auto& s : catalogues) {
+    if (!latest || s.id > latest->id) latest = &s;
+  }
+  if (latest) {
+    nlohmann::json j = nlohmann::json::parse(latest->body, nullptr, false);
+    if (!j.is_discarded()) {
+      try {
+        stored = crossAccesses(catalogue::Snapshot::fromJson(j), objects.owner_of);
+      } catch (const Error&) {
+      }
+    }
+  }
+  for (const auto& a : stored) consumers.insert(a.service);
+
+  // Today's statements, from the plan's catalogue sources, when there is
+  // anything to prove or to observe.
+  const bool observe = plan.revoke.mode == "observe";
+  std::optional<catalogue::Snapshot> now;
+  std::string now_error;
+  if (observe || !consumers.empty() || public_access) {
+    try {
+      auto sources = catalogue::chooseSources({}, &plan);
+      catalogue::checkSources(sources);
+      now = catalogue::collect(sources, &plan, ctx.catalog);
+    } catch (const Error& e) {
+      now_error = e.what();
+    }
+  }
+  std::vector<CrossAccess> today = now ? crossAccesses(*now, objects.owner_of) : stored;
+  for (const auto& a : today) consumers.insert(a.service);
+
+  std::vector<engine::Gate> gates;
+  gates.push_back(compareGate(plan, today, objects.root_of, compares, relay_starts));
+  gates.push_back(windowGate(plan, consumers, objects.owner_of, catalogues, now ? &*now : nullptr,
+                             now_error, util::nowUnixMillis()));
+  if (!revocations.empty()) {
+    bool super = ownership::currentUserIsSuperuser(ctx.catalog);
+    gates.push_back({"superuser", super,
+                     super ? "connected as a superuser"
+                           : "the connected role is not a superuser: it cannot revoke and "
+                             "restore grants made by other grantors; connect as a superuser"});
+  }
+  if (observe) {
+    std::string where =
+        now ? "today's statements (catalogue sources read now)"
+            : (latest ? fmt::format("catalogue snapshot #{} of {}", latest->id, latest->taken_at)
+                      : std::string("no catalogue snapshot"));
+    gates.push_back(observeGate(today, where));
+  }
+  return gates;
+}
+
+std::vector<engine::Action> RevokeStep::plan(const engine::PlanContext& ctx) const {
+  std::vector<engine::Action> actions;
+  for (const auto& r : planRevocations(ctx.plan, readObjects(ctx.catalog, ctx.plan))) {
+    actions.push_back(toAction(r));
+  }
+  return actions;
+}
+
+}  // namespace dbsplit::steps

@@ -1,0 +1,83 @@
+// Database mode of the split step: per service with a `database`, what the
+// source and target look like (gates: wal_level, replication privilege,
+// replica identity, target empty or creatable, objects outside the schema)
+// and the actions that copy the schema, replicate and cut over. The actions
+// that move data or wait are movers (src/split) the engine calls by name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/action.h"
+#include "engine/step.h"
+#include "pg/session.h"
+#include "plan/plan.h"
+#include "steps/split/schema.h"
+
+namespace dbsplit::steps::split {
+
+// A write privilege on a service relation, revoked by the fence and granted back by its inverse.
+struct WriteGrant {
+  std::string relation;  // quoted, as the relation is named after the move
+  std::string grantee;   // role name, or "PUBLIC"
+  std::vector<std::string> privileges;
+  bool grantable = false;
+};
+
+struct TargetFacts {
+  std::string service;
+  std::string dsn;       // as in the plan (may hold a password: never print)
+  std::string redacted;  // for people and the journal
+  std::string dbname;
+  std::string error;  // why the server could not be reached
+  bool exists = false;
+  bool same_cluster = false;  // same system identifier as the source
+  bool superuser = false;
+  std::vector<std::string> not_empty;  // what is in it ("schema x", "table public.t", ...)
+  // The service's schema is already there, holding only what step 4 put there
+  // for the service as a consumer (its projections and relay tables): the copy
+  // goes into it, and its rollback drops exactly what was copied (`copied`).
+  bool schema_exists = false;
+  std::vector<std::string> copied;        // DROP statements, in order, for the rollback
+  std::vector<std::string> source_names;  // relation names the copy creates in the schema
+  std::vector<std::string> publish;       // quoted relations to publish (after the move)
+  std::vector<WriteGrant> fence;
+  std::vector<RolePath> paths;  // owner roles' search_path in the target database
+  // Where the subscription's workers run: the target's system identifier, or
+  // its host and port when that cannot be read; and how many more logical
+  // replication workers that server can start (-1: unknown).
+  std::string server;
+  int free_workers = -1;
+};
+
+struct DatabaseFacts {
+  std::string wal_level;
+  bool replication = false;  // the source user may create replication slots
+  std::string user;
+  std::vector<std::string> no_identity;  // relations without a primary key or replica identity
+  std::vector<std::string> outside;      // objects the schema copy would leave behind
+  // What the source can still give the subscriptions: replication slots and
+  // WAL senders not in use (-1: unknown).
+  int free_slots = -1;
+  int free_senders = -1;
+  std::vector<TargetFacts> targets;
+};
+
+// Services that move to their own database: in database mode, each with a
+// `database`, owning at least one plan table.
+std::vector<const plan::Service*> movingServices(const plan::Plan& plan);
+
+DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan, const SchemaPlan& sp);
+// Pure: every database-mode gate from the facts.
+std::vector<engine::Gate> databaseGates(const DatabaseFacts& facts);
+std::vector<engine::Action> databaseActions(const plan::Plan& plan, const DatabaseFacts& facts);
+
+// The service's `database` laid over the catalog session's DSN (without its
+// password; libpq's ~/.pgpass applies), as the engine does (engine/targets.h).
+std::string targetDsn(pg::Session& catalog, const plan::Service& service);
+
+// The name of the publication, slot and subscription of one service:
+// `dbsplit_<migration>_<service>` folded to [a-z0-9_], at most 63 bytes.
+std::string replicationName(const std::string& migration, const std::string& service);
+
+}  // namespace dbsplit::steps::split

@@ -1,0 +1,180 @@
+// The finalize step's gates and actions (split_finalize.h).
+#include "steps/split/finalize.h"
+
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "sql/quote.h"
+#include "sql/template.h"
+#include "steps/split/database.h"
+#include "util/text.h"
+
+namespace dbsplit::steps {
+namespace {
+
+// Root tables (not partitions) each moving service owns, as named after the move.
+std::vector<std::pair<const plan::Service*, plan::QualifiedName>> droppedTables(
+    const plan::Plan& plan) {
+  std::vector<std::pair<const plan::Service*, plan::QualifiedName>> out;
+  for (const plan::Service* s : split::movingServices(plan)) {
+    for (const plan::Table& t : plan.tables) {
+      if (t.owner == s->name) out.emplace_back(s, plan::QualifiedName{s->name, t.name.name});
+    }
+  }
+  return out;
+}
+
+// Objects outside the dropped tables that depend on them: views, foreign keys.
+constexpr const char* kDependents = R"SQL(
+WITH rels AS (SELECT c.oid FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE (n.nspname, c.relname) IN (SELECT x->>0, x->>1
+                                                 FROM json_array_elements($1::json) x)
+             UNION
+             SELECT p.relid FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.oid) p
+              WHERE (n.nspname, c.relname) IN (SELECT x->>0, x->>1
+                                                 FROM json_array_elements($1::json) x))
+SELECT DISTINCT 'view ' || v.oid::regclass::text
+  FROM pg_catalog.pg_depend d
+  JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid
+  JOIN pg_catalog.pg_class v ON v.oid = w.ev_class
+ WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass
+   AND d.refobjid IN (SELECT oid FROM rels) AND v.oid NOT IN (SELECT oid FROM rels)
+UNION
+SELECT 'foreign key ' || con.conname || ' of ' || con.conrelid::regclass::text
+  FROM pg_catalog.pg_constraint con
+ WHERE con.contype = 'f' AND con.confrelid IN (SELECT oid FROM rels)
+   AND con.conrelid NOT IN (SELECT oid FROM rels)
+ ORDER BY 1)SQL";
+
+}  // namespace
+
+const engine::Step* splitFinalizeStep() {
+  static const SplitFinalizeStep step;
+  return &step;
+}
+
+nlohmann::json SplitFinalizeStep::inputs(const plan::Plan& plan) const {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& [s, t] : droppedTables(plan)) {
+    tables.push_back({{"service", s->name}, {"table", t.display()}});
+  }
+  return {{"tables", tables}};
+}
+
+std::vector<engine::Gate> SplitFinalizeStep::gates(const engine::PlanContext& ctx) const {
+  std::vector<engine::Gate> out;
+  auto rec = ctx.journal ? ctx.journal->step("split") : std::nullopt;
+  bool applied = rec && rec->status == journal::StepStatus::kApplied;
+  out.push_back({"split_applied", applied,
+                 applied ? "step split is applied"
+                         : "step split is not applied: run it (database mode) first"});
+  auto services = split::movingServices(ctx.plan);
+  out.push_back({"database_mode", !services.empty(),
+                 services.empty()
+                     ? "no [[service]] moves to its own database ([step.split] mode "
+                       "= \"database\" and [[service]].database): nothing to finalize"
+                     : fmt::format("{} service(s) moved to their own database", services.size())});
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& [s, t] : droppedTables(ctx.plan)) names.push_back({t.schema, t.name});
+  std::vector<std::string> dependents;
+  for (const auto& row : ctx.catalog.execParams(kDependents, names.dump())) {
+    dependents.push_back(row[0].c_str());
+  }
+  out.push_back({"nothing_depends", dependents.empty(),
+                 dependents.empty()
+                     ? "nothing outside the moved tables depends on them"
+                     : fmt::format("{} object(s) on the source depend on tables finalize drops: "
+                                   "{}; drop or change them first",
+                                   dependents.size(), util::join(dependents, ", "))});
+  if (applied) {
+    for (const plan::Service* s : services) {
+      std::string name = split::replicationName(ctx.plan.migration.name, s->name);
+      bool done = false;
+      std::string why;
+      try {
+        pg::ConnectOptions o;
+        o.dsn = split::targetDsn(ctx.catalog, *s);
+        o.read_only = true;
+        o.application_name = "dbsplit/" + ctx.plan.migration.name + "/finalize";
+        auto target = pg::Session::connect(o);
+        done = target
+                   ->scalar(
+                       "SELECT 1 FROM pg_catalog.pg_subscription s WHERE s.subname = $1 "
+                       "AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database "
+                       "WHERE datname = current_database()) "
+                       "AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE "
+                       "'dbsplit cutover%'",
+                       name)
+                   .has_value();
+      } catch (const Error& e) {
+        why = e.what();
+      }
+      out.push_back(
+          {"cutover_done", done,
+           done ? fmt::format("{}: cutover done into {}", s->name, pg::redactDsn(s->database))
+                : fmt::format("{}: no finished cutover in {}{}", s->name,
+                              pg::redactDsn(s->database), why.empty() ? "" : ": " + why)});
+    }
+  }
+  return out;
+}
+
+std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& ctx) const {
+  std::vector<engine::Action> actions;
+  auto tables = droppedTables(ctx.plan);
+  for (const plan::Service* s : split::movingServices(ctx.plan)) {
+    const std::string name = split::replicationName(ctx.plan.migration.name, s->name);
+    const std::string qname = sql::quoteIdent(name);
+    {
+      engine::Action a;
+      a.id = "finalize/subscription/" + s->name;
+      a.description = "drop the subscription " + name + " in " + pg::redactDsn(s->database);
+      a.forward = sql::renderTemplate("split/drop_subscription.sql", {{"name", qname}});
+      a.database = s->name;
+      a.destructive = true;
+      a.lock = {"none", ""};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "finalize/slot/" + s->name;
+      a.description = "drop the replication slot " + name + " on the source";
+      a.forward = sql::renderTemplate("split/drop_slot.sql", {{"slot", sql::quoteLiteral(name)}});
+      a.destructive = true;
+      a.lock = {"none", ""};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "finalize/publication/" + s->name;
+      a.description = "drop the publication " + name + " on the source";
+      a.forward = "DROP PUBLICATION " + qname + ";";
+      a.destructive = true;
+      a.lock = {"none", ""};
+      actions.push_back(std::move(a));
+    }
+    // One statement for all of them: foreign keys between them do not stand in the way.
+    std::vector<std::string> quoted, shown;
+    for (const auto& [svc, table] : tables) {
+      if (svc != s) continue;
+      quoted.push_back(table.quoted());
+      shown.push_back(table.display());
+    }
+    if (!quoted.empty()) {
+      engine::Action a;
+      a.id = "finalize/drop/" + s->name;
+      a.description = "drop " + util::join(shown, ", ") +
+                      " and their data from the source (they live in " +
+                      pg::redactDsn(s->database) + " now)";
+      a.forward = "DROP TABLE " + util::join(quoted, ",\n  ") + ";";
+      a.destructive = true;
+      a.lock = {"ACCESS EXCLUSIVE", util::join(shown, ", ")};
+      actions.push_back(std::move(a));
+    }
+  }
+  return actions;
+}
+
+}  // namespace dbsplit::steps

@@ -1,0 +1,98 @@
+// The split step's planner: schema mode first (split_schema.cc), then, in
+// database mode, the replication and cutover actions per service with a
+// `database` (split_database.cc).
+#include "steps/split/split.h"
+
+#include "cutover/cutover.h"
+#include "fmt/format.h"
+#include "replication/movers.h"
+#include "steps/split/database.h"
+#include "steps/split/schema.h"
+#include "util/text.h"
+
+namespace dbsplit::steps {
+
+const engine::Step* splitStep() {
+  replication::registerMovers();
+  cutover::registerMover();
+  static const SplitStep step;
+  return &step;
+}
+
+std::string SplitStep::rollbackDestroys(const std::vector<std::string>& applied) const {
+  const std::string prefix = "split/cutover/";
+  std::vector<std::string> services;
+  for (const auto& id : applied) {
+    if (id.rfind(prefix, 0) == 0) services.push_back(id.substr(prefix.size()));
+  }
+  if (services.empty()) return {};
+  return fmt::format(
+      "what the split put in the own database of {} (dropped or emptied), with every write "
+      "those services made there since their cutover",
+      util::join(services, ", "));
+}
+
+nlohmann::json SplitStep::inputs(const plan::Plan& plan) const {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const plan::Table& t : plan.tables) {
+    tables.push_back({{"table", t.name.display()}, {"owner", t.owner}});
+  }
+  nlohmann::json services = nlohmann::json::array();
+  for (const plan::Service& s : plan.services) {
+    services.push_back({{"name", s.name}, {"roles", s.roles}, {"database", s.database}});
+  }
+  return {{"tables", tables},
+          {"services", services},
+          {"mode", plan.split.mode},
+          {"allow_unqualified", plan.split.allow_unqualified},
+          {"on_cutover", plan.split.on_cutover}};
+}
+
+std::vector<engine::Gate> SplitStep::gates(const engine::PlanContext& ctx) const {
+  std::vector<engine::Gate> out;
+  split::SchemaPlan sp = split::readSchemaPlan(ctx.catalog, ctx.plan);
+  engine::Gate refs{"unqualified_references", true, ""};
+  if (sp.blocked.empty()) {
+    refs.evidence = fmt::format(
+        "no function names the {} moving relation(s) without a schema "
+        "and no other role holds privileges on them",
+        sp.moves.size());
+  } else {
+    refs.passed = ctx.plan.split.allow_unqualified;
+    refs.evidence = fmt::format("{} object(s) would break when the tables move: {}{}",
+                                sp.blocked.size(), util::join(sp.blocked, "; "),
+                                refs.passed ? " (accepted: allow_unqualified = true)"
+                                            : ". Qualify them, or set [step.split] "
+                                              "allow_unqualified = true to accept");
+  }
+  out.push_back(refs);
+  engine::Gate views{"views_follow", true, ""};
+  views.evidence = sp.follow.empty()
+                       ? "no view reads a moving table"
+                       : fmt::format(
+                             "{} view(s) are bound to the tables, not their names, and "
+                             "follow the move: {}",
+                             sp.follow.size(), util::join(sp.follow, ", "));
+  out.push_back(views);
+  if (ctx.plan.split.mode == "database") {
+    for (engine::Gate& g :
+         split::databaseGates(split::readDatabaseFacts(ctx.catalog, ctx.plan, sp))) {
+      out.push_back(std::move(g));
+    }
+  }
+  return out;
+}
+
+std::vector<engine::Action> SplitStep::plan(const engine::PlanContext& ctx) const {
+  split::SchemaPlan sp = split::readSchemaPlan(ctx.catalog, ctx.plan);
+  std::vector<engine::Action> actions = split::schemaActions(sp);
+  if (ctx.plan.split.mode == "database") {
+    for (engine::Action& a :
+         split::databaseActions(ctx.plan, split::readDatabaseFacts(ctx.catalog, ctx.plan, sp))) {
+      actions.push_back(std::move(a));
+    }
+  }
+  return actions;
+}
+
+}  // namespace dbsplit::steps
