@@ -2,6 +2,7 @@
 #include "steps/outbox/sql.h"
 
 #include "fmt/format.h"
+#include "plan/plan.h"
 #include "sql/quote.h"
 #include "sql/template.h"
 #include "util/hash.h"
