@@ -54,7 +54,7 @@ SELECT d.oid::text, r.rolname, coalesce(n.nspname, ''), d.defaclobjtype::text,
    AND r.rolname IN (SELECT value FROM json_array_elements_text($1::json))
  ORDER BY r.rolname, coalesce(n.nspname, ''), d.defaclobjtype, d.oid, x.n)SQL";
 
-std::string relationWhat(const acl::RelationState& r, bool partition) {
+std::string relationWhat(const ownership::RelationState& r, bool partition) {
   switch (r.kind) {
     case 'v':
       return "view";
@@ -71,7 +71,7 @@ std::string relationWhat(const acl::RelationState& r, bool partition) {
 
 Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
   Objects out;
-  std::vector<acl::RelationState> tables = acl::readRelations(catalog, plan);
+  std::vector<ownership::RelationState> tables = ownership::readRelations(catalog, plan);
   std::map<std::string, std::string> service_of;  // oid -> owning service
   nlohmann::json table_oids = nlohmann::json::array();
   for (const auto& t : tables) {
@@ -92,7 +92,7 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
     }
   }
   if (!seqs.empty()) {
-    auto states = acl::readStates(catalog, seq_oids);
+    auto states = ownership::readStates(catalog, seq_oids);
     for (const auto& [table, seq] : seqs) {
       const std::string& service = service_of.at(table);
       out.relations.push_back({states.at(seq), "sequence", service, {service}});
@@ -102,7 +102,7 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
   // services' tables is everyone's to lose (and its action is that of the first
   // of them by name).
   if (!tables.empty()) {
-    for (auto& v : acl::readViews(catalog, tables)) {
+    for (auto& v : ownership::readViews(catalog, tables)) {
       std::set<std::string> services;
       for (const auto& base : v.bases) {
         auto it = service_of.find(base);
