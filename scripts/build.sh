@@ -33,7 +33,12 @@ preset=release
 [ "${CI:-}" = "true" ] && preset=ci
 echo "== configuring ($preset) and building"
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$(nproc)"
+if [ "$mode" = demo ]; then
+  # The demo needs the binary only, not the test suite's binaries.
+  cmake --build --preset "$preset" -j "$(nproc)" --target dbsplit
+else
+  cmake --build --preset "$preset" -j "$(nproc)"
+fi
 
 case "$mode" in
   demo)

@@ -69,7 +69,7 @@ int runMain(int argc, char** argv) {
   app.footer(std::string("\nRun `dbsplit COMMAND --help` for a command's manual.\n\n") +
              kExitStatus);
   addGlobalOptions(app, state.global);
-  app.set_version_flag("--version", "dbsplit 0.1.0");
+  app.set_version_flag("--version", std::string("dbsplit ") + DBSPLIT_VERSION);
 
   addCheckCommand(app, state);
   addPlanCommand(app, state);

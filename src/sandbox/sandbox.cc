@@ -167,18 +167,25 @@ void checkPortFree(int port) {
   }
 }
 
-void run(const ServerUser& user, const Layout& layout, std::vector<std::string> argv,
-         const std::string& what, const std::string& kind, size_t log_offset, bool with_log) {
+// Runs a server tool as the server's OS user; returns what went wrong (with the
+// server log's new lines when `with_log`), or nothing when it succeeded. The
+// caller throws, so every error kind is spelled where it is raised.
+std::optional<std::string> run(const ServerUser& user, const Layout& layout,
+                               std::vector<std::string> argv, const std::string& what,
+                               size_t log_offset, bool with_log) {
   ProcessResult r = runProcess(asServerUser(user, std::move(argv)), layout.dir);
-  if (r.exit_code == 0) return;
+  if (r.exit_code == 0) return std::nullopt;
   std::string message =
       fmt::format("{} failed (exit {}): {}", what, r.exit_code, lastLines(r.output, kLogLines));
   if (with_log) {
     message += fmt::format("\nlast lines of {}:\n{}", layout.log, logTail(layout, log_offset));
   }
-  throw Error::stepFailed(kind, message,
-                          fmt::format("see {}; `dbsplit sandbox status --dir {}` shows the state",
-                                      layout.log, layout.dir));
+  return message;
+}
+
+std::string failureHint(const Layout& layout) {
+  return fmt::format("see {}; `dbsplit sandbox status --dir {}` shows the state", layout.log,
+                     layout.dir);
 }
 
 void initCluster(const Layout& layout, const std::string& bindir, const ServerUser& user,
@@ -194,18 +201,22 @@ void initCluster(const Layout& layout, const std::string& bindir, const ServerUs
                                    "--auth-local=trust",
                                    "--auth-host=scram-sha-256"};
   if (!durable) argv.push_back("--no-sync");
-  run(user, layout, argv, "initdb", "sandbox_initdb_failed", 0, false);
+  if (auto failed = run(user, layout, argv, "initdb", 0, false)) {
+    throw Error::stepFailed("sandbox_initdb_failed", *failed, failureHint(layout));
+  }
 }
 
 // Every database created later copies template1, so it gets the extension too.
 void createExtensions(const Layout& layout, const std::string& bindir, const ServerUser& user,
                       int port) {
   for (const char* db : {"postgres", "template1"}) {
-    run(user, layout,
-        {bindir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", layout.dir, "-p",
-         std::to_string(port), "-U", "postgres", "-d", db, "-c",
-         "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"},
-        fmt::format("creating pg_stat_statements in {}", db), "sandbox_extension_failed", 0, false);
+    if (auto failed = run(user, layout,
+                          {bindir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", layout.dir,
+                           "-p", std::to_string(port), "-U", "postgres", "-d", db, "-c",
+                           "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"},
+                          fmt::format("creating pg_stat_statements in {}", db), 0, false)) {
+      throw Error::stepFailed("sandbox_extension_failed", *failed, failureHint(layout));
+    }
   }
 }
 
@@ -245,10 +256,13 @@ Status start(const Options& options, bool* already_running) {
   std::error_code ec;
   auto log_offset =
       static_cast<size_t>(fs::exists(layout.log, ec) ? fs::file_size(layout.log, ec) : 0);
-  run(user, layout,
-      {bindir + "/pg_ctl", "start", "-D", layout.data, "-l", layout.log, "-w", "-t", kWaitSeconds},
-      fmt::format("starting the sandbox at {} on port {}", layout.dir, options.port),
-      "sandbox_start_failed", log_offset, true);
+  if (auto failed = run(
+          user, layout,
+          {bindir + "/pg_ctl", "start", "-D", layout.data, "-l", layout.log, "-w", "-t", kWaitSeconds},
+          fmt::format("starting the sandbox at {} on port {}", layout.dir, options.port),
+          log_offset, true)) {
+    throw Error::stepFailed("sandbox_start_failed", *failed, failureHint(layout));
+  }
   createExtensions(layout, bindir, user, options.port);
   return statusOf(layout, options.port);
 }
@@ -263,10 +277,12 @@ Status stop(const Options& options) {
   std::error_code ec;
   auto log_offset =
       static_cast<size_t>(fs::exists(layout.log, ec) ? fs::file_size(layout.log, ec) : 0);
-  run(user, layout,
-      {bindir + "/pg_ctl", "stop", "-D", layout.data, "-m", "fast", "-w", "-t", kWaitSeconds},
-      fmt::format("stopping the sandbox at {}", layout.dir), "sandbox_stop_failed", log_offset,
-      true);
+  if (auto failed = run(
+          user, layout,
+          {bindir + "/pg_ctl", "stop", "-D", layout.data, "-m", "fast", "-w", "-t", kWaitSeconds},
+          fmt::format("stopping the sandbox at {}", layout.dir), log_offset, true)) {
+    throw Error::stepFailed("sandbox_stop_failed", *failed, failureHint(layout));
+  }
   return statusOf(layout, options.port);
 }
 
