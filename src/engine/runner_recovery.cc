@@ -129,6 +129,9 @@ util::Outcome Runner::rollback(const std::string& name) {
     return {ExitCode::kOk, {"dbsplit status"}};
   }
   checkJournalOwner(*journal);
+  // The run lock first: checked without it, the order below could change under
+  // us (another run applying a later step between the check and the rollback).
+  auto lock = acquireLock(name, journal.get());
   // Steps roll back in reverse order (DESIGN §5.5).
   std::vector<std::string> later;
   bool after = false;
@@ -158,7 +161,6 @@ util::Outcome Runner::rollback(const std::string& name) {
             fmt::format("rolling back {} destroys {}; there is no terminal to ask on", name, loss),
             "re-run with --yes once you are sure");
   }
-  auto lock = acquireLock(name, journal.get());
   Targets targets(plan_, connectOptions(name, false));
   requireWritable(targets.main());
   RunScope scope(*journal, out_, "rollback", name, "rollback", pg::redactDsn(config_.dsn));

@@ -129,7 +129,8 @@ std::string ownedData(const plan::Plan& plan) {
     }
     for (const auto& p : plan.projections) {
       if (p.consumer == s.name) {
-        consumes.push_back(s.name + "." + p.name + " &larr; " + escapeHtml(p.source.display()));
+        consumes.push_back(escapeHtml(s.name + "." + p.name) + " &larr; " +
+                           escapeHtml(p.source.display()));
       }
     }
     auto esc = [](std::vector<std::string> v) {

@@ -115,7 +115,11 @@ void writeSettings(const Layout& layout, int port, bool durable) {
        << "port = " << port << "\n"
        << "listen_addresses = '127.0.0.1'\n"
        // Double quotes inside: the directory may contain spaces.
-       << "unix_socket_directories = " << confString("\"" + layout.dir + "\"") << "\n"
+       << "unix_socket_directories = " << confString("\"" + layout.dir + "\"")
+       << "\n"
+       // Local logins are `trust`: only the server's own OS user (and root)
+       // may reach the socket, or any local user would be `postgres`.
+       << "unix_socket_permissions = 0700\n"
        << "max_connections = 200\n"
        << "shared_preload_libraries = 'pg_stat_statements'\n"
        << "pg_stat_statements.track = all\n"

@@ -94,6 +94,7 @@ sandbox_dir_unreachable 3 the postgres OS user cannot reach the sandbox folder
 sandbox_extension_failed 1 pg_stat_statements could not be created in the sandbox
 sandbox_initdb_failed 1 initdb failed while creating the sandbox cluster
 sandbox_lock_failed 1 the sandbox folder's lock file cannot be taken
+sandbox_port_invalid 2 the sandbox's --port is not in 1..65535
 sandbox_start_failed 1 pg_ctl start failed; the server log's last lines are shown
 sandbox_stop_failed 1 pg_ctl stop failed; the server log's last lines are shown
 sandbox_user_check_failed 3 dbsplit could not check whether the postgres user reaches the sandbox folder

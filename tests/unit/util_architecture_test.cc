@@ -69,8 +69,8 @@ TEST_CASE("the source tree follows docs/architecture.md", "[architecture][docs]"
   for (const auto& entry : fs::directory_iterator(src)) {
     if (entry.is_directory()) folders.insert(entry.path().filename().string());
   }
-  static const std::regex include(R"(#include "([^"]+)") ");
-      int checked = 0;
+  static const std::regex include(R"re(#include "([^"]+)")re");
+  int checked = 0;
   for (const auto& entry : fs::recursive_directory_iterator(src)) {
     if (!entry.is_regular_file()) continue;
     const std::string file = fs::relative(entry.path(), src).string();

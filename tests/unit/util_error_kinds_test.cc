@@ -50,8 +50,9 @@ std::vector<Raise> raisesIn(const fs::path& src) {
       {"StepFailed", ExitCode::kStepFailed},     {"Usage", ExitCode::kUsage},
       {"Precondition", ExitCode::kPrecondition}, {"Locked", ExitCode::kLocked},
       {"Confirm", ExitCode::kConfirm},           {"Drift", ExitCode::kDrift}};
-  static const std::regex factory(R"(Error::(usage|precondition|stepFailed|drift)\(\s*("([^"]*)"|[^,)]+))");
-  static const std::regex ctor(R"(Error\(\s*ExitCode::k(\w+),\s*("([^"]*)"|[^,)]+))");
+  static const std::regex factory(
+      R"re(Error::(usage|precondition|stepFailed|drift)\(\s*("([^"]*)"|[^,)]+))re");
+  static const std::regex ctor(R"re(Error\(\s*ExitCode::k(\w+),\s*("([^"]*)"|[^,)]+))re");
   std::vector<Raise> out;
   for (const auto& entry : fs::recursive_directory_iterator(src)) {
     const fs::path& path = entry.path();

@@ -142,6 +142,12 @@ std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& c
       a.id = "finalize/slot/" + s->name;
       a.description = "drop the replication slot " + name + " on the source";
       a.forward = sql::renderTemplate("split/drop_slot.sql", {{"slot", sql::quoteLiteral(name)}});
+      // Dropping a slot is not undone by ROLLBACK: run alone, never inside a
+      // rehearsal's transaction, and reconciled by its verify.
+      a.transactional = false;
+      a.verify =
+          "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
+          sql::quoteLiteral(name) + ")";
       a.destructive = true;
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
