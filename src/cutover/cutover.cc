@@ -68,13 +68,11 @@ std::vector<std::string> publishedTables(pg::Session& source, const std::string&
 void runHook(const engine::MoverContext& ctx, const MoverArgs& a) {
   const std::string& hook = ctx.plan.split.on_cutover;
   if (hook.empty()) return;
-  ::setenv("DBSPLIT_NEW_DSN", ctx.target_dsn.c_str(), 1);
-  ::setenv("DBSPLIT_SERVICE", a.service.c_str(), 1);
-  ::setenv("DBSPLIT_MIGRATION", ctx.plan.migration.name.c_str(), 1);
-  util::ProcessResult r = util::runProcess({"/bin/sh", "-c", hook});
-  ::unsetenv("DBSPLIT_NEW_DSN");
-  ::unsetenv("DBSPLIT_SERVICE");
-  ::unsetenv("DBSPLIT_MIGRATION");
+  // The new DSN (it may hold a password) goes in the hook's environment only.
+  util::ProcessResult r = util::runProcess({"/bin/sh", "-c", hook}, {},
+                                           {{"DBSPLIT_NEW_DSN", ctx.target_dsn},
+                                            {"DBSPLIT_SERVICE", a.service},
+                                            {"DBSPLIT_MIGRATION", ctx.plan.migration.name}});
   if (r.exit_code != 0) {
     throw Error::stepFailed(
         "on_cutover_failed",

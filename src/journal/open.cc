@@ -58,6 +58,37 @@ void createIfMissing(const std::string& path) {
   if (rc != 0) throwSystem(path, "cannot set mode 0600");
 }
 
+// The journal holds the SQL that `resume` and `rollback` run, so whoever can
+// write it can make them run anything. Trusted only when the caller owns it
+// and no one else can write it or swap it in its directory (a directory
+// others may write is fine only with the sticky bit, as /tmp has).
+void requireTrusted(const std::string& path) {
+  struct stat file {
+  }, dir{};
+  if (::lstat(path.c_str(), &file) != 0) throwSystem(path, "cannot inspect the file");
+  const std::string folder = directoryOf(path);
+  if (::stat(folder.c_str(), &dir) != 0) throwSystem(folder, "cannot inspect the directory");
+  const uid_t me = ::geteuid();
+  std::string why;
+  if (!S_ISREG(file.st_mode)) {
+    why = "it is not a regular file (a symbolic link?)";
+  } else if (file.st_uid != me) {
+    why = fmt::format("it belongs to uid {}, not to you (uid {})", file.st_uid, me);
+  } else if (file.st_mode & (S_IWGRP | S_IWOTH)) {
+    why = fmt::format("others may write it (mode {:04o})", file.st_mode & 07777);
+  } else if (dir.st_uid != me && dir.st_uid != 0) {
+    why = fmt::format("its directory {} belongs to uid {}", folder, dir.st_uid);
+  } else if ((dir.st_mode & (S_IWGRP | S_IWOTH)) && !(dir.st_mode & S_ISVTX)) {
+    why =
+        fmt::format("others may write its directory {} (mode {:04o})", folder, dir.st_mode & 07777);
+  }
+  if (why.empty()) return;
+  throw Error::precondition(
+      "journal_untrusted", fmt::format("journal {} is not trusted: {}", path, why),
+      "the journal holds the SQL that resume and rollback run: keep it, and its directory, "
+      "owned by you and writable only by you (chmod 600 / chmod 700)");
+}
+
 // The 16-byte magic every SQLite 3 file starts with. An empty file passes: it
 // is what createIfMissing() leaves when the first migration never ran.
 void checkHeader(const std::string& path) {
@@ -143,6 +174,7 @@ std::unique_ptr<Journal> Journal::open(const std::string& path, Mode mode) {
                                 "nothing has been recorded yet: run a step first, or check "
                                 "[migration].journal in the plan");
     }
+    requireTrusted(path);
     checkHeader(path);
     DbHandle db = internal::openConnection(path, SQLITE_OPEN_READONLY);
     if (inspect(db.get(), path) < kSchemaVersion) db = migratedCopy(db.get(), path);
@@ -151,6 +183,7 @@ std::unique_ptr<Journal> Journal::open(const std::string& path, Mode mode) {
 
   requireDirectory(path);
   createIfMissing(path);
+  requireTrusted(path);
   checkHeader(path);
   inspect(internal::openConnection(path, SQLITE_OPEN_READONLY).get(), path);
 

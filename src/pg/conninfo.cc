@@ -56,6 +56,20 @@ std::string buildConninfo(const std::string& dsn,
   return out;
 }
 
+ChildConnection childConnection(const std::string& dsn) {
+  auto kv = parseConninfo(dsn);
+  ChildConnection out;
+  if (auto it = kv.find("password"); it != kv.end()) {
+    out.env["PGPASSWORD"] = it->second;
+    kv.erase(it);
+  }
+  for (const auto& [k, v] : kv) {
+    if (!out.conninfo.empty()) out.conninfo += ' ';
+    out.conninfo += k + "=" + quoteConninfoValue(v);
+  }
+  return out;
+}
+
 std::string redactDsn(const std::string& dsn) {
   std::map<std::string, std::string> kv;
   try {

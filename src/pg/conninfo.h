@@ -22,6 +22,15 @@ std::map<std::string, std::string> parseConninfo(const std::string& dsn);
 std::string buildConninfo(const std::string& dsn,
                           const std::map<std::string, std::string>& overrides);
 
+// How a child program (pg_dump, pg_restore, psql) connects: `conninfo` has no
+// password; the password, if the dsn had one, is in `env` as PGPASSWORD, so it
+// never shows on a command line (util::Environment).
+struct ChildConnection {
+  std::string conninfo;
+  std::map<std::string, std::string> env;
+};
+ChildConnection childConnection(const std::string& dsn);
+
 // What may be shown to people and stored in the journal: the dsn without its
 // password ("host=/tmp port=5432 dbname=shop user=app"), or "(PG* environment)"
 // when it is empty.

@@ -24,9 +24,10 @@ bool hasRestrictKey(const std::string& pg_dump) {
 
 std::string schemaDump(const std::string& bindir, const std::string& dsn) {
   const std::string pg_dump = bindir + "/pg_dump";
-  std::vector<std::string> argv = {pg_dump, "--schema-only", "--no-password", "-d", dsn};
+  const ChildConnection child = childConnection(dsn);
+  std::vector<std::string> argv = {pg_dump, "--schema-only", "--no-password", "-d", child.conninfo};
   if (hasRestrictKey(pg_dump)) argv.push_back("--restrict-key=dbsplit");
-  util::ProcessResult r = util::runProcessStdout(argv);
+  util::ProcessResult r = util::runProcessStdout(argv, child.env);
   if (r.exit_code != 0) {
     throw Error::stepFailed(
         "pg_dump_failed",

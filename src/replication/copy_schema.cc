@@ -49,10 +49,12 @@ void copyIntoExistingSchema(engine::MoverContext& ctx, const MoverArgs& a,
                             const std::string& bindir) {
   const std::string archive = tempPath();
   const std::string list = tempPath();
-  util::ProcessResult dump = util::runProcessStdout(
-      {bindir + "/pg_dump", "--schema-only", "--no-publications", "--no-subscriptions",
-       "--format=custom", "--file=" + archive, "--schema=" + exactPattern(a.schema),
-       "--dbname=" + pg::buildConninfo(ctx.main_dsn, {})});
+  const pg::ChildConnection source = pg::childConnection(ctx.main_dsn);
+  util::ProcessResult dump =
+      util::runProcessStdout({bindir + "/pg_dump", "--schema-only", "--no-publications",
+                              "--no-subscriptions", "--format=custom", "--file=" + archive,
+                              "--schema=" + exactPattern(a.schema), "--dbname=" + source.conninfo},
+                             source.env);
   util::ProcessResult toc =
       dump.exit_code == 0 ? util::runProcessStdout({bindir + "/pg_restore", "--list", archive})
                           : dump;
@@ -78,9 +80,11 @@ void copyIntoExistingSchema(engine::MoverContext& ctx, const MoverArgs& a,
       f << line << "\n";
     }
   }
-  util::ProcessResult load = util::runProcessStdout(
-      {bindir + "/pg_restore", "--single-transaction", "--exit-on-error", "--use-list=" + list,
-       "--dbname=" + pg::buildConninfo(ctx.target_dsn, {}), archive});
+  const pg::ChildConnection target = pg::childConnection(ctx.target_dsn);
+  util::ProcessResult load =
+      util::runProcessStdout({bindir + "/pg_restore", "--single-transaction", "--exit-on-error",
+                              "--use-list=" + list, "--dbname=" + target.conninfo, archive},
+                             target.env);
   std::remove(archive.c_str());
   std::remove(list.c_str());
   if (load.exit_code != 0) {
@@ -109,9 +113,11 @@ void copySchema(engine::MoverContext& ctx) {
     copyIntoExistingSchema(ctx, a, bindir);
     return;
   }
+  const pg::ChildConnection source = pg::childConnection(ctx.main_dsn);
   util::ProcessResult dump = util::runProcessStdout(
       {bindir + "/pg_dump", "--schema-only", "--no-publications", "--no-subscriptions",
-       "--schema=" + exactPattern(a.schema), "--dbname=" + pg::buildConninfo(ctx.main_dsn, {})});
+       "--schema=" + exactPattern(a.schema), "--dbname=" + source.conninfo},
+      source.env);
   if (dump.exit_code != 0) {
     throw Error::stepFailed(
         "schema_copy_failed",
@@ -123,9 +129,11 @@ void copySchema(engine::MoverContext& ctx) {
     std::ofstream f(path, std::ios::binary);
     f << dump.output;
   }
-  util::ProcessResult load = util::runProcessStdout(
-      {bindir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", path,
-       "--dbname=" + pg::buildConninfo(ctx.target_dsn, {})});
+  const pg::ChildConnection target = pg::childConnection(ctx.target_dsn);
+  util::ProcessResult load =
+      util::runProcessStdout({bindir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                              "--single-transaction", "-f", path, "--dbname=" + target.conninfo},
+                             target.env);
   std::remove(path.c_str());
   if (load.exit_code != 0) {
     throw Error::stepFailed(

@@ -43,6 +43,7 @@ journal_mismatch 6 the journal belongs to another migration than the plan names
 journal_missing 3 a read-only command found no journal: nothing was recorded yet
 journal_read_only 1 a read-only command tried to write the journal (a bug)
 journal_too_new 6 the journal was written by a newer dbsplit (a higher schema version)
+journal_untrusted 3 the journal (or its directory) is not owned by you or others may write it: resume and rollback run the SQL it holds
 later_step_applied 3 a rollback was asked for a step while a later step is still applied
 lock_timeout 1 an action could not take its lock within lock_timeout after every retry; its transaction rolled back
 no_events 2 the command needs [[event]] entries and the plan has none

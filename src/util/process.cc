@@ -25,15 +25,17 @@ void closeFd(int& fd) {
 
 namespace {
 
-ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd, int err_fd);
+ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd, int err_fd,
+                    const Environment& env);
 
 }  // namespace
 
-ProcessResult runProcess(const std::vector<std::string>& argv, const std::string& cwd) {
-  return spawn(argv, cwd, -1);
+ProcessResult runProcess(const std::vector<std::string>& argv, const std::string& cwd,
+                         const Environment& env) {
+  return spawn(argv, cwd, -1, env);
 }
 
-ProcessResult runProcessStdout(const std::vector<std::string>& argv) {
+ProcessResult runProcessStdout(const std::vector<std::string>& argv, const Environment& env) {
   // stderr goes to an unlinked temporary file: no second pipe to poll, no
   // deadlock however much either stream says.
   char path[] = "/tmp/dbsplit-stderr-XXXXXX";
@@ -45,7 +47,7 @@ ProcessResult runProcessStdout(const std::vector<std::string>& argv) {
   ::unlink(path);
   ProcessResult r;
   try {
-    r = spawn(argv, {}, fd);
+    r = spawn(argv, {}, fd, env);
   } catch (...) {
     ::close(fd);
     throw;
@@ -60,12 +62,28 @@ ProcessResult runProcessStdout(const std::vector<std::string>& argv) {
 
 namespace {
 
-ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd, int err_fd) {
+// This process's environment with `env` laid over it, as execvpe wants it.
+std::vector<std::string> environmentWith(const Environment& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry = *e;
+    if (env.count(entry.substr(0, entry.find('='))) == 0) out.push_back(entry);
+  }
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd, int err_fd,
+                    const Environment& env) {
   if (argv.empty()) throw Error::stepFailed("internal", "runProcess: empty command");
   // Everything the child needs is built before fork(): after it, only syscalls.
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::vector<std::string> entries = environmentWith(env);
+  std::vector<char*> envp;
+  for (const auto& e : entries) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
 
   int out[2];
   int status_pipe[2];
@@ -91,7 +109,7 @@ ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd
     int err = 0;
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) err = errno;
     if (err == 0) {
-      ::execvp(args[0], args.data());
+      ::execvpe(args[0], args.data(), envp.data());
       err = errno;
     }
     ssize_t ignored = ::write(status_pipe[1], &err, sizeof err);

@@ -300,3 +300,50 @@ TEST_CASE("a read-only open never modifies the journal file", "[journal]") {
 
 }  // namespace
 }  // namespace dbsplit::journal
+
+namespace dbsplit::journal {
+
+TEST_CASE("a journal others may write, or in a folder others may write, is refused untouched",
+          "[journal][security]") {
+  TempDir dir;
+  std::string path = dir.file("j.db");
+  Journal::open(path, Journal::Mode::kReadWrite)->setMeta("migration", "shop");
+  std::string before = fileHash(path);
+  auto refused = [&](const std::string& part) {
+    for (auto mode : {Journal::Mode::kReadWrite, Journal::Mode::kReadOnly}) {
+      Error e = test::errorFrom([&] { Journal::open(path, mode); });
+      CHECK(e.kind() == "journal_untrusted");
+      CHECK(e.code() == ExitCode::kPrecondition);
+      CHECK(std::string(e.what()).find(part) != std::string::npos);
+      CHECK(fileHash(path) == before);
+    }
+  };
+  REQUIRE(::chmod(path.c_str(), 0666) == 0);
+  refused("others may write it");
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+  refused("others may write its directory");
+  REQUIRE(::chmod(dir.path().c_str(), 01777) == 0);  // sticky, as /tmp: no one swaps the file
+  CHECK_NOTHROW(Journal::open(path, Journal::Mode::kReadOnly));
+  REQUIRE(::chmod(dir.path().c_str(), 0700) == 0);
+  CHECK_NOTHROW(Journal::open(path, Journal::Mode::kReadWrite));
+}
+
+TEST_CASE("a journal that is a symbolic link or belongs to another user is refused",
+          "[journal][security]") {
+  TempDir dir;
+  std::string real = dir.file("real.db");
+  Journal::open(real, Journal::Mode::kReadWrite)->setMeta("migration", "shop");
+  std::string link = dir.file("link.db");
+  REQUIRE(::symlink(real.c_str(), link.c_str()) == 0);
+  Error e = test::errorFrom([&] { Journal::open(link, Journal::Mode::kReadWrite); });
+  CHECK(e.kind() == "journal_untrusted");
+  if (::geteuid() == 0) {  // only root can give a file away
+    REQUIRE(::chown(real.c_str(), 65534, 65534) == 0);
+    Error other = test::errorFrom([&] { Journal::open(real, Journal::Mode::kReadOnly); });
+    CHECK(other.kind() == "journal_untrusted");
+    CHECK(std::string(other.what()).find("belongs to uid 65534") != std::string::npos);
+  }
+}
+
+}  // namespace dbsplit::journal

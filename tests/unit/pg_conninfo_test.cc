@@ -33,3 +33,19 @@ TEST_CASE("an unparsable DSN is a usage error that does not echo its password", 
     CHECK(std::string(e.what()).find("bogus_key") != std::string::npos);
   }
 }
+
+TEST_CASE("a child program gets the DSN without its password, and the password apart",
+          "[pg][security]") {
+  for (const std::string dsn : {"postgresql://app:hunter%202@db.example:6432/shop",
+                                "host=db.example port=6432 dbname=shop user=app "
+                                "password='hunter 2'"}) {
+    INFO(dsn);
+    pg::ChildConnection c = pg::childConnection(dsn);
+    CHECK(c.conninfo.find("hunter") == std::string::npos);
+    CHECK(c.conninfo.find("password") == std::string::npos);
+    CHECK(c.conninfo.find("dbname=shop") != std::string::npos);
+    CHECK(c.conninfo.find("user=app") != std::string::npos);
+    CHECK(c.env == std::map<std::string, std::string>{{"PGPASSWORD", "hunter 2"}});
+  }
+  CHECK(pg::childConnection("host=/tmp dbname=shop").env.empty());
+}

@@ -7,28 +7,32 @@
 namespace dbsplit::steps::outbox {
 namespace {
 
-// A type whose default btree opclass matches it exactly can be compared with
-// IS DISTINCT FROM; anything else (json, point, a domain over a domain) is
-// compared through its text form, which is always defined.
+// A type whose default btree opclass matches it exactly, and lives in
+// pg_catalog, can be compared with IS DISTINCT FROM inside the trigger
+// function, whose search_path is pinned to pg_catalog. Anything else (json,
+// point, a domain over a domain, an extension's type such as hstore whose `=`
+// is in the extension's schema) is compared through its text form, which is
+// always defined and needs no operator lookup.
 constexpr const char* kColumns = R"SQL(
 SELECT a.attname,
        EXISTS (SELECT 1
-                 FROM pg_opclass oc
-                 JOIN pg_am am ON am.oid = oc.opcmethod
+                 FROM pg_catalog.pg_opclass oc
+                 JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
                 WHERE am.amname = 'btree' AND oc.opcdefault
+                  AND oc.opcnamespace = 'pg_catalog'::pg_catalog.regnamespace
                   AND oc.opcintype = CASE WHEN t.typtype = 'd' THEN t.typbasetype
                                           ELSE a.atttypid END)
-  FROM pg_attribute a
-  JOIN pg_type t ON t.oid = a.atttypid
- WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+  FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+ WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum)SQL";
 
 constexpr const char* kPrimaryKey = R"SQL(
 SELECT a.attname
-  FROM pg_index i
-  CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
- WHERE i.indrelid = $1::oid AND i.indisprimary
+  FROM pg_catalog.pg_index i
+  CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+ WHERE i.indrelid = $1::pg_catalog.oid AND i.indisprimary
  ORDER BY k.ord)SQL";
 
 }  // namespace
