@@ -8,6 +8,7 @@
 
 #include "backfill/movers.h"
 #include "fmt/format.h"
+#include "pg/conninfo.h"
 #include "relay/cursor.h"
 #include "relay/spec.h"
 #include "sql/quote.h"
@@ -201,7 +202,8 @@ nlohmann::json ProjectionsStep::inputs(const plan::Plan& plan) const {
                    {"name", p.name},
                    {"columns", p.columns},
                    {"key", p.key},
-                   {"database", s ? s->database : ""}});
+                   // Hashed and kept in the journal: never the password.
+                   {"database", s && !s->database.empty() ? pg::redactDsn(s->database) : ""}});
   }
   return {{"projections", out}};
 }

@@ -5,6 +5,7 @@
 
 #include "cutover/cutover.h"
 #include "fmt/format.h"
+#include "pg/conninfo.h"
 #include "replication/movers.h"
 #include "steps/split/database.h"
 #include "steps/split/schema.h"
@@ -39,7 +40,10 @@ nlohmann::json SplitStep::inputs(const plan::Plan& plan) const {
   }
   nlohmann::json services = nlohmann::json::array();
   for (const plan::Service& s : plan.services) {
-    services.push_back({{"name", s.name}, {"roles", s.roles}, {"database", s.database}});
+    // Hashed and kept in the journal: never the password.
+    services.push_back({{"name", s.name},
+                        {"roles", s.roles},
+                        {"database", s.database.empty() ? "" : pg::redactDsn(s.database)}});
   }
   return {{"tables", tables},
           {"services", services},
