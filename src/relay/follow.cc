@@ -27,26 +27,7 @@ void Relay::checkCutover(OutboxState& o, bool force) {
     }
   }
   OutboxCutover cut = readCutover(*o.moved, *source_, o.owner);
-  if (!cut.done) return;
-  if (!cut.positioned) {
-    // A split made by an older dbsplit recorded no position: the relay cannot
-    // tell which of the new database's events it has, so it does not follow.
-    if (!o.warned) {
-      o.warned = true;
-      out_.event(
-          {{"event", "relay_outbox_moved"},
-           {"consumer", options_.consumer},
-           {"outbox", o.name},
-           {"database", pg::redactDsn(o.owner_dsn)}},
-          fmt::format("warning: {} moved to its owner's database {} (split, database mode) "
-                      "without a recorded cutover position ({}.dbsplit_cutover): this "
-                      "relay does not follow it; consumer {} gets no event of {} written "
-                      "after the cutover (docs/steps/split.md)",
-                      o.name, pg::redactDsn(o.owner_dsn), o.owner, options_.consumer, o.name));
-    }
-    return;
-  }
-  o.cut = cut;
+  if (cut.done) o.cut = cut;
 }
 
 bool Relay::follow(OutboxState& o, bool source_gone) {
@@ -69,12 +50,6 @@ bool Relay::follow(OutboxState& o, bool source_gone) {
   const plan::QualifiedName table = cursorTable(options_.consumer);
   {
     TargetTx tx(*target_);
-    // A cursor table made by an older dbsplit gets the column in place.
-    if (!target_->scalar("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass"
-                         " AND attname = 'outbox_database' AND NOT attisdropped",
-                         table.quoted())) {
-      target_->exec("ALTER TABLE " + table.quoted() + " ADD COLUMN outbox_database text");
-    }
     // From the cutover position on: events with seq > cut.seq that the new
     // server's snapshot at the cutover does not see (the replicated ones,
     // with the source's txids, all have seq <= cut.seq and are applied).

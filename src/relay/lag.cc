@@ -87,7 +87,7 @@ std::vector<OutboxLag> relayLag(const plan::Plan& plan, const std::string& main_
             if (source->scalar("SELECT to_regclass($1)::text", table.quoted())) {
               add(*source, c->seq, c->snapshot);
             }
-            if (cut.done && cut.positioned) add(*there, cut.seq + 1, cut.snapshot);
+            if (cut.done) add(*there, cut.seq + 1, cut.snapshot);
           }
         }
         lags.push_back(lag);

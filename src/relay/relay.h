@@ -109,7 +109,6 @@ class Relay {
     std::unique_ptr<pg::Session> moved;
     std::optional<OutboxCutover> cut;
     bool followed = false;
-    bool warned = false;
     std::chrono::steady_clock::time_point cut_checked{};
   };
   // follow.cc: drains a cut-over outbox's source, then follows it.
