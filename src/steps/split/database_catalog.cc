@@ -170,8 +170,6 @@ SELECT o, stmt FROM (
 constexpr const char* kSystemId =
     "SELECT system_identifier::text FROM pg_catalog.pg_control_system()";
 
-std::string jsonList(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
-
 void readTarget(TargetFacts& t, const std::string& source_system_id, const std::string& app,
                 const std::vector<std::string>& allowed) {
   pg::ConnectOptions opts;
@@ -219,7 +217,7 @@ void readTarget(TargetFacts& t, const std::string& source_system_id, const std::
                              "     WHERE pid IS NOT NULL)")
                     .value_or("-1"));
   if (!t.exists) return;
-  for (const auto& row : session->execParams(kNotEmpty, t.service, jsonList(allowed))) {
+  for (const auto& row : session->execParams(kNotEmpty, t.service, util::jsonList(allowed))) {
     t.not_empty.push_back(row[0].c_str());
   }
   t.schema_exists =
@@ -298,10 +296,10 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
       quoted[oid] = sql::quoteQualified(s->name, row[1].c_str());
       if (!row[3].as<bool>()) roots.push_back(quoted[oid]);
     }
-    for (const auto& row : catalog.execParams(kNoIdentity, jsonList(oids))) {
+    for (const auto& row : catalog.execParams(kNoIdentity, util::jsonList(oids))) {
       f.no_identity.push_back(row[0].c_str());
     }
-    for (const auto& row : catalog.execParams(kOutside, jsonList(oids), s->name)) {
+    for (const auto& row : catalog.execParams(kOutside, util::jsonList(oids), s->name)) {
       f.outside.push_back(row[0].c_str());
     }
     TargetFacts t;
@@ -319,7 +317,7 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
     t.publish = roots;
     std::map<std::pair<std::string, std::string>, WriteGrant> grants;
     std::vector<std::pair<std::string, std::string>> order;
-    for (const auto& row : catalog.execParams(kWriteAcl, jsonList(oids))) {
+    for (const auto& row : catalog.execParams(kWriteAcl, util::jsonList(oids))) {
       auto key = std::make_pair(std::string(row[0].c_str()), std::string(row[1].c_str()));
       auto it = grants.find(key);
       if (it == grants.end()) {
@@ -330,7 +328,7 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
       it->second.grantable = it->second.grantable || row[3].as<bool>();
     }
     for (const auto& key : order) t.fence.push_back(grants[key]);
-    for (const auto& row : catalog.execParams(kCopiedNames, jsonList(oids), s->name)) {
+    for (const auto& row : catalog.execParams(kCopiedNames, util::jsonList(oids), s->name)) {
       t.source_names.push_back(row[0].c_str());
     }
     // What step 4 creates in the service's own database when it consumes.
