@@ -45,6 +45,18 @@ bool schemaEntry(const std::string& line) {
 // The schema already exists in the target (step 4 made it for the service's
 // projections): everything of the dump but the schema's own entries, through
 // a filtered pg_restore list, in one transaction.
+// Both ways of loading run in one transaction on the target, so a failed
+// load left nothing behind.
+void requireLoaded(const util::ProcessResult& load, const engine::MoverContext& ctx,
+                   const MoverArgs& a) {
+  if (load.exit_code == 0) return;
+  throw Error::stepFailed(
+      "schema_copy_failed",
+      fmt::format("loading schema {} into {} failed: {}", a.schema, pg::redactDsn(ctx.target_dsn),
+                  util::lastLines(load.errors, 5)),
+      "nothing was loaded (one transaction); fix the cause and run `dbsplit resume`");
+}
+
 void copyIntoExistingSchema(engine::MoverContext& ctx, const MoverArgs& a,
                             const std::string& bindir) {
   const std::string archive = tempPath();
@@ -83,13 +95,7 @@ void copyIntoExistingSchema(engine::MoverContext& ctx, const MoverArgs& a,
        "--dbname=" + pg::buildConninfo(ctx.target_dsn, {}), archive});
   std::remove(archive.c_str());
   std::remove(list.c_str());
-  if (load.exit_code != 0) {
-    throw Error::stepFailed(
-        "schema_copy_failed",
-        fmt::format("loading schema {} into {} failed: {}", a.schema, pg::redactDsn(ctx.target_dsn),
-                    util::lastLines(load.errors, 5)),
-        "nothing was loaded (one transaction); fix the cause and run `dbsplit resume`");
-  }
+  requireLoaded(load, ctx, a);
   ctx.out.event({{"event", "split_schema_copied"},
                  {"service", a.service},
                  {"schema", a.schema},
@@ -127,14 +133,7 @@ void copySchema(engine::MoverContext& ctx) {
       {bindir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", path,
        "--dbname=" + pg::buildConninfo(ctx.target_dsn, {})});
   std::remove(path.c_str());
-  if (load.exit_code != 0) {
-    throw Error::stepFailed(
-        "schema_copy_failed",
-        fmt::format("loading schema {} into {} failed: {}", a.schema, pg::redactDsn(ctx.target_dsn),
-                    util::lastLines(load.errors, 5)),
-        "nothing was loaded (one transaction); fix the cause and run "
-        "`dbsplit resume`");
-  }
+  requireLoaded(load, ctx, a);
   ctx.out.event({{"event", "split_schema_copied"},
                  {"service", a.service},
                  {"schema", a.schema},

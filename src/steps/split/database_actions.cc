@@ -14,8 +14,14 @@
 namespace dbsplit::steps::split {
 namespace {
 
-std::string render(const std::string& name, const std::map<std::string, std::string>& values) {
-  return sql::renderTemplate("split/" + name, values);
+// Hands `a` to a data mover (engine/mover.h) that works in the service's own
+// database; its `forward` then only shows what the mover does.
+void carriedOutBy(const std::string& mover, const std::string& svc, const std::string& args,
+                  engine::Action& a) {
+  a.mover = mover;
+  a.mover_args = args;
+  a.database = svc;
+  a.transactional = false;
 }
 
 }  // namespace
@@ -55,16 +61,13 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
     }
     {
       engine::Action a;
+      carriedOutBy("split.copy_schema", svc, args, a);
       a.id = "split/copy_schema/" + svc;
       a.description = fmt::format("copy schema {} (definitions only) into {}", svc, t.redacted);
       a.forward = fmt::format(
           "-- mover split.copy_schema:\n-- pg_dump --schema-only --schema={} <source>\n"
           "--   | psql --single-transaction <{}>",
           sql::quoteIdent(svc), t.redacted);
-      a.mover = "split.copy_schema";
-      a.mover_args = args;
-      a.database = svc;
-      a.transactional = false;
       a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = " +
                  sql::quoteLiteral(svc) + ")";
       a.inverse = "DROP SCHEMA " + sql::quoteIdent(svc) + " CASCADE;";
@@ -109,8 +112,8 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       engine::Action a;
       a.id = "split/publication/" + svc;
       a.description = fmt::format("publish the changes of {}'s {} table(s)", svc, t.publish.size());
-      a.forward = render("publication.sql",
-                         {{"name", qname}, {"tables", util::join(t.publish, ",\n    ")}});
+      a.forward = sql::renderTemplate(
+          "split/publication.sql", {{"name", qname}, {"tables", util::join(t.publish, ",\n    ")}});
       a.inverse = "DROP PUBLICATION " + qname + ";";
       a.lock = {"SHARE UPDATE EXCLUSIVE", "each published table"};
       actions.push_back(std::move(a));
@@ -121,7 +124,7 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.description = "logical replication slot " + name + " (pgoutput) on the source";
       a.forward =
           "SELECT pg_catalog.pg_create_logical_replication_slot(" + lname + ", 'pgoutput');";
-      a.inverse = render("drop_slot.sql", {{"slot", lname}});
+      a.inverse = sql::renderTemplate("split/drop_slot.sql", {{"slot", lname}});
       a.transactional = false;
       a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
                  lname + ")";
@@ -130,6 +133,7 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
     }
     {
       engine::Action a;
+      carriedOutBy("split.subscribe", svc, args, a);
       a.id = "split/subscription/" + svc;
       a.description = fmt::format("subscribe {} to the source's publication {} (initial copy)",
                                   t.redacted, name);
@@ -137,29 +141,22 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
           "-- mover split.subscribe:\nCREATE SUBSCRIPTION {}\n  CONNECTION '<source DSN>'\n"
           "  PUBLICATION {}\n  WITH (create_slot = false, slot_name = {}, copy_data = true);",
           qname, qname, lname);
-      a.mover = "split.subscribe";
-      a.mover_args = args;
-      a.database = svc;
-      a.transactional = false;
       a.verify =
           "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = " + lname +
           "\n   AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
           "current_database()))";
-      a.inverse = render("drop_subscription.sql", {{"name", qname}});
+      a.inverse = sql::renderTemplate("split/drop_subscription.sql", {{"name", qname}});
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }
     {
       engine::Action a;
+      carriedOutBy("split.catchup", svc, args, a);
       a.id = "split/catchup/" + svc;
       a.description = "wait until every table of " + svc + " is copied and streaming";
       a.forward =
           "-- mover split.catchup: waits for pg_subscription_rel to show every table "
           "ready, showing tables synced and lag";
-      a.mover = "split.catchup";
-      a.mover_args = args;
-      a.database = svc;
-      a.transactional = false;
       a.verify = fmt::format(
           "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = {0}\n"
           "                 AND subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
@@ -191,6 +188,7 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
     }
     {
       engine::Action a;
+      carriedOutBy("split.cutover", svc, args, a);
       a.id = "split/cutover/" + svc;
       a.description = fmt::format(
           "cutover of {}: in-flight writes end, lag zero, sequences "
@@ -200,10 +198,6 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
           "-- mover split.cutover: wait for in-flight writes (bounded), wait for lag zero,\n"
           "-- setval every sequence from the source, compare counts and hashes of every\n"
           "-- table, run [step.split] on_cutover with DBSPLIT_NEW_DSN";
-      a.mover = "split.cutover";
-      a.mover_args = args;
-      a.database = svc;
-      a.transactional = false;
       a.verify = fmt::format(
           "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s WHERE s.subname = {}\n"
           "   AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
