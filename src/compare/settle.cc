@@ -74,8 +74,8 @@ std::optional<std::vector<RelayWatch::CursorAt>> RelayWatch::cursors(std::string
     return std::nullopt;
   }
   pqxx::result r = consumer_db_.execParams(
-      "SELECT outbox, snapshot::text, outbox_database IS NOT NULL FROM " + table.quoted() +
-          " WHERE outbox IN (SELECT jsonb_array_elements_text($1::jsonb))",
+      "SELECT outbox, snapshot::text, to_jsonb(c) ->> 'outbox_database' IS NOT NULL FROM " +
+          table.quoted() + " AS c WHERE outbox IN (SELECT jsonb_array_elements_text($1::jsonb))",
       nlohmann::json(outboxes_).dump());
   std::vector<CursorAt> out;
   for (const std::string& outbox : outboxes_) {
