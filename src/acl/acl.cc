@@ -96,6 +96,35 @@ std::vector<AclItem> groupRows(const std::vector<ExplodedRow>& rows) {
   return items;
 }
 
+std::vector<std::pair<std::string, std::vector<AclItem>>> groupByKey(
+    const std::vector<std::pair<std::string, ExplodedRow>>& rows) {
+  std::vector<std::pair<std::string, std::vector<AclItem>>> out;
+  std::vector<ExplodedRow> run;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    run.push_back(rows[i].second);
+    if (i + 1 == rows.size() || rows[i + 1].first != rows[i].first) {
+      out.emplace_back(rows[i].first, groupRows(run));
+      run.clear();
+    }
+  }
+  return out;
+}
+
+std::string aclQuery(const std::string& keys, const std::string& from, const std::string& acl,
+                     const std::string& where, const std::string& order) {
+  return "SELECT " + keys +
+         ", coalesce(gr.rolname, ''), coalesce(ge.rolname, ''),\n"
+         "       x.privilege_type, x.is_grantable\n"
+         "  FROM " +
+         from + "\n CROSS JOIN LATERAL pg_catalog.aclexplode(" + acl +
+         ")\n"
+         "       WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, n)\n"
+         "  LEFT JOIN pg_catalog.pg_roles gr ON gr.oid = x.grantor\n"
+         "  LEFT JOIN pg_catalog.pg_roles ge ON ge.oid = x.grantee\n"
+         " WHERE " +
+         where + "\n ORDER BY " + order + ", x.n";
+}
+
 std::vector<std::string> RelationAcl::grantees() const {
   std::vector<std::string> out;
   for (const auto& i : table) addUnique(out, i.grantee);

@@ -48,6 +48,21 @@ struct ExplodedRow {
 // order and each item's privileges in bit order).
 std::vector<AclItem> groupRows(const std::vector<ExplodedRow>& rows);
 
+// The rows of several ACLs read in one query, each tagged with the key of its
+// ACL (a column name, a default ACL's oid) and ordered by it: the items of
+// each run of one key, in order.
+std::vector<std::pair<std::string, std::vector<AclItem>>> groupByKey(
+    const std::vector<std::pair<std::string, ExplodedRow>>& rows);
+
+// How the steps read ACLs from the catalog, one query per kind of object: the
+// aclitem[] column `acl` of the rows of `from` that `where` selects, exploded
+// by aclexplode in array order (WITH ORDINALITY keeps it) with the grantor's
+// and grantee's names. Each row is `keys` (the columns that tell whose ACL it
+// is), then an ExplodedRow: grantor, grantee ('' = PUBLIC), privilege,
+// grantable; ordered by `order` (keys), then array position.
+std::string aclQuery(const std::string& keys, const std::string& from, const std::string& acl,
+                     const std::string& where, const std::string& order);
+
 struct ColumnAcl {
   std::string column;
   std::vector<AclItem> items;  // never empty: a NULL attacl is not listed

@@ -1,7 +1,6 @@
 // Snapshot deltas and how a baseline is chosen.
 #include "catalogue/delta.h"
 
-#include <ctime>
 #include <map>
 #include <tuple>
 
@@ -25,15 +24,6 @@ std::map<Key, std::int64_t> totals(const Snapshot& s) {
 DeltaEntry entry(const Key& k, std::int64_t before, std::int64_t now) {
   return {
       std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), std::get<4>(k), before, now};
-}
-
-std::string isoAt(std::int64_t unix_ms) {
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(unix_ms % 1000));
 }
 
 json entryJson(const DeltaEntry& e) {
@@ -96,7 +86,7 @@ journal::SnapshotRecord pickBaseline(const journal::Journal* journal, const std:
         fmt::format("--since {}: the journal has no catalogue snapshot {}", since, since),
         "`dbsplit log` lists the runs; `dbsplit run catalogue` stores a snapshot");
   }
-  std::string cutoff = isoAt(util::nowUnixMillis() - window);
+  std::string cutoff = util::isoAt(util::nowUnixMillis() - window);
   const journal::SnapshotRecord* best = nullptr;
   for (const auto& s : all) {
     if (s.taken_at <= cutoff && (!best || s.taken_at > best->taken_at)) best = &s;

@@ -5,12 +5,9 @@
 #include <cctype>
 
 #include "catalogue/log_reader.h"
+#include "util/text.h"
 
 namespace dbsplit::catalogue {
-
-namespace {
-bool startsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
-}  // namespace
 
 // Splits one CSV record (RFC 4180 quoting) into fields.
 std::vector<std::string> csvFields(const std::string& rec) {
@@ -68,17 +65,17 @@ void prefixFields(const std::string& prefix, std::string* user, std::string* app
 
 std::string statementOfMessage(const std::string& message) {
   std::string m = message;
-  if (startsWith(m, "duration: ")) {
+  if (util::startsWith(m, "duration: ")) {
     size_t two = m.find("  ");
     if (two == std::string::npos) return {};  // duration only: the statement was logged before
     m = m.substr(two + 2);
   }
-  if (startsWith(m, "statement: ")) return m.substr(11);
-  if (startsWith(m, "execute ")) {
+  if (util::startsWith(m, "statement: ")) return m.substr(11);
+  if (util::startsWith(m, "execute ")) {
     size_t colon = m.find(": ");
     return colon == std::string::npos ? std::string() : m.substr(colon + 2);
   }
-  if (startsWith(m, "AUDIT: ")) {
+  if (util::startsWith(m, "AUDIT: ")) {
     auto f = csvFields(m.substr(7));
     // AUDIT_TYPE,STATEMENT_ID,SUBSTATEMENT_ID,CLASS,COMMAND,OBJECT_TYPE,OBJECT_NAME,STATEMENT,PARAMETER
     if (f.size() < 8 || f[7] == "<previously logged>" || f[7] == "<not logged>") return {};

@@ -12,11 +12,10 @@
 
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
+#include "util/text.h"
 
 namespace dbsplit::catalogue {
 namespace {
-
-bool startsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
 // "2026-11-23 12:00:00.123 UTC,..." : a csvlog record starts with a timestamp and a comma.
 bool looksLikeCsvRecord(const std::string& line) {
@@ -72,7 +71,7 @@ class LogParser {
                const std::string& session, size_t line) {
     std::string text = statementOfMessage(msg);
     if (text.empty()) return;
-    if (startsWith(msg, "AUDIT: ") && !auditFirstSighting(msg, session)) return;
+    if (util::startsWith(msg, "AUDIT: ") && !auditFirstSighting(msg, session)) return;
     Observation o;
     o.text = std::move(text);
     o.role = user;

@@ -21,11 +21,12 @@ Outcome runPrune(Context& ctx, const PruneArgs& args) {
   prune::PruneOptions options;
   options.dsn = resolveDsn(ctx, plan);
   options.older_than_ms = util::parseDurationMillis(args.older_than, "--older-than");
-  options.dry_run = args.dry_run;
   options.batch = args.batch;
-  nlohmann::json totals = nlohmann::json::object();
   std::int64_t all = 0;
-  for (const auto& r : prune::prune(plan, options, ctx.out)) {
+  // --dry-run counts instead of deleting: the command picks the function.
+  const std::vector<prune::PruneResult> results =
+      args.dry_run ? prune::countPrunable(plan, options) : prune::prune(plan, options, ctx.out);
+  for (const auto& r : results) {
     nlohmann::json ev = {{"event", "prune"},
                          {"service", r.service},
                          {"outbox", r.service + ".outbox"},

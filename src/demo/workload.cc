@@ -239,28 +239,29 @@ void authTick(Tx& tx, std::mt19937_64& rng) {
            pick(rng, 1, 1000000));
 }
 
-void profileTick(Tx& tx, std::mt19937_64& rng) {
+// The users playbook's consumers: read a user's email (from auth's table, or
+// from the consumer's own projection of it once switched) and keep a copy in
+// `table`.`column`, keyed by user_id.
+void copyUserEmail(Tx& tx, std::mt19937_64& rng, const std::string& consumer,
+                   const std::string& table, const std::string& column) {
   std::int64_t user = pick(rng, 1, kLoadedUsers);
   auto u = tx.crossRead("SELECT email FROM users WHERE id = $1",
-                        "SELECT email FROM profile.user_view WHERE id = $1", user);
+                        "SELECT email FROM " + consumer + ".user_view WHERE id = $1", user);
   if (u.empty()) return;
-  tx.write("profiles", 1, false,
-           "INSERT INTO profiles (user_id, display_name) VALUES ($1, $2)\n"
-           " ON CONFLICT (user_id) DO UPDATE SET display_name = EXCLUDED.display_name\n"
-           " RETURNING user_id::text AS user_id, display_name",
+  tx.write(table, 1, false,
+           fmt::format("INSERT INTO {0} (user_id, {1}) VALUES ($1, $2)\n"
+                       " ON CONFLICT (user_id) DO UPDATE SET {1} = EXCLUDED.{1}\n"
+                       " RETURNING user_id::text AS user_id, {1}",
+                       table, column),
            user, std::string(u[0][0].c_str()));
 }
 
+void profileTick(Tx& tx, std::mt19937_64& rng) {
+  copyUserEmail(tx, rng, "profile", "profiles", "display_name");
+}
+
 void billingTick(Tx& tx, std::mt19937_64& rng) {
-  std::int64_t user = pick(rng, 1, kLoadedUsers);
-  auto u = tx.crossRead("SELECT email FROM users WHERE id = $1",
-                        "SELECT email FROM billing.user_view WHERE id = $1", user);
-  if (u.empty()) return;
-  tx.write("billing_contacts", 1, false,
-           "INSERT INTO billing_contacts (user_id, billing_email) VALUES ($1, $2)\n"
-           " ON CONFLICT (user_id) DO UPDATE SET billing_email = EXCLUDED.billing_email\n"
-           " RETURNING user_id::text AS user_id, billing_email",
-           user, std::string(u[0][0].c_str()));
+  copyUserEmail(tx, rng, "billing", "billing_contacts", "billing_email");
 }
 
 struct ServiceDef {

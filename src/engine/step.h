@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/action.h"
@@ -42,8 +43,10 @@ struct Gate {
 class Step {
  public:
   virtual ~Step() = default;
-  virtual std::string name() const = 0;
-  virtual std::string summary() const = 0;
+  // What the plan and the command line call the step, and one line on what
+  // it does: data every step has, given to the constructor.
+  virtual std::string name() const { return name_; }
+  virtual std::string summary() const { return summary_; }
 
   // The part of the plan this step's actions come from. Its hash is journaled
   // when the step runs; a different hash later means the plan changed under an
@@ -71,6 +74,15 @@ class Step {
 
   // Standalone steps sit outside the six-step order (the engine's test step).
   virtual bool standalone() const { return false; }
+
+ protected:
+  Step() = default;
+  Step(std::string name, std::string summary)
+      : name_(std::move(name)), summary_(std::move(summary)) {}
+
+ private:
+  std::string name_;
+  std::string summary_;
 };
 
 using StepList = std::vector<const Step*>;

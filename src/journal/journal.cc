@@ -11,60 +11,51 @@ namespace {
 
 // Why a table and not a switch per direction: one list keeps toString and
 // fromString from drifting apart, and the names are what the journal stores.
-struct StepName {
-  StepStatus status;
+template <typename Status>
+struct StatusName {
+  Status status;
   const char* name;
 };
-constexpr StepName kStepNames[] = {
+constexpr StatusName<StepStatus> kStepNames[] = {
     {StepStatus::kPending, "pending"},        {StepStatus::kApplying, "applying"},
     {StepStatus::kApplied, "applied"},        {StepStatus::kFailed, "failed"},
     {StepStatus::kRolledBack, "rolled_back"}, {StepStatus::kRollingBack, "rolling_back"},
 };
 
-struct ActionName {
-  ActionStatus status;
-  const char* name;
-};
-constexpr ActionName kActionNames[] = {
+constexpr StatusName<ActionStatus> kActionNames[] = {
     {ActionStatus::kPending, "pending"},          {ActionStatus::kStarted, "started"},
     {ActionStatus::kApplied, "applied"},          {ActionStatus::kFailed, "failed"},
     {ActionStatus::kRollingBack, "rolling_back"}, {ActionStatus::kRolledBack, "rolled_back"},
 };
 
-Error unknownStatus(const char* what, const std::string& s) {
-  return Error::drift("journal_corrupt",
-                      fmt::format("unknown {} status \"{}\" in the journal", what, s),
-                      "the journal is damaged or was written by a newer dbsplit");
+template <typename Status, size_t N>
+const char* nameOf(const StatusName<Status> (&names)[N], Status s) {
+  for (const auto& n : names) {
+    if (n.status == s) return n.name;
+  }
+  return "unknown";
+}
+
+// `what` ("step", "action") names the kind of status in the error.
+template <typename Status, size_t N>
+Status statusNamed(const StatusName<Status> (&names)[N], const std::string& s, const char* what) {
+  for (const auto& n : names) {
+    if (s == n.name) return n.status;
+  }
+  throw Error::drift("journal_corrupt",
+                     fmt::format("unknown {} status \"{}\" in the journal", what, s),
+                     "the journal is damaged or was written by a newer dbsplit");
 }
 
 }  // namespace
 
-const char* toString(StepStatus s) {
-  for (const auto& n : kStepNames) {
-    if (n.status == s) return n.name;
-  }
-  return "unknown";
-}
+const char* toString(StepStatus s) { return nameOf(kStepNames, s); }
+const char* toString(ActionStatus s) { return nameOf(kActionNames, s); }
 
-const char* toString(ActionStatus s) {
-  for (const auto& n : kActionNames) {
-    if (n.status == s) return n.name;
-  }
-  return "unknown";
-}
-
-StepStatus stepStatusFromString(const std::string& s) {
-  for (const auto& n : kStepNames) {
-    if (s == n.name) return n.status;
-  }
-  throw unknownStatus("step", s);
-}
+StepStatus stepStatusFromString(const std::string& s) { return statusNamed(kStepNames, s, "step"); }
 
 ActionStatus actionStatusFromString(const std::string& s) {
-  for (const auto& n : kActionNames) {
-    if (s == n.name) return n.status;
-  }
-  throw unknownStatus("action", s);
+  return statusNamed(kActionNames, s, "action");
 }
 
 Journal::Journal(std::string path, sqlite3* db, Mode mode)

@@ -20,7 +20,7 @@ namespace dbsplit::journal {
 
 // The schema version this build writes. A journal with a higher user_version was
 // written by a newer dbsplit and is refused.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 1;
 
 enum class StepStatus { kPending, kApplying, kApplied, kFailed, kRolledBack, kRollingBack };
 enum class ActionStatus { kPending, kStarted, kApplied, kFailed, kRollingBack, kRolledBack };
@@ -107,8 +107,8 @@ class Journal {
   ~Journal();
 
   const std::string& path() const { return path_; }
-  // The schema version this connection reads. A journal older than this build
-  // opened kReadOnly is migrated in a private in-memory copy, so this is
+  // The schema version this connection reads. An empty journal opened
+  // kReadOnly is migrated in a private in-memory copy, so this is
   // kSchemaVersion for every open journal.
   int schemaVersion() const;
   // The value of a PRAGMA on this connection ("journal_mode", "synchronous"),

@@ -132,9 +132,9 @@ int inspect(sqlite3* db, const std::string& path) {
   return version;
 }
 
-// A read-only journal older than this build (or still empty) is copied into
-// memory and migrated there, so readers always see the current schema and the
-// file itself is never written.
+// A read-only journal that is still empty (or older than this build, once a
+// later version adds a migration) is copied into memory and migrated there, so
+// readers always see the current schema and the file itself is never written.
 DbHandle migratedCopy(sqlite3* source, const std::string& path) {
   DbHandle copy = internal::openConnection(":memory:", SQLITE_OPEN_READWRITE);
   sqlite3_backup* backup = sqlite3_backup_init(copy.get(), "main", source, "main");

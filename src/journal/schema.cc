@@ -1,7 +1,7 @@
-// The journal's migrations (version 1 = the initial schema) and the code that
-// applies them. Columns are NOT NULL with '' / 0 defaults so that records read
-// back exactly as they were written; CHECKs keep a bug from storing a status
-// that toString() cannot produce.
+// The journal's migrations (version 1 = the schema of the first release; no
+// dbsplit has shipped with another) and the code that applies them. Columns are NOT NULL with '' /
+// 0 defaults so that records read back exactly as they were written; CHECKs keep a bug from storing
+// a status that toString() cannot produce.
 #include "journal/schema.h"
 
 #include <iterator>
@@ -59,6 +59,11 @@ CREATE TABLE actions (
   duration_ms   INTEGER NOT NULL DEFAULT 0,
   attempts      INTEGER NOT NULL DEFAULT 0,
   error         TEXT NOT NULL DEFAULT '',
+  -- Actions that run on another database (a service's own) or that are
+  -- carried out by a data mover rather than SQL (engine/mover.h).
+  target_database TEXT NOT NULL DEFAULT '',
+  mover           TEXT NOT NULL DEFAULT '',
+  mover_args      TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (step, seq),
   UNIQUE (step, id)
 );
@@ -81,13 +86,6 @@ CREATE TABLE snapshots (
   body     TEXT NOT NULL
 );
 CREATE INDEX snapshots_by_kind ON snapshots (kind, id);
-)sql"},
-    // Version 2: actions that run on another database (a service's own) or that
-    // are carried out by a data mover rather than SQL (engine/mover.h).
-    {2, R"sql(
-ALTER TABLE actions ADD COLUMN target_database TEXT NOT NULL DEFAULT '';
-ALTER TABLE actions ADD COLUMN mover TEXT NOT NULL DEFAULT '';
-ALTER TABLE actions ADD COLUMN mover_args TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 

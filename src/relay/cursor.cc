@@ -14,12 +14,10 @@ std::optional<Cursor> readCursor(pg::Session& target, const std::string& consume
                                  const std::string& outbox) {
   plan::QualifiedName t = cursorTable(consumer);
   if (!target.scalar("SELECT to_regclass($1)", t.quoted())) return std::nullopt;
-  // to_jsonb: a cursor table made before outbox_database existed reads as NULL.
-  auto r = target.execParams(
-      "SELECT seq, snapshot::text, applied,"
-      " coalesce(to_jsonb(c) ->> 'outbox_database', '') FROM " +
-          t.quoted() + " AS c WHERE outbox = $1",
-      outbox);
+  auto r =
+      target.execParams("SELECT seq, snapshot::text, applied, coalesce(outbox_database, '') FROM " +
+                            t.quoted() + " WHERE outbox = $1",
+                        outbox);
   if (r.empty()) return std::nullopt;
   Cursor c;
   c.seq = r[0][0].as<std::int64_t>();
@@ -27,6 +25,15 @@ std::optional<Cursor> readCursor(pg::Session& target, const std::string& consume
   c.applied = r[0][2].as<std::int64_t>();
   c.database = r[0][3].c_str();
   return c;
+}
+
+std::optional<std::int64_t> readLowWatermark(pg::Session& target, const std::string& consumer,
+                                             const std::string& outbox) {
+  plan::QualifiedName t = cursorTable(consumer);
+  if (!target.scalar("SELECT to_regclass($1)", t.quoted())) return std::nullopt;
+  auto seq = target.scalar("SELECT seq FROM " + t.quoted() + " WHERE outbox = $1", outbox);
+  if (!seq) return std::nullopt;
+  return std::stoll(*seq);
 }
 
 std::optional<BackfillState> readBackfill(pg::Session& target, const std::string& consumer,

@@ -1,8 +1,8 @@
 // The relay's state on the consumer side (COMMON contract): the cursor table
 // <consumer>.dbsplit_cursor (outbox, seq, snapshot, applied, updated_at,
-// outbox_database) and the
-// backfill table <consumer>.dbsplit_backfill (one row per committed key range
-// of a projection, inserted with the range's rows: the snapshot the first
+// outbox_database; templates/projections/cursor.sql) and the backfill table
+// <consumer>.dbsplit_backfill (one row per committed key range of a
+// projection, inserted with the range's rows: the snapshot the first
 // range was copied at, the low watermark, the last key copied, the rows so
 // far, whether it was the last range). Inserts only, so a range can commit
 // inside a REPEATABLE READ transaction that imported an older snapshot.
@@ -25,16 +25,21 @@ struct Cursor {
   std::int64_t seq = 0;
   std::string snapshot;
   std::int64_t applied = 0;
-  // Column outbox_database (nullable; absent in cursor tables made by an older
-  // dbsplit): empty = the outbox is read in the migration's database; else the
-  // name of the owner's own database, where the relay follows it since a
-  // database-mode split's cutover (seq and snapshot then refer to that
+  // Column outbox_database (nullable): empty = the outbox is read in the
+  // migration's database; else the name of the owner's own database, where the
+  // relay follows it since a database-mode split's cutover (seq and snapshot then refer to that
   // database's outbox and server; docs/steps/projections.md).
   std::string database;
 };
 
 std::optional<Cursor> readCursor(pg::Session& target, const std::string& consumer,
                                  const std::string& outbox);
+
+// The cursor's low watermark alone (column seq: every event of `outbox` with
+// a smaller seq is applied): all that readers other than the relay rely on
+// (outbox prune), so a cursor table needs no more than (outbox, seq) for them.
+std::optional<std::int64_t> readLowWatermark(pg::Session& target, const std::string& consumer,
+                                             const std::string& outbox);
 
 struct BackfillState {
   int range_no = 0;      // of the latest committed range

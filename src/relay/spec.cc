@@ -110,6 +110,15 @@ pg::ConnectOptions ownerConnect(const plan::Plan& plan, const std::string& dsn) 
 
 }  // namespace
 
+Error projectionsNotReady(const std::vector<std::string>& problems, const std::string& hint) {
+  return Error::precondition("projections_not_ready",
+                             fmt::format("the database is not ready for projections ({} "
+                                         "problem(s)); nothing changed",
+                                         problems.size()),
+                             hint)
+      .withDetails(problems);
+}
+
 OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::string& owner) {
   OutboxCutover c;
   const plan::QualifiedName outbox = plan::outboxOf(owner);
@@ -125,25 +134,13 @@ OutboxCutover readCutover(pg::Session& there, pg::Session& source, const std::st
             table.quoted() + " WHERE outbox = $1",
         outbox.display());
     if (!r.empty()) {
-      c.positioned = true;
       c.seq = r[0][0].as<std::int64_t>();
       c.snapshot = r[0][1].c_str();
       c.source_snapshot = r[0][2].c_str();
       c.database = r[0][3].c_str();
       c.done = std::string(r[0][4].c_str()) == "t" || source_gone;
-      return c;
     }
   }
-  // A split made by an older dbsplit: only the subscription's mark tells.
-  c.done = source_gone ||
-           there
-               .scalar(
-                   "SELECT 1 FROM pg_catalog.pg_subscription s\n"
-                   " WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
-                   "current_database())\n"
-                   "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE "
-                   "'dbsplit cutover%'")
-               .has_value();
   return c;
 }
 
@@ -255,14 +252,7 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
                        "fix the plan's [[projection]] entries")
         .withDetails(usage);
   }
-  if (!precondition.empty()) {
-    throw Error::precondition("projections_not_ready",
-                              fmt::format("the database is not ready for projections ({} "
-                                          "problem(s)); nothing changed",
-                                          precondition.size()),
-                              "see each line")
-        .withDetails(precondition);
-  }
+  if (!precondition.empty()) throw projectionsNotReady(precondition, "see each line");
   return out;
 }
 

@@ -56,6 +56,10 @@ std::vector<ProjectionSpec> resolveProjections(const plan::Plan& plan, pg::Sessi
                                                const std::string& main_dsn,
                                                const std::string& only_consumer = {});
 
+// Error(kPrecondition, "projections_not_ready") listing `problems` (each a
+// line of the details), with `hint` saying what to run first.
+Error projectionsNotReady(const std::vector<std::string>& problems, const std::string& hint);
+
 // The DSN of a service's `database` laid over the migration's DSN.
 std::string serviceDsn(const std::string& main_dsn, const std::string& service_database);
 
@@ -66,13 +70,11 @@ std::string ownerDsn(const plan::Plan& plan, const std::string& main_dsn, const 
 // A database-mode split's cutover of an owner's outbox, read in the owner's
 // database (`there`), which holds <owner>.outbox. The position (table
 // <owner>.dbsplit_cutover, written by split.cutover at the fenced moment,
-// marked done with the cutover; absent after a split made by an older
-// dbsplit). `done`: the cutover completed (the position is marked done, or
-// without a position the subscription carries dbsplit's cutover mark), or
-// the source's outbox is gone: the owner writes its events there.
+// marked done with the cutover). `done`: there is a position and the cutover
+// completed (the position is marked done) or the source's outbox is gone:
+// the owner writes its events there.
 struct OutboxCutover {
   bool done = false;
-  bool positioned = false;
   std::int64_t seq = 0;         // every replicated event has seq <= it, every later one more
   std::string snapshot;         // the owner database server's, taken before the sequence sync
   std::string source_snapshot;  // the source's, taken once the fenced writers had ended

@@ -45,6 +45,18 @@ bool schemaEntry(const std::string& line) {
 // The schema already exists in the target (step 4 made it for the service's
 // projections): everything of the dump but the schema's own entries, through
 // a filtered pg_restore list, in one transaction.
+// Both ways of loading run in one transaction on the target, so a failed
+// load left nothing behind.
+void requireLoaded(const util::ProcessResult& load, const engine::MoverContext& ctx,
+                   const MoverArgs& a) {
+  if (load.exit_code == 0) return;
+  throw Error::stepFailed(
+      "schema_copy_failed",
+      fmt::format("loading schema {} into {} failed: {}", a.schema, pg::redactDsn(ctx.target_dsn),
+                  util::lastLines(load.errors, 5)),
+      "nothing was loaded (one transaction); fix the cause and run `dbsplit resume`");
+}
+
 void copyIntoExistingSchema(engine::MoverContext& ctx, const MoverArgs& a,
                             const std::string& bindir) {
   const std::string archive = tempPath();
@@ -87,13 +99,7 @@ void copyIntoExistingSchema(engine::MoverContext& ctx, const MoverArgs& a,
                              target.env);
   std::remove(archive.c_str());
   std::remove(list.c_str());
-  if (load.exit_code != 0) {
-    throw Error::stepFailed(
-        "schema_copy_failed",
-        fmt::format("loading schema {} into {} failed: {}", a.schema, pg::redactDsn(ctx.target_dsn),
-                    util::lastLines(load.errors, 5)),
-        "nothing was loaded (one transaction); fix the cause and run `dbsplit resume`");
-  }
+  requireLoaded(load, ctx, a);
   ctx.out.event({{"event", "split_schema_copied"},
                  {"service", a.service},
                  {"schema", a.schema},
@@ -135,14 +141,7 @@ void copySchema(engine::MoverContext& ctx) {
                               "--single-transaction", "-f", path, "--dbname=" + target.conninfo},
                              target.env);
   std::remove(path.c_str());
-  if (load.exit_code != 0) {
-    throw Error::stepFailed(
-        "schema_copy_failed",
-        fmt::format("loading schema {} into {} failed: {}", a.schema, pg::redactDsn(ctx.target_dsn),
-                    util::lastLines(load.errors, 5)),
-        "nothing was loaded (one transaction); fix the cause and run "
-        "`dbsplit resume`");
-  }
+  requireLoaded(load, ctx, a);
   ctx.out.event({{"event", "split_schema_copied"},
                  {"service", a.service},
                  {"schema", a.schema},

@@ -20,9 +20,9 @@ bool testStepsEnabled() {
 }
 
 engine::StepList registry() {
-  static const SelftestStep selftest;
+  const engine::Step* selftest = selftestStep();  // registers its mover either way
   engine::StepList list;
-  if (testStepsEnabled()) list.push_back(&selftest);
+  if (testStepsEnabled()) list.push_back(selftest);
   list.push_back(catalogueStep());
   // The six playbook steps, in order (the engine enforces it).
   list.push_back(ownershipStep());

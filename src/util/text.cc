@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <regex>
 
+#include "nlohmann/json.hpp"
+
 namespace dbsplit::util {
 
 size_t editDistance(std::string_view a, std::string_view b) {
@@ -42,6 +44,12 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   }
   return out;
 }
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+std::string jsonList(const std::vector<std::string>& items) { return nlohmann::json(items).dump(); }
 
 std::string redactSecrets(std::string text) {
   static const std::regex kKeyValue(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))",

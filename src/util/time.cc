@@ -13,15 +13,16 @@ std::int64_t nowUnixMillis() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string nowIso8601() {
-  std::int64_t ms = nowUnixMillis();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+std::string isoAt(std::int64_t unix_ms) {
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms % 1000));
+  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(unix_ms % 1000));
 }
+
+std::string nowIso8601() { return isoAt(nowUnixMillis()); }
 
 std::int64_t millisSince(std::chrono::steady_clock::time_point start) {
   using namespace std::chrono;

@@ -10,6 +10,9 @@ namespace dbsplit::util {
 
 std::string nowIso8601();
 std::int64_t nowUnixMillis();
+// The journal's timestamp form of a Unix time in milliseconds:
+// "2026-06-01T12:00:00.000Z".
+std::string isoAt(std::int64_t unix_ms);
 
 // Milliseconds elapsed since `start` on the steady clock.
 std::int64_t millisSince(std::chrono::steady_clock::time_point start);

@@ -89,28 +89,6 @@ TEST_CASE("a read-only open of a missing journal is a precondition failure and c
   CHECK_FALSE(fileExists(path));
 }
 
-TEST_CASE("a version-1 journal keeps its actions when migrated forward", "[journal]") {
-  TempDir dir;
-  std::string path = dir.file("j.db");
-  test::rawExec(path, std::string(internal::migration(1).sql) +
-                          "PRAGMA user_version = 1; PRAGMA application_id = " +
-                          std::to_string(internal::kApplicationId) +
-                          ";"
-                          "INSERT INTO steps (name, status, updated_at) VALUES ('outbox', "
-                          "'applied', 'x');"
-                          "INSERT INTO actions (step, seq, id, forward, sha256, status) VALUES "
-                          "('outbox', 0, 'outbox/table/orders', 'CREATE TABLE x ()', 'h', "
-                          "'applied');");
-  auto j = Journal::open(path, Journal::Mode::kReadWrite);
-  CHECK(j->schemaVersion() == kSchemaVersion);
-  auto actions = j->actions("outbox");
-  REQUIRE(actions.size() == 1);
-  CHECK(actions[0].forward == "CREATE TABLE x ()");
-  CHECK(actions[0].status == ActionStatus::kApplied);
-  CHECK(actions[0].database.empty());
-  CHECK(actions[0].mover.empty());
-}
-
 TEST_CASE("an empty version-0 file is migrated to the current schema", "[journal]") {
   TempDir dir;
   std::string path = dir.file("j.db");

@@ -8,6 +8,23 @@
 #include "catalogue/source.h"
 
 namespace dbsplit::steps {
+namespace {
+
+class CatalogueStep : public engine::Step {
+ public:
+  CatalogueStep()
+      : Step("catalogue",
+             "find who reads and writes every table (stores a snapshot; changes nothing)") {}
+  // The services' roles and the sources: what the snapshot depends on.
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  // Checks the sources (syntax, files readable, log formats: exit 2; a missing
+  // pg_stat_statements: exit 3) so that bad input stops the run before the
+  // journal records anything.
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+  std::vector<engine::StepRecordData> records(const engine::PlanContext& ctx) const override;
+};
+
+}  // namespace
 
 nlohmann::json CatalogueStep::inputs(const plan::Plan& plan) const {
   nlohmann::json services = nlohmann::json::array();

@@ -12,6 +12,21 @@
 namespace dbsplit::steps {
 namespace {
 
+class OutboxStep : public engine::Step {
+ public:
+  OutboxStep()
+      : Step("outbox",
+             "outbox table per owning service and generated triggers that publish row changes") {}
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+  std::string rollbackDestroys(const std::vector<std::string>&) const override {
+    return "the outbox tables and every event in them that no consumer has read yet";
+  }
+};
+
+}  // namespace
+namespace {
+
 bool has(const std::vector<std::string>& list, const std::string& v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }

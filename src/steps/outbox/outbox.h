@@ -15,19 +15,6 @@
 
 namespace dbsplit::steps {
 
-class OutboxStep : public engine::Step {
- public:
-  std::string name() const override { return "outbox"; }
-  std::string summary() const override {
-    return "outbox table per owning service and generated triggers that publish row changes";
-  }
-  nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-  std::string rollbackDestroys(const std::vector<std::string>&) const override {
-    return "the outbox tables and every event in them that no consumer has read yet";
-  }
-};
-
 // The registry's instance.
 const engine::Step* outboxStep();
 

@@ -30,6 +30,15 @@ std::string render(const std::string& name, const std::map<std::string, std::str
   return s;
 }
 
+// GRANT `privileges` (a list) ON `relation` (quoted) TO `role`, without grant option.
+std::string grant(const std::string& privileges, const std::string& relation,
+                  const std::string& role) {
+  return render("grant.sql", {{"privileges", privileges},
+                              {"table", relation},
+                              {"grantee", sql::quoteIdent(role)},
+                              {"grant_option", ""}});
+}
+
 std::string joinStatements(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "\n") + p;
@@ -114,10 +123,7 @@ engine::Action relationAction(
     if (privileges.empty()) continue;
     std::string list = util::join(privileges, ", ");
     waived.push_back(role + " (" + list + ")");
-    regrants.push_back(render("grant.sql", {{"privileges", list},
-                                            {"table", table},
-                                            {"grantee", sql::quoteIdent(role)},
-                                            {"grant_option", ""}}));
+    regrants.push_back(grant(list, table, role));
   }
 
   std::vector<std::string> forward, inverse;
@@ -126,10 +132,7 @@ engine::Action relationAction(
         render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(group)}}));
   forward.insert(forward.end(), revokes.begin(), revokes.end());
   if (grant_old) {
-    forward.push_back(render("grant.sql", {{"privileges", "SELECT"},
-                                           {"table", table},
-                                           {"grantee", sql::quoteIdent(r.owner)},
-                                           {"grant_option", ""}}));
+    forward.push_back(grant("SELECT", table, r.owner));
   }
   forward.insert(forward.end(), regrants.begin(), regrants.end());
   std::string marker = ownerComment(group, r.comment);
@@ -188,10 +191,7 @@ engine::Action viewAction(const ViewState& v, const std::string& group, const pl
                            {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(group)}}));
   forward.insert(forward.end(), revokes.begin(), revokes.end());
   if (grant_old) {
-    forward.push_back(render("grant.sql", {{"privileges", "SELECT"},
-                                           {"table", view},
-                                           {"grantee", sql::quoteIdent(r.owner)},
-                                           {"grant_option", ""}}));
+    forward.push_back(grant("SELECT", view, r.owner));
   }
   if (!revokes.empty() || grant_old) {
     std::vector<std::string> extra;

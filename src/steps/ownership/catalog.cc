@@ -36,30 +36,6 @@ SELECT c.oid::text, n.nspname, c.relname, c.relkind::text, o.rolname, o.rolsuper
   JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
  WHERE c.oid IN (SELECT value::oid FROM json_array_elements_text($1::json)))SQL";
 
-// aclexplode walks the array in order: WITH ORDINALITY keeps that order.
-constexpr const char* kTableAcls = R"SQL(
-SELECT c.oid::text, coalesce(gr.rolname, ''), coalesce(ge.rolname, ''),
-       x.privilege_type, x.is_grantable
-  FROM pg_catalog.pg_class c
- CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl)
-       WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, n)
-  LEFT JOIN pg_catalog.pg_roles gr ON gr.oid = x.grantor
-  LEFT JOIN pg_catalog.pg_roles ge ON ge.oid = x.grantee
- WHERE c.oid IN (SELECT value::oid FROM json_array_elements_text($1::json))
- ORDER BY c.oid, x.n)SQL";
-
-constexpr const char* kColumnAcls = R"SQL(
-SELECT a.attrelid::text, a.attname, coalesce(gr.rolname, ''), coalesce(ge.rolname, ''),
-       x.privilege_type, x.is_grantable
-  FROM pg_catalog.pg_attribute a
- CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl)
-       WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, n)
-  LEFT JOIN pg_catalog.pg_roles gr ON gr.oid = x.grantor
-  LEFT JOIN pg_catalog.pg_roles ge ON ge.oid = x.grantee
- WHERE a.attrelid IN (SELECT value::oid FROM json_array_elements_text($1::json))
-   AND a.attnum > 0 AND NOT a.attisdropped
- ORDER BY a.attrelid, a.attnum, x.n)SQL";
-
 // Every view and materialized view outside the system schemas with the
 // relations it reads, through other views recursively (a view's _RETURN rule
 // depends on what its query names). Views are listed as refs too (refkind v or
@@ -113,30 +89,29 @@ std::map<std::string, RelationState> readStates(pg::Session& catalog, const nloh
     by_oid[r.oid] = std::move(r);
   }
   std::map<std::string, std::vector<ExplodedRow>> table_rows;
-  for (const auto& row : catalog.execParams(kTableAcls, oids.dump())) {
+  const std::string in_oids = "(SELECT value::oid FROM json_array_elements_text($1::json))";
+  for (const auto& row :
+       catalog.execParams(acl::aclQuery("c.oid::text", "pg_catalog.pg_class c", "c.relacl",
+                                        "c.oid IN " + in_oids, "c.oid"),
+                          oids.dump())) {
     table_rows[row[0].c_str()].push_back(
         {row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].as<bool>()});
   }
   std::map<std::string, std::vector<std::pair<std::string, ExplodedRow>>> column_rows;
-  for (const auto& row : catalog.execParams(kColumnAcls, oids.dump())) {
+  for (const auto& row : catalog.execParams(
+           acl::aclQuery("a.attrelid::text, a.attname", "pg_catalog.pg_attribute a", "a.attacl",
+                         "a.attrelid IN " + in_oids + " AND a.attnum > 0 AND NOT a.attisdropped",
+                         "a.attrelid, a.attnum"),
+           oids.dump())) {
     column_rows[row[0].c_str()].emplace_back(
         row[1].c_str(),
         ExplodedRow{row[2].c_str(), row[3].c_str(), row[4].c_str(), row[5].as<bool>()});
   }
   for (auto& [oid, r] : by_oid) {
     r.acl.table = groupRows(table_rows[oid]);
-    std::vector<ExplodedRow> current;
-    std::string column;
-    auto flush = [&] {
-      if (!current.empty()) r.acl.columns.push_back({column, groupRows(current)});
-      current.clear();
-    };
-    for (const auto& [col, ex] : column_rows[oid]) {
-      if (col != column) flush();
-      column = col;
-      current.push_back(ex);
+    for (auto& [column, items] : acl::groupByKey(column_rows[oid])) {
+      r.acl.columns.push_back({column, std::move(items)});
     }
-    flush();
   }
   return by_oid;
 }

@@ -12,6 +12,20 @@
 #include "util/text.h"
 
 namespace dbsplit::steps {
+namespace {
+
+class OwnershipStep : public engine::Step {
+ public:
+  OwnershipStep()
+      : Step("ownership",
+             "a group role and schema per service; the owner's group owns its tables; "
+             "non-owner writes revoked") {}
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+};
+
+}  // namespace
 
 using namespace ownership;
 

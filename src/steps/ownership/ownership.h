@@ -16,18 +16,6 @@
 
 namespace dbsplit::steps {
 
-class OwnershipStep : public engine::Step {
- public:
-  std::string name() const override { return "ownership"; }
-  std::string summary() const override {
-    return "a group role and schema per service; the owner's group owns its tables; "
-           "non-owner writes revoked";
-  }
-  nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
-  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-};
-
 // The registry's instance.
 const engine::Step* ownershipStep();
 

@@ -18,6 +18,22 @@
 namespace dbsplit::steps {
 namespace {
 
+class ProjectionsStep : public engine::Step {
+ public:
+  ProjectionsStep()
+      : Step("projections",
+             "consumer-owned projection tables, snapshot backfill and relay cursors") {}
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+  std::string rollbackDestroys(const std::vector<std::string>&) const override {
+    return "the projection tables and the relay cursors (the owner's data stays; a new run "
+           "backfills them again)";
+  }
+};
+
+}  // namespace
+namespace {
+
 using relay::ProjectionSpec;
 
 std::string projectionComment(const ProjectionSpec& p) {
@@ -222,14 +238,7 @@ std::vector<engine::Action> ProjectionsStep::plan(const engine::PlanContext& ctx
                       p.id(), p.outbox.display(), p.owner));
     }
   }
-  if (!problems.empty()) {
-    throw Error::precondition("projections_not_ready",
-                              fmt::format("the database is not ready for projections ({} "
-                                          "problem(s)); nothing changed",
-                                          problems.size()),
-                              "dbsplit run outbox")
-        .withDetails(problems);
-  }
+  if (!problems.empty()) throw relay::projectionsNotReady(problems, "dbsplit run outbox");
   for (const std::string& consumer : relay::consumers(ctx.plan)) {
     std::vector<const ProjectionSpec*> mine;
     for (const auto& p : specs) {

@@ -11,20 +11,6 @@
 
 namespace dbsplit::steps {
 
-class ProjectionsStep : public engine::Step {
- public:
-  std::string name() const override { return "projections"; }
-  std::string summary() const override {
-    return "consumer-owned projection tables, snapshot backfill and relay cursors";
-  }
-  nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-  std::string rollbackDestroys(const std::vector<std::string>&) const override {
-    return "the projection tables and the relay cursors (the owner's data stays; a new run "
-           "backfills them again)";
-  }
-};
-
 // The registry's instance. Also registers the step's data movers.
 const engine::Step* projectionsStep();
 

@@ -28,32 +28,6 @@ SELECT n.nspname, o.rolname
  WHERE n.nspname IN (SELECT value FROM json_array_elements_text($1::json))
  ORDER BY 1)SQL";
 
-constexpr const char* kSchemaAcls = R"SQL(
-SELECT n.nspname, coalesce(gr.rolname, ''), coalesce(ge.rolname, ''),
-       x.privilege_type, x.is_grantable
-  FROM pg_catalog.pg_namespace n
- CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl)
-       WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, n)
-  LEFT JOIN pg_catalog.pg_roles gr ON gr.oid = x.grantor
-  LEFT JOIN pg_catalog.pg_roles ge ON ge.oid = x.grantee
- WHERE n.nspname IN (SELECT value FROM json_array_elements_text($1::json))
- ORDER BY n.nspname, x.n)SQL";
-
-// Default privileges for tables and sequences of the given roles.
-constexpr const char* kDefaultAcls = R"SQL(
-SELECT d.oid::text, r.rolname, coalesce(n.nspname, ''), d.defaclobjtype::text,
-       coalesce(gr.rolname, ''), coalesce(ge.rolname, ''), x.privilege_type, x.is_grantable
-  FROM pg_catalog.pg_default_acl d
-  JOIN pg_catalog.pg_roles r ON r.oid = d.defaclrole
-  LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
- CROSS JOIN LATERAL pg_catalog.aclexplode(d.defaclacl)
-       WITH ORDINALITY AS x(grantor, grantee, privilege_type, is_grantable, n)
-  LEFT JOIN pg_catalog.pg_roles gr ON gr.oid = x.grantor
-  LEFT JOIN pg_catalog.pg_roles ge ON ge.oid = x.grantee
- WHERE d.defaclobjtype IN ('r', 'S')
-   AND r.rolname IN (SELECT value FROM json_array_elements_text($1::json))
- ORDER BY r.rolname, coalesce(n.nspname, ''), d.defaclobjtype, d.oid, x.n)SQL";
-
 std::string relationWhat(const ownership::RelationState& r, bool partition) {
   switch (r.kind) {
     case 'v':
@@ -123,32 +97,46 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
     roles.push_back(s.name);
     for (const auto& r : s.roles) roles.push_back(r);
   }
-  std::map<std::string, std::vector<ExplodedRow>> schema_rows;
-  for (const auto& row : catalog.execParams(kSchemaAcls, names.dump())) {
-    schema_rows[row[0].c_str()].push_back(
-        {row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].as<bool>()});
+  std::vector<std::pair<std::string, ExplodedRow>> schema_rows;
+  for (const auto& row : catalog.execParams(
+           acl::aclQuery("n.nspname", "pg_catalog.pg_namespace n", "n.nspacl",
+                         "n.nspname IN (SELECT value FROM json_array_elements_text($1::json))",
+                         "n.nspname"),
+           names.dump())) {
+    schema_rows.emplace_back(row[0].c_str(), ExplodedRow{row[1].c_str(), row[2].c_str(),
+                                                         row[3].c_str(), row[4].as<bool>()});
   }
+  std::map<std::string, std::vector<AclItem>> schema_items;
+  for (auto& [name, items] : acl::groupByKey(schema_rows)) schema_items[name] = std::move(items);
   for (const auto& row : catalog.execParams(kSchemas, names.dump())) {
     SchemaAcl s{row[0].c_str(), row[1].c_str(), {}};
-    s.items = acl::groupRows(schema_rows[s.name]);
+    s.items = schema_items[s.name];
     out.schemas.push_back(std::move(s));
   }
-  std::string last;
-  std::vector<ExplodedRow> rows;
-  auto flush = [&] {
-    if (!rows.empty()) out.defaults.back().items = acl::groupRows(rows);
-    rows.clear();
-  };
-  for (const auto& row : catalog.execParams(kDefaultAcls, roles.dump())) {
-    std::string oid = row[0].c_str();
-    if (oid != last) {
-      flush();
-      out.defaults.push_back({row[1].c_str(), row[2].c_str(), row[3].c_str()[0], {}});
-      last = oid;
-    }
-    rows.push_back({row[4].c_str(), row[5].c_str(), row[6].c_str(), row[7].as<bool>()});
+  std::map<std::string, DefaultAcl> default_of;  // by pg_default_acl oid
+  std::vector<std::pair<std::string, ExplodedRow>> default_rows;
+  // Default privileges for tables and sequences of the services' roles.
+  for (const auto& row : catalog.execParams(
+           acl::aclQuery(
+               "d.oid::text, r.rolname, coalesce(n.nspname, ''), d.defaclobjtype::text",
+               "pg_catalog.pg_default_acl d\n"
+               "  JOIN pg_catalog.pg_roles r ON r.oid = d.defaclrole\n"
+               "  LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace",
+               "d.defaclacl",
+               "d.defaclobjtype IN ('r', 'S')\n"
+               "   AND r.rolname IN (SELECT value FROM json_array_elements_text($1::json))",
+               "r.rolname, coalesce(n.nspname, ''), d.defaclobjtype, d.oid"),
+           roles.dump())) {
+    default_of.emplace(row[0].c_str(),
+                       DefaultAcl{row[1].c_str(), row[2].c_str(), row[3].c_str()[0], {}});
+    default_rows.emplace_back(row[0].c_str(), ExplodedRow{row[4].c_str(), row[5].c_str(),
+                                                          row[6].c_str(), row[7].as<bool>()});
   }
-  flush();
+  for (auto& [oid, items] : acl::groupByKey(default_rows)) {
+    DefaultAcl d = default_of.at(oid);
+    d.items = std::move(items);
+    out.defaults.push_back(std::move(d));
+  }
   return out;
 }
 

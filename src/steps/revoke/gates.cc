@@ -26,15 +26,6 @@ std::string shortStatement(const std::string& s) {
   return flat.size() <= 70 ? flat : flat.substr(0, 67) + "...";
 }
 
-std::string isoAt(std::int64_t unix_ms) {
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // "3d 4h", "2h 5m", "12m 3s", "4s".
 std::string humanDuration(std::int64_t ms) {
   std::int64_t s = std::max<std::int64_t>(0, (ms + 999) / 1000);
@@ -238,7 +229,7 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
                         "is only {} old: {} left; run the step after {}",
                         window_text, oldest->id, oldest->taken_at,
                         humanDuration(now_unix_ms - parseIsoMillis(oldest->taken_at)),
-                        humanDuration(ready - now_unix_ms), isoAt(ready))};
+                        humanDuration(ready - now_unix_ms), util::isoAt(ready))};
   }
   if (!now) {
     return {name, false, "could not read today's statements to compare with: " + now_error};

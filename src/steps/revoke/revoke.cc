@@ -12,6 +12,20 @@
 #include "util/time.h"
 
 namespace dbsplit::steps {
+namespace {
+
+class RevokeStep : public engine::Step {
+ public:
+  RevokeStep()
+      : Step("revoke",
+             "take other services' and PUBLIC's access to each service's tables (gated on "
+             "compare and a quiet deprecation window)") {}
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+};
+
+}  // namespace
 
 using namespace revoke;
 

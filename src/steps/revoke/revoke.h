@@ -14,18 +14,6 @@
 
 namespace dbsplit::steps {
 
-class RevokeStep : public engine::Step {
- public:
-  std::string name() const override { return "revoke"; }
-  std::string summary() const override {
-    return "take other services' and PUBLIC's access to each service's tables (gated on "
-           "compare and a quiet deprecation window)";
-  }
-  nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
-  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-};
-
 // The registry's instance.
 const engine::Step* revokeStep();
 

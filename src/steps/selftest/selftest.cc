@@ -12,6 +12,17 @@
 namespace dbsplit::steps {
 namespace {
 
+class SelftestStep : public engine::Step {
+ public:
+  SelftestStep();  // registers the step's data mover
+  bool standalone() const override { return true; }
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+};
+
+}  // namespace
+namespace {
+
 constexpr const char* kSchema = "dbsplit_selftest";
 constexpr const char* kColumn = "dbsplit_selftest";
 constexpr const char* kRemoteTable = "public.dbsplit_selftest_remote";
@@ -164,7 +175,8 @@ std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) c
   return actions;
 }
 
-SelftestStep::SelftestStep() {
+SelftestStep::SelftestStep()
+    : Step("selftest", "engine self-test: harmless, reversible DDL on the plan's tables") {
   // Resumable: each batch commits on its own and skips rows already there, so
   // a kill between batches (DBSPLIT_FAULT=selftest/fill#<batch>:after) loses
   // nothing and duplicates nothing.
@@ -184,6 +196,11 @@ SelftestStep::SelftestStep() {
       engine::faultPoint(mc.action.id + "#" + std::to_string(n), engine::FaultPoint::kAfter);
     }
   });
+}
+
+const engine::Step* selftestStep() {
+  static const SelftestStep step;
+  return &step;
 }
 
 }  // namespace dbsplit::steps

@@ -14,16 +14,8 @@
 
 namespace dbsplit::steps {
 
-class SelftestStep : public engine::Step {
- public:
-  SelftestStep();  // registers the step's data mover
-  std::string name() const override { return "selftest"; }
-  std::string summary() const override {
-    return "engine self-test: harmless, reversible DDL on the plan's tables";
-  }
-  bool standalone() const override { return true; }
-  nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-};
+// The registry's instance (only listed with DBSPLIT_TEST_STEPS=1); registers
+// the step's data mover.
+const engine::Step* selftestStep();
 
 }  // namespace dbsplit::steps

@@ -11,6 +11,31 @@
 namespace dbsplit::steps {
 namespace {
 
+class SplitFinalizeStep : public engine::Step {
+ public:
+  SplitFinalizeStep()
+      : Step("finalize", "after a database-mode cutover: drop the source copies (irreversible)") {}
+  nlohmann::json inputs(const plan::Plan& plan) const override;
+  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
+  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
+  bool standalone() const override { return true; }
+};
+
+}  // namespace
+namespace {
+
+// An irreversible action: the engine journals an empty inverse and asks first.
+engine::Action dropAction(const std::string& id, const std::string& description,
+                          const std::string& forward) {
+  engine::Action a;
+  a.id = id;
+  a.description = description;
+  a.forward = forward;
+  a.destructive = true;
+  a.lock = {"none", ""};
+  return a;
+}
+
 // Root tables (not partitions) each moving service owns, as named after the move.
 std::vector<std::pair<const plan::Service*, plan::QualifiedName>> droppedTables(
     const plan::Plan& plan) {
@@ -127,40 +152,25 @@ std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& c
   for (const plan::Service* s : split::movingServices(ctx.plan)) {
     const std::string name = split::replicationName(ctx.plan.migration.name, s->name);
     const std::string qname = sql::quoteIdent(name);
-    {
-      engine::Action a;
-      a.id = "finalize/subscription/" + s->name;
-      a.description = "drop the subscription " + name + " in " + pg::redactDsn(s->database);
-      a.forward = sql::renderTemplate("split/drop_subscription.sql", {{"name", qname}});
-      a.database = s->name;
-      a.destructive = true;
-      a.lock = {"none", ""};
-      actions.push_back(std::move(a));
-    }
-    {
-      engine::Action a;
-      a.id = "finalize/slot/" + s->name;
-      a.description = "drop the replication slot " + name + " on the source";
-      a.forward = sql::renderTemplate("split/drop_slot.sql", {{"slot", sql::quoteLiteral(name)}});
-      // Dropping a slot is not undone by ROLLBACK: run alone, never inside a
-      // rehearsal's transaction, and reconciled by its verify.
-      a.transactional = false;
-      a.verify =
-          "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
-          sql::quoteLiteral(name) + ")";
-      a.destructive = true;
-      a.lock = {"none", ""};
-      actions.push_back(std::move(a));
-    }
-    {
-      engine::Action a;
-      a.id = "finalize/publication/" + s->name;
-      a.description = "drop the publication " + name + " on the source";
-      a.forward = "DROP PUBLICATION " + qname + ";";
-      a.destructive = true;
-      a.lock = {"none", ""};
-      actions.push_back(std::move(a));
-    }
+    engine::Action subscription =
+        dropAction("finalize/subscription/" + s->name,
+                   "drop the subscription " + name + " in " + pg::redactDsn(s->database),
+                   sql::renderTemplate("split/drop_subscription.sql", {{"name", qname}}));
+    subscription.database = s->name;
+    actions.push_back(std::move(subscription));
+    engine::Action slot = dropAction(
+        "finalize/slot/" + s->name, "drop the replication slot " + name + " on the source",
+        sql::renderTemplate("split/drop_slot.sql", {{"slot", sql::quoteLiteral(name)}}));
+    // Dropping a slot is not undone by ROLLBACK: run alone, never inside a
+    // rehearsal's transaction, and reconciled by its verify.
+    slot.transactional = false;
+    slot.verify =
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
+        sql::quoteLiteral(name) + ")";
+    actions.push_back(std::move(slot));
+    actions.push_back(dropAction("finalize/publication/" + s->name,
+                                 "drop the publication " + name + " on the source",
+                                 "DROP PUBLICATION " + qname + ";"));
     // One statement for all of them: foreign keys between them do not stand in the way.
     std::vector<std::string> quoted, shown;
     for (const auto& [svc, table] : tables) {
@@ -169,13 +179,11 @@ std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& c
       shown.push_back(table.display());
     }
     if (!quoted.empty()) {
-      engine::Action a;
-      a.id = "finalize/drop/" + s->name;
-      a.description = "drop " + util::join(shown, ", ") +
-                      " and their data from the source (they live in " +
-                      pg::redactDsn(s->database) + " now)";
-      a.forward = "DROP TABLE " + util::join(quoted, ",\n  ") + ";";
-      a.destructive = true;
+      engine::Action a = dropAction("finalize/drop/" + s->name,
+                                    "drop " + util::join(shown, ", ") +
+                                        " and their data from the source (they live in " +
+                                        pg::redactDsn(s->database) + " now)",
+                                    "DROP TABLE " + util::join(quoted, ",\n  ") + ";");
       a.lock = {"ACCESS EXCLUSIVE", util::join(shown, ", ")};
       actions.push_back(std::move(a));
     }

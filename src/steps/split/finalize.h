@@ -11,18 +11,6 @@
 
 namespace dbsplit::steps {
 
-class SplitFinalizeStep : public engine::Step {
- public:
-  std::string name() const override { return "finalize"; }
-  std::string summary() const override {
-    return "after a database-mode cutover: drop the source copies (irreversible)";
-  }
-  nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
-  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-  bool standalone() const override { return true; }
-};
-
 const engine::Step* splitFinalizeStep();
 
 }  // namespace dbsplit::steps

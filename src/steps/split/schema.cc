@@ -114,12 +114,6 @@ std::optional<std::string> pathSetting(pg::Session& catalog,
       *arr);
 }
 
-std::string jsonList(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
-
-std::string render(const std::string& name, const std::map<std::string, std::string>& values) {
-  return sql::renderTemplate("split/" + name, values);
-}
-
 }  // namespace
 
 SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
@@ -230,13 +224,13 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
                                      row[0].as<std::string>(), row[1].as<std::string>(),
                                      row[2].as<std::string>(), util::join(used, ", ")));
   }
-  for (const auto& row : catalog.execParams(kReaders, jsonList(oids))) {
+  for (const auto& row : catalog.execParams(kReaders, util::jsonList(oids))) {
     sp.blocked.push_back(
         fmt::format("role {} has {} on {} but is not the owner: after the move it "
                     "needs the schema name and USAGE on it",
                     row[0].as<std::string>(), row[2].as<std::string>(), row[1].as<std::string>()));
   }
-  for (const auto& row : catalog.execParams(kViews, jsonList(oids))) {
+  for (const auto& row : catalog.execParams(kViews, util::jsonList(oids))) {
     sp.follow.push_back(fmt::format("{} {}",
                                     row[0].as<std::string>() == "m" ? "materialized view" : "view",
                                     row[1].as<std::string>()));
@@ -277,12 +271,12 @@ engine::Action rolePathAction(const std::string& id_kind, const RolePath& p,
   std::map<std::string, std::string> v = {{"role", sql::quoteIdent(p.role)},
                                           {"database", sql::quoteIdent(database)}};
   v["path"] = searchPathSql(p.after);
-  a.forward = render("role_path_set.sql", v);
+  a.forward = sql::renderTemplate("split/role_path_set.sql", v);
   if (p.prior) {
     v["path"] = searchPathSql(splitSearchPath(*p.prior));
-    a.inverse = render("role_path_set.sql", v);
+    a.inverse = sql::renderTemplate("split/role_path_set.sql", v);
   } else {
-    a.inverse = render("role_path_reset.sql", v);
+    a.inverse = sql::renderTemplate("split/role_path_reset.sql", v);
   }
   a.lock = {"none", ""};
   return a;
@@ -296,10 +290,12 @@ std::vector<engine::Action> schemaActions(const SchemaPlan& sp) {
     std::string seqs = m.sequences.empty() ? "" : " with " + util::join(m.sequences, ", ");
     a.description = fmt::format("move {} {}{} into schema {}", m.partition ? "partition" : "table",
                                 m.from.display(), seqs, m.to_schema);
-    a.forward = render("set_schema.sql",
-                       {{"table", m.from.quoted()}, {"schema", sql::quoteIdent(m.to_schema)}});
-    a.inverse = render("set_schema.sql", {{"table", sql::quoteQualified(m.to_schema, m.from.name)},
-                                          {"schema", sql::quoteIdent(m.from.schema)}});
+    a.forward =
+        sql::renderTemplate("split/set_schema.sql",
+                            {{"table", m.from.quoted()}, {"schema", sql::quoteIdent(m.to_schema)}});
+    a.inverse = sql::renderTemplate("split/set_schema.sql",
+                                    {{"table", sql::quoteQualified(m.to_schema, m.from.name)},
+                                     {"schema", sql::quoteIdent(m.from.schema)}});
     a.lock = {"ACCESS EXCLUSIVE", m.from.display()};
     actions.push_back(std::move(a));
   }

@@ -15,21 +15,6 @@
 
 namespace dbsplit::steps {
 
-class SplitStep : public engine::Step {
- public:
-  std::string name() const override { return "split"; }
-  std::string summary() const override {
-    return "owner tables into the owner's schema; optionally into their own database with a "
-           "fenced cutover";
-  }
-  nlohmann::json inputs(const plan::Plan& plan) const override;
-  std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
-  std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
-  // After a database-mode cutover the service writes in its new database:
-  // rolling back drops what is there, those writes included.
-  std::string rollbackDestroys(const std::vector<std::string>& applied) const override;
-};
-
 // The registry's instance.
 const engine::Step* splitStep();
 
