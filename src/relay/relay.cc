@@ -48,13 +48,6 @@ class TargetTx {
   bool open_ = true;
 };
 
-struct TxGroup {
-  std::uint64_t txid = 0;
-  std::int64_t events = 0;
-  std::int64_t min_seq = 0;
-  std::int64_t max_seq = 0;
-};
-
 // Every cursor update is guarded by the snapshot the relay read it at: one
 // that touches no row means someone else moved the cursor meanwhile.
 void requireCursorUpdated(const pqxx::result& r, const std::string& consumer,
@@ -406,8 +399,6 @@ std::int64_t Relay::pollOnce(OutboxState& o) {
     groups.push_back({std::stoull(row[0].c_str()), row[1].as<std::int64_t>(),
                       row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
   }
-  std::sort(groups.begin(), groups.end(),
-            [](const TxGroup& a, const TxGroup& b) { return a.max_seq < b.max_seq; });
 
   std::int64_t wm = cursor->seq;
   if (groups.empty()) {
@@ -427,47 +418,7 @@ std::int64_t Relay::pollOnce(OutboxState& o) {
     return 0;
   }
 
-  // Transactions not applied yet, by txid: a chunk's snapshot must keep those
-  // below its xmax invisible.
-  std::set<std::uint64_t> pending;
-  for (const TxGroup& g : groups) pending.insert(g.txid);
-  std::vector<Chunk> chunks;
-  Snapshot from = prev;
-  for (size_t i = 0; i < groups.size();) {
-    size_t j = i;
-    std::int64_t n = 0;
-    // The chunk's events are those of its transactions (seq >= the cursor's):
-    // the smallest of their seqs bounds the chunk's index scan from below, so
-    // a batch of many chunks is read once, not once per chunk from the cursor.
-    std::int64_t lower = groups[i].min_seq;
-    while (j < groups.size() && (n == 0 || n + groups[j].events <= options_.batch)) {
-      n += groups[j].events;
-      lower = std::min(lower, groups[j].min_seq);
-      pending.erase(groups[j].txid);
-      ++j;
-    }
-    Snapshot to = cur;
-    if (j < groups.size()) {
-      std::vector<std::uint64_t> extra;
-      std::uint64_t xmax = from.xmax;
-      for (size_t k = i; k < j; ++k) {
-        extra.push_back(groups[k].txid);
-        xmax = std::max(xmax, groups[k].txid + 1);
-      }
-      std::vector<std::uint64_t> invisible;
-      for (std::uint64_t t : cur.xip) {
-        if (t < xmax) invisible.push_back(t);
-      }
-      for (auto it = pending.begin(); it != pending.end() && *it < xmax; ++it) {
-        invisible.push_back(*it);
-      }
-      std::sort(invisible.begin(), invisible.end());
-      to = extend(from, extra, invisible);
-    }
-    chunks.push_back({from, to, lower, groups[j - 1].max_seq, n});
-    from = to;
-    i = j;
-  }
+  const std::vector<Chunk> chunks = planChunks(std::move(groups), prev, cur, options_.batch);
 
   std::int64_t applied = 0;
   if (specs_.front().target_dsn.empty() && options_.skip_events.empty() && !o.followed) {

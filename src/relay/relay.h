@@ -24,6 +24,7 @@
 #include "pg/session.h"
 #include "plan/plan.h"
 #include "relay/apply.h"
+#include "relay/chunks.h"
 #include "relay/snapshot.h"
 #include "relay/spec.h"
 #include "util/reporter.h"
@@ -121,15 +122,7 @@ class Relay {
     bool warned = false;
     std::chrono::steady_clock::time_point cut_checked{};
   };
-  // Part of a batch: the whole transactions between two snapshots, whose
-  // events have seq <= upper.
-  struct Chunk {
-    Snapshot from;
-    Snapshot to;
-    std::int64_t lower = 0;  // no event of the chunk has a smaller seq
-    std::int64_t upper = 0;
-    std::int64_t events = 0;
-  };
+  using Chunk = relay::Chunk;  // relay/chunks.h
   std::int64_t pollOutbox(OutboxState& o);
   std::int64_t pollOnce(OutboxState& o);
   // Where o's events are read: the source, or the owner's database once followed.
