@@ -72,6 +72,7 @@ TEST_CASE(
     CHECK(s.db().scalar("SELECT obj_description('public.plain'::regclass)") ==
           "dbsplit selftest: owned by svc");
   };
+  c.status_tells_committed = true;
   // The same fault while rolling back, then resume finishes the rollback.
   c.rollback_fault = [](Scenario&, const std::string&) { return true; };
   runLifecycle(c);

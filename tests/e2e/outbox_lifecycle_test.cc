@@ -67,6 +67,7 @@ TEST_CASE(
   Lifecycle<OutboxScenario> c;
   c.step = "outbox";
   c.rollback_asks = true;
+  c.status_tells_committed = true;  // transactional actions in one database
   c.build = [] {
     auto s = std::make_unique<OutboxScenario>(std::vector<std::string>{"orders"}, kHostile,
                                               kHostilePlan);

@@ -51,6 +51,7 @@ TEST_CASE(
     return s;
   };
   c.state = [](OwnershipScenario& s) { return s.aclState(); };
+  c.status_tells_committed = true;  // transactional actions in one database
   auto noGroupRole = [](OwnershipScenario& s) {
     CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") ==
           "0");

@@ -19,7 +19,8 @@ TEST_CASE(
     "[revoke][pg][slow]") {
   Lifecycle<RevokeScenario> c;
   c.step = "revoke";
-  c.apply_asks = true;  // destructive: without a terminal it needs --yes
+  c.apply_asks = true;              // destructive: without a terminal it needs --yes
+  c.status_tells_committed = true;  // transactional actions in one database
   c.build = [] {
     auto r = std::make_unique<RevokeScenario>();
     r->advanceToRevoke();

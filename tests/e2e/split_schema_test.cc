@@ -149,6 +149,7 @@ TEST_CASE(
                 "\".events; DELETE FROM \"" + svc + "\".customers");
   };
   c.recovery = Recovery::kAlternate;
+  c.status_tells_committed = true;  // transactional actions in one database
   runLifecycle(c);
 }
 
@@ -185,5 +186,6 @@ TEST_CASE(
               .rfind("kept: it's the \"original\" comment", 0) == 0);
   };
   c.recovery = Recovery::kAlternate;
+  c.status_tells_committed = true;  // transactional actions in one database
   runLifecycle(c);
 }

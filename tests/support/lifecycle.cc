@@ -162,7 +162,7 @@ class Run {
     CHECK(st["interrupted"] == true);
     if (boundary) {
       CHECK(st["interrupted_action"] == where);
-      CHECK(st["committed"] == (point == "after"));
+      if (h_.status_tells_committed) CHECK(st["committed"] == (point == "after"));
     }
     CHECK(run().exit_code == 3);  // resume or rollback first
 
@@ -194,7 +194,6 @@ class Run {
     }
     CHECK(rig_.dump() == original_);
     CHECK(rig_.state() == original_state_);
-    CHECK(status()["status"] == "rolled_back");
   }
 
   const LifecycleRig& rig_;

@@ -65,6 +65,10 @@ struct Lifecycle {
 
   bool faults = true;  // false: the fault loop is run by another Lifecycle of the step
   Recovery recovery = Recovery::kResume;
+  // Status after a boundary fault says whether the action's effect committed
+  // (true where every action's effect can be probed in the database status
+  // connects to; database-mode targets may not be).
+  bool status_tells_committed = false;
   // Points inside the movers, besides the boundaries: "<id>#<n>:after".
   std::function<std::vector<std::string>(const std::vector<std::string>& ids)> mover_faults;
   // Before every faulted run (e.g. writes the relay must carry).
@@ -92,6 +96,7 @@ struct LifecycleHooks {
   std::function<void()> before_apply, applied, before_rollback, before_fault;
   bool faults = true;
   Recovery recovery = Recovery::kResume;
+  bool status_tells_committed = false;
   std::function<std::vector<std::string>(const std::vector<std::string>&)> mover_faults;
   std::function<bool(const std::string&)> rollback_fault;
 };
@@ -134,6 +139,7 @@ void runLifecycle(const Lifecycle<S>& c) {
   h.before_fault = bind(c.before_fault);
   h.faults = c.faults;
   h.recovery = c.recovery;
+  h.status_tells_committed = c.status_tells_committed;
   h.mover_faults = c.mover_faults;
   if (c.rollback_fault) {
     h.rollback_fault = [&s, &c](const std::string& fault) { return c.rollback_fault(s, fault); };
