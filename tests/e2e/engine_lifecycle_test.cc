@@ -1,10 +1,12 @@
-// The engine's lifecycle on its test step, through the real binary: dry-run,
-// rehearse, apply, status, rollback, with hostile identifiers.
+// The engine's lifecycle on its test step, through the real binary and the
+// lifecycle harness (support/lifecycle.h): dry-run, rehearse, apply, status,
+// rollback, a fault at every action boundary, with hostile identifiers.
 #include <algorithm>
 #include <fstream>
 
 #include "catch2/catch.hpp"
 #include "support/hostile.h"
+#include "support/lifecycle.h"
 #include "support/scenario.h"
 
 using namespace dbsplit::test;
@@ -22,62 +24,58 @@ nlohmann::json stepStatus(const Scenario& s, const std::string& step) {
 
 }  // namespace
 
-TEST_CASE("dry-run leaves the schema dump and the journal byte-identical", "[engine][pg]") {
-  Scenario s(kHostileSchema, hostileTables());
-  const std::string before = s.db().schemaDump();
-
-  CliResult r = s.cli({"run", "selftest", "--dry-run"});
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("CREATE INDEX CONCURRENTLY") != std::string::npos);
-  CHECK(r.out.find(R"("Sales Dept"."Order ""Items""")") != std::string::npos);
-  CHECK(s.db().schemaDump() == before);
-  CHECK(fileSha256(s.journalPath()).empty());  // not even created
-
-  // Again with a journal that exists.
-  REQUIRE(s.cli({"run", "selftest"}).exit_code == 0);
-  REQUIRE(s.cli({"rollback", "selftest"}).exit_code == 0);
-  const std::string journal = fileSha256(s.journalPath());
-  const std::string dump = s.db().schemaDump();
-  REQUIRE(s.cli({"run", "selftest", "--dry-run", "--json"}).exit_code == 0);
-  CHECK(fileSha256(s.journalPath()) == journal);
-  CHECK(s.db().schemaDump() == dump);
-}
-
-TEST_CASE("apply then rollback restores pg_dump --schema-only exactly", "[engine][pg]") {
-  Scenario s(kHostileSchema, hostileTables());
-  const std::string before = s.db().schemaDump();
-
-  CliResult run = s.cli({"run", "selftest", "--json"});
-  INFO(run.out << run.err);
-  REQUIRE(run.exit_code == 0);
-  auto lines = jsonLines(run.out);
-  REQUIRE(lines.back()["event"] == "result");
-  CHECK(lines.back()["ok"] == true);
-  CHECK(lines.back()["exit_code"] == 0);
-  CHECK(lines.back()["next_steps"].is_array());
-  CHECK(s.db().scalar("SELECT count(*) FROM pg_attribute WHERE attname = 'dbsplit_selftest'"
-                      " AND NOT attisdropped") == "5");  // 4 tables + the partition
-  CHECK(s.db().scalar("SELECT obj_description('public.plain'::regclass)") ==
-        "dbsplit selftest: owned by svc");
-  CHECK(s.db().scalar("SELECT count(*) FROM dbsplit.applied") ==
-        std::to_string(eventsOf(lines, "action").size()));
-  CHECK(s.db().schemaDump() != before);
-
-  nlohmann::json st = stepStatus(s, "selftest");
-  CHECK(st["status"] == "applied");
-  CHECK(st["actions_applied"] == st["actions_total"]);
-
-  CliResult rb = s.cli({"rollback", "selftest"});
-  INFO(rb.out << rb.err);
-  REQUIRE(rb.exit_code == 0);
-  CHECK(s.db().schemaDump() == before);
-  CHECK(stepStatus(s, "selftest")["status"] == "rolled_back");
-
-  // And the way round again: a rolled-back step can run anew.
-  REQUIRE(s.cli({"run", "selftest"}).exit_code == 0);
-  REQUIRE(s.cli({"rollback", "selftest"}).exit_code == 0);
-  CHECK(s.db().schemaDump() == before);
+TEST_CASE(
+    "the test step through dry-run, rehearse, apply, rollback and a fault at every action "
+    "boundary (also while rolling back), with hostile identifiers",
+    "[engine][pg][slow]") {
+  Lifecycle<Scenario> c;
+  c.step = "selftest";
+  c.build = [] { return std::make_unique<Scenario>(kHostileSchema, hostileTables()); };
+  c.dry_run = [](Scenario& s, const CliResult& r) {
+    CHECK(r.out.find("CREATE INDEX CONCURRENTLY") != std::string::npos);
+    CHECK(r.out.find(R"("Sales Dept"."Order ""Items""")") != std::string::npos);
+    CHECK(fileSha256(s.journalPath()).empty());  // not even created
+  };
+  // Each action's locks are reported.
+  c.rehearse = [](Scenario& s, const CliResult& r) {
+    bool saw_exclusive = false, saw_skip = false;
+    for (const auto& ev : eventsOf(jsonLines(r.out), "rehearsal")) {
+      if (ev.value("skipped", false)) {
+        saw_skip = true;
+        continue;
+      }
+      CHECK(ev.contains("rows"));
+      CHECK(ev.contains("ms"));
+      for (const auto& l : ev["locks"]) {
+        if (l.get<std::string>().find("AccessExclusiveLock on public.plain") == 0)
+          saw_exclusive = true;
+      }
+    }
+    CHECK(saw_exclusive);
+    CHECK(saw_skip);  // CREATE INDEX CONCURRENTLY cannot be rehearsed
+    CHECK(fileSha256(s.journalPath()).empty());
+  };
+  c.apply = [](Scenario& s, const CliResult& run) {
+    auto lines = jsonLines(run.out);
+    REQUIRE(lines.back()["event"] == "result");
+    CHECK(lines.back()["ok"] == true);
+    CHECK(lines.back()["exit_code"] == 0);
+    CHECK(lines.back()["next_steps"].is_array());
+    CHECK(s.db().scalar("SELECT count(*) FROM dbsplit.applied") ==
+          std::to_string(eventsOf(lines, "action").size()));
+    nlohmann::json st = stepStatus(s, "selftest");
+    CHECK(st["actions_applied"] == st["actions_total"]);
+  };
+  c.applied = [](Scenario& s) {
+    CHECK(s.db().scalar("SELECT count(*) FROM pg_attribute WHERE attname = 'dbsplit_selftest'"
+                        " AND NOT attisdropped") == "5");  // 4 tables + the partition
+    CHECK(s.db().scalar("SELECT obj_description('public.plain'::regclass)") ==
+          "dbsplit selftest: owned by svc");
+  };
+  c.status_tells_committed = true;
+  // The same fault while rolling back, then resume finishes the rollback.
+  c.rollback_fault = [](Scenario&, const std::string&) { return true; };
+  runLifecycle(c);
 }
 
 TEST_CASE("status calls a standalone step that never ran optional, not pending", "[engine][pg]") {
@@ -110,31 +108,6 @@ TEST_CASE("a journal belongs to the migration that wrote it first", "[engine][pg
   CHECK(r.exit_code == 6);
   CHECK(r.err.find("belongs to migration \"t\", not \"other\"") != std::string::npos);
   CHECK(s.cli({"status"}).exit_code == 0);
-}
-
-TEST_CASE("rehearse reports each action's locks and changes nothing", "[engine][pg]") {
-  Scenario s(kHostileSchema, hostileTables());
-  const std::string before = s.db().schemaDump();
-  CliResult r = s.cli({"run", "selftest", "--rehearse", "--json"});
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  bool saw_exclusive = false, saw_skip = false;
-  for (const auto& ev : eventsOf(jsonLines(r.out), "rehearsal")) {
-    if (ev.value("skipped", false)) {
-      saw_skip = true;
-      continue;
-    }
-    CHECK(ev.contains("rows"));
-    CHECK(ev.contains("ms"));
-    for (const auto& l : ev["locks"]) {
-      if (l.get<std::string>().find("AccessExclusiveLock on public.plain") == 0)
-        saw_exclusive = true;
-    }
-  }
-  CHECK(saw_exclusive);
-  CHECK(saw_skip);  // CREATE INDEX CONCURRENTLY cannot be rehearsed
-  CHECK(s.db().schemaDump() == before);
-  CHECK(fileSha256(s.journalPath()).empty());
 }
 
 TEST_CASE("applying an applied step changes nothing and says so", "[engine][pg]") {

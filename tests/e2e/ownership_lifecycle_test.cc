@@ -1,9 +1,11 @@
-// The ownership step through the real binary: dry-run, rehearse, apply,
-// rollback (byte-identical pg_dump and ACLs), and what the applied step
-// enforces: non-owners cannot write, reads stay, the owner's roles write.
+// The ownership step through the real binary: the lifecycle harness
+// (support/lifecycle.h: dry-run, rehearse, apply, rollback with byte-identical
+// pg_dump and ACLs, a fault at every action boundary), and what the applied
+// step enforces: non-owners cannot write, reads stay, the owner's roles write.
 #include <libpq-fe.h>
 
 #include "catch2/catch.hpp"
+#include "support/lifecycle.h"
 #include "support/ownership_fixture.h"
 #include "support/scenario.h"
 
@@ -35,105 +37,96 @@ std::string sqlstateAs(const TestDb& db, const std::string& role, const std::str
 
 }  // namespace
 
-TEST_CASE("ownership dry-run leaves the schema dump and the journal byte-identical",
-          "[ownership][pg]") {
-  OwnershipScenario s;
-  s.runCatalogue();
-  const std::string dump = s.db().schemaDump();
-  const std::string journal = fileSha256(s.journalPath());
-  CliResult r = s.cli({"run", "ownership", "--dry-run"});
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("ALTER TABLE \"Sales Dept\".\"Order \"\"Items\"\"\"\n  OWNER TO") !=
-        std::string::npos);
-  CHECK(r.out.find("CREATE ROLE \"" + s.owner() + "\"\n  NOLOGIN;") != std::string::npos);
-  CHECK(s.db().schemaDump() == dump);
-  CHECK(fileSha256(s.journalPath()) == journal);
-  CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") == "0");
-}
-
-TEST_CASE("ownership rehearsal reports each action's locks and changes nothing",
-          "[ownership][pg]") {
-  OwnershipScenario s;
-  s.runCatalogue();
-  const std::string dump = s.db().schemaDump();
-  CliResult r = s.cli({"run", "ownership", "--rehearse", "--json"});
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  bool saw_exclusive = false;
-  int rehearsed = 0;
-  for (const auto& ev : eventsOf(jsonLines(r.out), "rehearsal")) {
-    ++rehearsed;
-    if (ev["action"] != "ownership/table/public.orders") continue;
-    for (const auto& l : ev["locks"]) {
-      if (l.get<std::string>() == "AccessExclusiveLock on public.orders") saw_exclusive = true;
-    }
-  }
-  CHECK(rehearsed == 13);  // 2 x (role, members, schema) + 5 tables + 1 partition + 1 view
-  CHECK(saw_exclusive);
-  CHECK(s.db().schemaDump() == dump);
-  CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") == "0");
-}
-
-TEST_CASE("ownership apply then rollback restores owners, ACLs, column ACLs and comments exactly",
-          "[ownership][pg]") {
-  OwnershipScenario s;
-  TestDb& db = s.db();
-  const std::string original = db.schemaDump();
-  const std::string acls = s.aclState();
-  s.runCatalogue();
-
-  CliResult run = s.cli({"run", "ownership", "--json"});
-  INFO(run.out << run.err);
-  REQUIRE(run.exit_code == 0);
-  const std::string g = s.owner();
-  auto ownerOf = [&](const std::string& rel) {
-    return db.scalar("SELECT relowner::regrole::text FROM pg_class WHERE oid = '" + rel +
-                     "'::regclass");
+TEST_CASE(
+    "ownership through dry-run, rehearse, apply, rollback and a fault at every action "
+    "boundary restores owners, ACLs, column ACLs and comments exactly",
+    "[ownership][pg][slow]") {
+  // The fixture's identifiers are hostile already (quotes, spaces, mixed case,
+  // non-ASCII, a hostile role name).
+  Lifecycle<OwnershipScenario> c;
+  c.step = "ownership";
+  c.build = [] {
+    auto s = std::make_unique<OwnershipScenario>();
+    s->runCatalogue();
+    return s;
   };
-  // Tables, partitions, and the sequences owned by their columns.
-  for (const char* rel :
-       {"public.orders", "public.order_items", "public.events", "public.events_2026",
-        "public.orders_id_seq", "public.order_items_id_seq"}) {
-    CHECK(ownerOf(rel) == g);
-  }
-  CHECK(db.scalar("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = '" + g + "'") ==
-        g);
-  CHECK(db.scalar("SELECT pg_has_role('" + s.role("orders_app") + "', '" + g + "', 'MEMBER')") ==
-        "t");
-  CHECK(db.scalar("SELECT obj_description('public.orders'::regclass)") ==
-        "the orders\n\nowned by service " + g + " (dbsplit)");
-  // Writes gone from PUBLIC and other roles; reads and the owner's roles stay.
-  CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'INSERT')") == "f");
-  CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'SELECT')") == "t");
-  CHECK(db.scalar("SELECT has_column_privilege('" + s.role("ful_app") +
-                  "', 'public.orders', 'status', 'UPDATE')") == "f");
-  CHECK(db.scalar("SELECT has_column_privilege('" + s.role("ful_app") +
-                  "', 'public.orders', 'total', 'SELECT')") == "t");
-  CHECK(db.scalar("SELECT relacl::text LIKE '%" + s.role("orders_app") +
-                  "=aw/%' FROM pg_class WHERE oid = 'public.orders'::regclass") == "t");
-  // The NULL ACL stays NULL; only the column privilege goes.
-  CHECK(db.scalar("SELECT relacl IS NULL FROM pg_class WHERE relname = 'Tëst ünïcode'") == "t");
-  CHECK(db.scalar("SELECT attacl::text FROM pg_attribute WHERE attrelid = "
-                  "'public.\"Tëst ünïcode\"'::regclass AND attname = 'note'") == "");
-  // The old owner from outside the service keeps reading.
-  CHECK(db.scalar("SELECT has_table_privilege('" + s.role("legacy") +
-                  "', '\"Sales Dept\".\"Order \"\"Items\"\"\"', 'SELECT')") == "t");
-  CHECK(db.schemaDump() != original);
-
-  CliResult rb = s.cli({"rollback", "ownership"});
-  INFO(rb.out << rb.err);
-  REQUIRE(rb.exit_code == 0);
-  CHECK(s.aclState() == acls);
-  CHECK(db.schemaDump() == original);
-  CHECK(db.scalar("SELECT count(*) FROM pg_roles WHERE rolname IN ('" + g + "', '" + s.consumer() +
-                  "')") == "0");
-
-  // And once more: a rolled-back step runs anew and rolls back again.
-  REQUIRE(s.cli({"run", "ownership"}).exit_code == 0);
-  REQUIRE(s.cli({"rollback", "ownership"}).exit_code == 0);
-  CHECK(db.schemaDump() == original);
-  CHECK(s.aclState() == acls);
+  c.state = [](OwnershipScenario& s) { return s.aclState(); };
+  c.status_tells_committed = true;  // transactional actions in one database
+  auto noGroupRole = [](OwnershipScenario& s) {
+    CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") ==
+          "0");
+  };
+  c.actions = [](OwnershipScenario&, const std::vector<std::string>& ids) {
+    REQUIRE(ids.size() == 13);  // with the view public.order_totals
+  };
+  c.dry_run = [&](OwnershipScenario& s, const CliResult& r) {
+    CHECK(r.out.find("ALTER TABLE \"Sales Dept\".\"Order \"\"Items\"\"\"\n  OWNER TO") !=
+          std::string::npos);
+    CHECK(r.out.find("CREATE ROLE \"" + s.owner() + "\"\n  NOLOGIN;") != std::string::npos);
+    noGroupRole(s);
+  };
+  c.rehearse = [&](OwnershipScenario& s, const CliResult& r) {
+    // Each action's locks are reported.
+    bool saw_exclusive = false;
+    int rehearsed = 0;
+    for (const auto& ev : eventsOf(jsonLines(r.out), "rehearsal")) {
+      ++rehearsed;
+      if (ev["action"] != "ownership/table/public.orders") continue;
+      for (const auto& l : ev["locks"]) {
+        if (l.get<std::string>() == "AccessExclusiveLock on public.orders") saw_exclusive = true;
+      }
+    }
+    CHECK(rehearsed == 13);  // 2 x (role, members, schema) + 5 tables + 1 partition + 1 view
+    CHECK(saw_exclusive);
+    noGroupRole(s);
+  };
+  c.applied = [](OwnershipScenario& s) {
+    TestDb& db = s.db();
+    const std::string g = s.owner();
+    auto ownerOf = [&](const std::string& rel) {
+      return db.scalar("SELECT relowner::regrole::text FROM pg_class WHERE oid = '" + rel +
+                       "'::regclass");
+    };
+    // Tables, partitions, and the sequences owned by their columns.
+    for (const char* rel :
+         {"public.orders", "public.order_items", "public.events", "public.events_2026",
+          "public.orders_id_seq", "public.order_items_id_seq"}) {
+      CHECK(ownerOf(rel) == g);
+    }
+    CHECK(db.scalar("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = '" + g +
+                    "'") == g);
+    CHECK(db.scalar("SELECT pg_has_role('" + s.role("orders_app") + "', '" + g + "', 'MEMBER')") ==
+          "t");
+    CHECK(db.scalar("SELECT obj_description('public.orders'::regclass)") ==
+          "the orders\n\nowned by service " + g + " (dbsplit)");
+    // Writes gone from PUBLIC and other roles; reads and the owner's roles stay.
+    CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'INSERT')") == "f");
+    CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'SELECT')") == "t");
+    CHECK(db.scalar("SELECT has_column_privilege('" + s.role("ful_app") +
+                    "', 'public.orders', 'status', 'UPDATE')") == "f");
+    CHECK(db.scalar("SELECT has_column_privilege('" + s.role("ful_app") +
+                    "', 'public.orders', 'total', 'SELECT')") == "t");
+    CHECK(db.scalar("SELECT relacl::text LIKE '%" + s.role("orders_app") +
+                    "=aw/%' FROM pg_class WHERE oid = 'public.orders'::regclass") == "t");
+    // The NULL ACL stays NULL; only the column privilege goes.
+    CHECK(db.scalar("SELECT relacl IS NULL FROM pg_class WHERE relname = 'Tëst ünïcode'") == "t");
+    CHECK(db.scalar("SELECT attacl::text FROM pg_attribute WHERE attrelid = "
+                    "'public.\"Tëst ünïcode\"'::regclass AND attname = 'note'") == "");
+    // The old owner from outside the service keeps reading.
+    CHECK(db.scalar("SELECT has_table_privilege('" + s.role("legacy") +
+                    "', '\"Sales Dept\".\"Order \"\"Items\"\"\"', 'SELECT')") == "t");
+  };
+  c.rolled_back = [](OwnershipScenario& s, const CliResult&) {
+    CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname IN ('" + s.owner() + "', '" +
+                        s.consumer() + "')") == "0");
+  };
+  // Faults while undoing a table and the group role, then resume finishes the
+  // rollback exactly.
+  c.rollback_fault = [](OwnershipScenario& s, const std::string& fault) {
+    return fault == "ownership/table/public.orders:before" ||
+           fault == "ownership/role/" + s.owner() + ":before";
+  };
+  runLifecycle(c);
 }
 
 TEST_CASE(

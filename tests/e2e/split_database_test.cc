@@ -1,4 +1,5 @@
-// The split step in database mode on two databases of the sandbox: a writer
+// The split step in database mode on two databases of the sandbox, through the
+// lifecycle harness (support/lifecycle.h) with a fault at every boundary: a writer
 // keeps committing while the schema is copied and the target catches up;
 // after the fenced cutover the target holds every committed row, sequences
 // continue, the source refuses the owner's writes; rollback before finalize
@@ -6,12 +7,14 @@
 // confirmation; bad input is refused before anything changes.
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "catch2/catch.hpp"
 #include "pqxx/pqxx"
+#include "support/lifecycle.h"
 #include "support/scenario.h"
 #include "support/split_fixture.h"
 
@@ -105,90 +108,121 @@ struct DatabaseSplit {
   }
   std::string svc() const { return s.service("orders"); }
   std::string inTarget(const std::string& sql) const { return s.scalarIn(target, sql); }
-};
 
-std::vector<std::string> actionIds(const SplitScenario& s) {
-  std::vector<std::string> ids;
-  CliResult r = s.cli({"plan", "split", "--json"});
-  for (const auto& a : eventsOf(jsonLines(r.out), "action")) ids.push_back(a["id"]);
-  return ids;
-}
+  // What the lifecycle harness drives.
+  CliResult cli(const std::vector<std::string>& args,
+                const std::map<std::string, std::string>& env = {}) const {
+    return s.cli(args, env);
+  }
+  TestDb& db() { return s.db(); }
+  std::string journalPath() const { return s.journalPath(); }
+
+  // The writer the lifecycle's apply runs under, and what it saw commit.
+  std::unique_ptr<Writer> writer;
+  std::set<long long> committed;
+};
 
 }  // namespace
 
-TEST_CASE("split database mode: writes during catch-up, fenced cutover, rollback keeps every row",
-          "[split][pg][slow]") {
-  DatabaseSplit d;
-  SplitScenario& s = d.s;
-  s.setPlanExtra("[step.split]\nmode = \"database\"\non_cutover = 'echo \"$DBSPLIT_NEW_DSN\" > " +
-                 s.dir().file("hook.out") + "'\n");
-  TestDb& db = s.db();
-  const std::string before = db.schemaDump();
-  const std::string svc = d.svc();
-  const std::string q = "\"" + svc + "\"";
+TEST_CASE(
+    "split database mode: writes during catch-up, fenced cutover, rollback keeps every row, "
+    "also after a fault at every action boundary",
+    "[split][pg][slow]") {
+  Lifecycle<DatabaseSplit> c;
+  c.step = "split";
+  c.rollback_asks = true;
+  c.build = [] {
+    auto d = std::make_unique<DatabaseSplit>();
+    d->s.setPlanExtra(
+        "[step.split]\nmode = \"database\"\non_cutover = 'echo \"$DBSPLIT_NEW_DSN\" > " +
+        d->s.dir().file("hook.out") + "'\n");
+    return d;
+  };
+  c.actions = [](DatabaseSplit&, const std::vector<std::string>& ids) {
+    REQUIRE(ids.size() == 12);
+  };
+  // The owner's application keeps writing while the schema is copied, the
+  // target catches up and the cutover fences it.
+  c.before_apply = [](DatabaseSplit& d) {
+    d.writer = std::make_unique<Writer>(d.s.roleDsn(d.s.role("app")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  };
+  c.apply = [](DatabaseSplit& d, const CliResult& run) {
+    d.writer->stop();
+    SplitScenario& s = d.s;
+    TestDb& db = s.db();
+    const std::string q = "\"" + d.svc() + "\"";
+    auto lines = jsonLines(run.out);
+    REQUIRE(eventsOf(lines, "cutover").size() == 1);
+    CHECK(!eventsOf(lines, "split_catchup").empty());
+    CHECK(eventsOf(lines, "cutover")[0]["new_dsn"].get<std::string>().find(d.target) !=
+          std::string::npos);
 
-  Writer writer(s.roleDsn(s.role("app")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  CliResult run = s.cli({"run", "split", "--json"});
-  writer.stop();
-  INFO(run.out << run.err);
-  REQUIRE(run.exit_code == 0);
-  auto lines = jsonLines(run.out);
-  REQUIRE(eventsOf(lines, "cutover").size() == 1);
-  CHECK(!eventsOf(lines, "split_catchup").empty());
-  CHECK(eventsOf(lines, "cutover")[0]["new_dsn"].get<std::string>().find(d.target) !=
-        std::string::npos);
+    // Every row the writer saw commit is in the target, and nothing else.
+    d.committed = d.writer->committed();
+    const std::set<long long>& committed = d.committed;
+    REQUIRE(committed.size() > 10);
+    CHECK(d.inTarget("SELECT count(*) FROM " + q + ".orders") ==
+          std::to_string(3000 + committed.size()));
+    CHECK(d.inTarget("SELECT count(*) FROM " + q +
+                     ".orders WHERE id = " + std::to_string(*committed.rbegin())) == "1");
+    CHECK(d.inTarget("SELECT count(*) FROM " + q + ".items") ==
+          db.scalar("SELECT count(*) FROM " + q + ".items"));
+    CHECK(d.writer->rejected() > 0);  // the fence stopped it at some point
 
-  // Every row the writer saw commit is in the target, and nothing else.
-  std::set<long long> committed = writer.committed();
-  REQUIRE(committed.size() > 10);
-  CHECK(d.inTarget("SELECT count(*) FROM " + q + ".orders") ==
-        std::to_string(3000 + committed.size()));
-  CHECK(d.inTarget("SELECT count(*) FROM " + q +
-                   ".orders WHERE id = " + std::to_string(*committed.rbegin())) == "1");
-  CHECK(d.inTarget("SELECT count(*) FROM " + q + ".items") ==
-        db.scalar("SELECT count(*) FROM " + q + ".items"));
-  CHECK(writer.rejected() > 0);  // the fence stopped it at some point
-
-  // The source refuses the owner's writes; the target takes them and the
-  // sequence continues past every id used on the source.
-  {
-    pqxx::connection c(s.roleDsn(s.role("app")));
-    pqxx::work tx(c);
-    CHECK_THROWS_AS(tx.exec("INSERT INTO orders (note) VALUES ('late')"),
-                    pqxx::insufficient_privilege);
-  }
-  {
-    pqxx::connection c(s.roleDsn(s.role("app"), d.target));
-    pqxx::work tx(c);
-    long long id =
-        tx.exec("INSERT INTO orders (note) VALUES ('moved') RETURNING id")[0][0].as<long long>();
-    tx.commit();
-    CHECK(id > *committed.rbegin());
-  }
-  CHECK(readFile(s.dir().file("hook.out")).find(d.target) != std::string::npos);
-
+    // The source refuses the owner's writes; the target takes them and the
+    // sequence continues past every id used on the source.
+    {
+      pqxx::connection c(s.roleDsn(s.role("app")));
+      pqxx::work tx(c);
+      CHECK_THROWS_AS(tx.exec("INSERT INTO orders (note) VALUES ('late')"),
+                      pqxx::insufficient_privilege);
+    }
+    {
+      pqxx::connection c(s.roleDsn(s.role("app"), d.target));
+      pqxx::work tx(c);
+      long long id =
+          tx.exec("INSERT INTO orders (note) VALUES ('moved') RETURNING id")[0][0].as<long long>();
+      tx.commit();
+      CHECK(id > *committed.rbegin());
+    }
+    CHECK(readFile(s.dir().file("hook.out")).find(d.target) != std::string::npos);
+  };
+  // Every row is in the target: the seed rows, and the writer's when it ran.
+  c.applied = [](DatabaseSplit& d) {
+    CHECK(d.inTarget("SELECT count(*) FROM \"" + d.svc() + "\".orders WHERE note <> 'moved'") ==
+          std::to_string(3000 + d.committed.size()));
+  };
   // Rollback drops the new database, with the write just made there: it asks.
-  CliResult unasked = s.cli({"rollback", "split"});
-  CHECK(unasked.exit_code == 5);  // confirmation needed
-  CHECK(unasked.err.find("with every write those services made there since their cutover") !=
-        std::string::npos);
+  c.before_rollback = [](DatabaseSplit& d) {
+    CliResult unasked = d.s.cli({"rollback", "split"});
+    CHECK(unasked.exit_code == 5);  // confirmation needed
+    CHECK(unasked.err.find("with every write those services made there since their cutover") !=
+          std::string::npos);
+  };
   // Rollback before finalize: the source takes writes again, nothing lost.
-  CliResult rb = s.cli({"rollback", "split", "--yes"});
-  INFO(rb.out << rb.err);
-  REQUIRE(rb.exit_code == 0);
-  CHECK(db.scalar("SELECT count(*) FROM public.orders") == std::to_string(3000 + committed.size()));
-  CHECK(db.scalar("SELECT count(*) FROM pg_database WHERE datname = '" + d.target + "'") == "0");
-  CHECK(db.scalar("SELECT count(*) FROM pg_replication_slots WHERE database = '" + db.name() +
-                  "'") == "0");
-  {
-    pqxx::connection c(s.roleDsn(s.role("app")));
-    pqxx::work tx(c);
-    tx.exec("INSERT INTO orders (note) VALUES ('back')");
-    tx.commit();
-  }
-  db.exec("DELETE FROM public.orders WHERE note = 'back'");
-  CHECK(db.schemaDump() == before);
+  c.rolled_back = [](DatabaseSplit& d, const CliResult&) {
+    SplitScenario& s = d.s;
+    TestDb& db = s.db();
+    CHECK(db.scalar("SELECT count(*) FROM public.orders") ==
+          std::to_string(3000 + d.committed.size()));
+    CHECK(db.scalar("SELECT count(*) FROM pg_database WHERE datname = '" + d.target + "'") == "0");
+    CHECK(db.scalar("SELECT count(*) FROM pg_replication_slots WHERE database = '" + db.name() +
+                    "'") == "0");
+    {
+      pqxx::connection c(s.roleDsn(s.role("app")));
+      pqxx::work tx(c);
+      tx.exec("INSERT INTO orders (note) VALUES ('back')");
+      tx.commit();
+    }
+    // Back to the seed rows, which the later runs copy.
+    db.exec(
+        "DELETE FROM public.items WHERE order_id IN (SELECT id FROM public.orders WHERE note "
+        "NOT LIKE 'seed %'); DELETE FROM public.orders WHERE note NOT LIKE 'seed %'");
+    d.committed.clear();
+  };
+  c.recovery = Recovery::kAlternate;
+  runLifecycle(c);
 }
 
 TEST_CASE("split finalize asks first, then drops the source copies", "[split][pg][slow]") {
@@ -218,35 +252,6 @@ TEST_CASE("split finalize asks first, then drops the source copies", "[split][pg
   CHECK(d.inTarget("SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = "
                    "s.subdbid WHERE d.datname = current_database()") == "0");
   CHECK(d.inTarget("SELECT count(*) FROM " + q + ".orders") == "3000");
-}
-
-TEST_CASE("a fault at every split (database mode) action boundary, then resume or rollback",
-          "[split][pg][slow]") {
-  DatabaseSplit d;
-  SplitScenario& s = d.s;
-  const std::string original = s.db().schemaDump();
-  const std::vector<std::string> ids = actionIds(s);
-  REQUIRE(ids.size() == 12);
-  bool use_resume = true;
-  for (const std::string& id : ids) {
-    for (const std::string point : {"before", "after"}) {
-      INFO("fault " << id << ":" << point);
-      CliResult crash = s.cli({"run", "split"}, {{"DBSPLIT_FAULT", id + ":" + point}});
-      REQUIRE(crash.exit_code == 128 + 9);
-      if (use_resume) {
-        CliResult resume = s.cli({"resume"});
-        INFO(resume.out << resume.err);
-        REQUIRE(resume.exit_code == 0);
-        CHECK(s.stepStatus("split")["status"] == "applied");
-        CHECK(d.inTarget("SELECT count(*) FROM \"" + d.svc() + "\".orders") == "3000");
-      }
-      CliResult rb = s.cli({"rollback", "split", "--yes"});
-      INFO(rb.out << rb.err);
-      REQUIRE(rb.exit_code == 0);
-      CHECK(s.db().schemaDump() == original);
-      use_resume = !use_resume;
-    }
-  }
 }
 
 TEST_CASE("split database mode refuses bad input before changing anything", "[split][pg]") {

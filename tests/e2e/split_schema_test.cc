@@ -2,10 +2,13 @@
 // that name moving tables without a schema; with the plan's acceptance the
 // tables (a partitioned one with its partition, identity and serial sequences
 // following) move into the owner's schema; the owner's application SQL keeps
-// working unqualified; rollback restores pg_dump and role settings exactly;
-// a fault at every action boundary, then resume or rollback.
+// working unqualified; through the lifecycle harness (support/lifecycle.h),
+// also with hostile identifiers: rollback restores pg_dump and role settings
+// exactly; a fault at every action boundary, then resume or rollback.
 #include "catch2/catch.hpp"
 #include "pqxx/pqxx"
+#include "support/hostile.h"
+#include "support/lifecycle.h"
 #include "support/scenario.h"
 #include "support/split_fixture.h"
 
@@ -56,13 +59,6 @@ name = "public.events"
 owner = "@orders@"
 )TOML";
 
-std::vector<std::string> actionIds(const SplitScenario& s) {
-  std::vector<std::string> ids;
-  CliResult r = s.cli({"plan", "split", "--json"});
-  for (const auto& a : eventsOf(jsonLines(r.out), "action")) ids.push_back(a["id"]);
-  return ids;
-}
-
 std::string schemaOf(TestDb& db, const std::string& rel) {
   return db.scalar(
       "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -84,14 +80,13 @@ void applicationWorks(const SplitScenario& s, const std::string& role) {
 
 }  // namespace
 
-TEST_CASE("split schema mode: gate, move, unqualified application SQL, exact rollback",
-          "[split][pg]") {
+TEST_CASE(
+    "split schema mode: the gate lists exactly the function bodies that name moving tables "
+    "without a schema",
+    "[split][pg]") {
   SplitScenario s({"orders"}, kSetup, kPlan, {{"orders", {"app", "app2"}}});
   s.advanceTo("split");
-  TestDb& db = s.db();
-  const std::string before = db.schemaDump();
-  const std::string settings = s.roleSettings();
-
+  const std::string before = s.db().schemaDump();
   CliResult blocked = s.cli({"run", "split"});
   INFO(blocked.out << blocked.err);
   CHECK(blocked.exit_code == 3);
@@ -102,91 +97,95 @@ TEST_CASE("split schema mode: gate, move, unqualified application SQL, exact rol
   CHECK(all.find("function public.log_order() names events without a schema") != std::string::npos);
   CHECK(all.find("qualified_count") == std::string::npos);
   CHECK(all.find("view public.order_totals") != std::string::npos);  // listed as following
-  CHECK(db.schemaDump() == before);
-
-  s.setPlanExtra("[step.split]\nallow_unqualified = true\n");
-  CliResult dry = s.cli({"run", "split", "--dry-run"});
-  INFO(dry.out << dry.err);
-  REQUIRE(dry.exit_code == 0);
-  CHECK(dry.out.find("SET SCHEMA \"" + s.service("orders") + "\"") != std::string::npos);
-  CHECK(db.schemaDump() == before);
-  CHECK(actionIds(s) ==
-        std::vector<std::string>{"split/move/public.customers", "split/move/public.orders",
-                                 "split/move/public.events", "split/move/public.events_2026",
-                                 "split/search_path/" + s.role("app"),
-                                 "split/search_path/" + s.role("app2")});
-
-  CliResult rehearse = s.cli({"run", "split", "--rehearse"});
-  INFO(rehearse.out << rehearse.err);
-  REQUIRE(rehearse.exit_code == 0);
-  CHECK(db.schemaDump() == before);
-
-  CliResult run = s.cli({"run", "split"});
-  INFO(run.out << run.err);
-  REQUIRE(run.exit_code == 0);
-  const std::string svc = s.service("orders");
-  for (const char* rel : {"customers", "orders", "events", "events_2026", "orders_id_seq",
-                          "customers_id_seq", "orders_pkey", "unrelated"}) {
-    INFO(rel);
-    CHECK(schemaOf(db, rel) == (std::string(rel) == "unrelated" ? "public" : svc));
-  }
-  CHECK(db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'orders_log'") == "1");
-  applicationWorks(s, s.role("app"));
-  applicationWorks(s, s.role("app2"));
-  // app2 had `public, "$user"` in this database; app had nothing.
-  CHECK(s.roleSettings().find("search_path=" + svc + ", public, \\\"$user\\\"") !=
-        std::string::npos);
-  CHECK(s.roleSettings().find("search_path=" + svc + ", \\\"$user\\\", public") !=
-        std::string::npos);
-  // A dry-run of the applied step plans nothing new.
-  CHECK(s.cli({"run", "split", "--dry-run"}).exit_code == 0);
-
-  db.exec("DELETE FROM \"" + svc + "\".orders; DELETE FROM \"" + svc + "\".events; DELETE FROM \"" +
-          svc + "\".customers");
-  CliResult rb = s.cli({"rollback", "split"});
-  INFO(rb.out << rb.err);
-  REQUIRE(rb.exit_code == 0);
-  CHECK(db.schemaDump() == before);
-  CHECK(s.roleSettings() == settings);
+  CHECK(s.db().schemaDump() == before);
 }
 
-TEST_CASE("a fault at every split (schema mode) action boundary, then resume or rollback",
-          "[split][pg][slow]") {
-  SplitScenario s({"orders"}, kSetup, kPlan, {{"orders", {"app", "app2"}}});
-  s.setPlanExtra("[step.split]\nallow_unqualified = true\n");
-  s.advanceTo("split");
-  const std::string original = s.db().schemaDump();
-  const std::string settings = s.roleSettings();
-  const std::vector<std::string> ids = actionIds(s);
-  REQUIRE(ids.size() == 6);
-  REQUIRE(s.cli({"run", "split"}).exit_code == 0);
-  const std::string applied = s.db().schemaDump();
-  const std::string applied_settings = s.roleSettings();
-  REQUIRE(s.cli({"rollback", "split"}).exit_code == 0);
-  REQUIRE(s.db().schemaDump() == original);
-
-  bool use_resume = true;
-  for (const std::string& id : ids) {
-    for (const std::string point : {"before", "after"}) {
-      INFO("fault " << id << ":" << point);
-      CliResult crash = s.cli({"run", "split"}, {{"DBSPLIT_FAULT", id + ":" + point}});
-      REQUIRE(crash.exit_code == 128 + 9);
-      CHECK(s.stepStatus("split")["status"] == "applying");
-      if (use_resume) {
-        CliResult resume = s.cli({"resume"});
-        INFO(resume.out << resume.err);
-        REQUIRE(resume.exit_code == 0);
-        CHECK(s.db().schemaDump() == applied);
-        CHECK(s.roleSettings() == applied_settings);
-        REQUIRE(s.cli({"rollback", "split"}).exit_code == 0);
-      } else {
-        CliResult rb = s.cli({"rollback", "split"});
-        INFO(rb.out << rb.err);
-        REQUIRE(rb.exit_code == 0);
-      }
-      CHECK(s.db().schemaDump() == original);
-      CHECK(s.roleSettings() == settings);
-      use_resume = !use_resume;
+TEST_CASE(
+    "split schema mode with the plan's acceptance: move, unqualified application SQL, exact "
+    "rollback, also after a fault at every action boundary",
+    "[split][pg][slow]") {
+  Lifecycle<SplitScenario> c;
+  c.step = "split";
+  c.build = [] {
+    auto s = std::make_unique<SplitScenario>(
+        std::vector<std::string>{"orders"}, kSetup, kPlan,
+        std::map<std::string, std::vector<std::string>>{{"orders", {"app", "app2"}}});
+    s->setPlanExtra("[step.split]\nallow_unqualified = true\n");
+    s->advanceTo("split");
+    return s;
+  };
+  c.state = [](SplitScenario& s) { return s.roleSettings(); };
+  c.actions = [](SplitScenario& s, const std::vector<std::string>& ids) {
+    CHECK(ids == std::vector<std::string>{
+                     "split/move/public.customers", "split/move/public.orders",
+                     "split/move/public.events", "split/move/public.events_2026",
+                     "split/search_path/" + s.role("app"), "split/search_path/" + s.role("app2")});
+  };
+  c.dry_run = [](SplitScenario& s, const CliResult& dry) {
+    CHECK(dry.out.find("SET SCHEMA \"" + s.service("orders") + "\"") != std::string::npos);
+  };
+  c.applied = [](SplitScenario& s) {
+    const std::string svc = s.service("orders");
+    for (const char* rel : {"customers", "orders", "events", "events_2026", "orders_id_seq",
+                            "customers_id_seq", "orders_pkey", "unrelated"}) {
+      INFO(rel);
+      CHECK(schemaOf(s.db(), rel) == (std::string(rel) == "unrelated" ? "public" : svc));
     }
-  }
+    CHECK(s.db().scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'orders_log'") == "1");
+    // app2 had `public, "$user"` in this database; app had nothing.
+    CHECK(s.roleSettings().find("search_path=" + svc + ", public, \\\"$user\\\"") !=
+          std::string::npos);
+    CHECK(s.roleSettings().find("search_path=" + svc + ", \\\"$user\\\", public") !=
+          std::string::npos);
+  };
+  // Once: it writes rows.
+  c.apply = [](SplitScenario& s, const CliResult&) {
+    applicationWorks(s, s.role("app"));
+    applicationWorks(s, s.role("app2"));
+  };
+  c.before_rollback = [](SplitScenario& s) {
+    const std::string svc = s.service("orders");
+    s.db().exec("DELETE FROM \"" + svc + "\".orders; DELETE FROM \"" + svc +
+                "\".events; DELETE FROM \"" + svc + "\".customers");
+  };
+  c.recovery = Recovery::kAlternate;
+  c.status_tells_committed = true;  // transactional actions in one database
+  runLifecycle(c);
+}
+
+TEST_CASE(
+    "split schema mode with hostile identifiers: move, exact rollback, also after a fault at "
+    "every action boundary",
+    "[split][pg][slow]") {
+  Lifecycle<SplitScenario> c;
+  c.step = "split";
+  c.build = [] {
+    std::string plan;
+    for (const std::string& t : hostileTables()) {
+      // TOML literal strings: the names hold no ' to escape.
+      REQUIRE(t.find('\'') == std::string::npos);
+      plan += "[[table]]\nname = '" + t + "'\nowner = \"@orders@\"\n\n";
+    }
+    auto s = std::make_unique<SplitScenario>(
+        std::vector<std::string>{"orders"}, kHostileSchema, plan,
+        std::map<std::string, std::vector<std::string>>{{"orders", {"app"}}});
+    s->advanceTo("split");
+    return s;
+  };
+  c.state = [](SplitScenario& s) { return s.roleSettings(); };
+  c.applied = [](SplitScenario& s) {
+    const std::string svc = s.service("orders");
+    for (const char* rel : {"Order \"Items\"", "plain", "Tëst ünïcode", "events", "events_2026"}) {
+      INFO(rel);
+      CHECK(schemaOf(s.db(), rel) == svc);
+    }
+    CHECK(s.db().scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'Sales Dept'") == "1");
+    // The comment the table had moves with it.
+    CHECK(s.db()
+              .scalar("SELECT obj_description('\"" + svc + "\".plain'::regclass)")
+              .rfind("kept: it's the \"original\" comment", 0) == 0);
+  };
+  c.recovery = Recovery::kAlternate;
+  c.status_tells_committed = true;  // transactional actions in one database
+  runLifecycle(c);
 }

@@ -36,6 +36,7 @@ class OutboxScenario {
 
   TestDb& db() { return db_; }
   const TempDir& dir() const { return dir_; }
+  std::string journalPath() const { return dir_.file(".dbsplit/t.db"); }
   std::string service(const std::string& base) const { return db_.name() + "_" + base; }
   // Replaces every @base@ by service(base).
   std::string expand(const std::string& text) const;

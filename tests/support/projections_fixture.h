@@ -33,6 +33,7 @@ class ProjectionsScenario {
 
   TestDb& db() { return db_; }
   const TempDir& dir() const { return dir_; }
+  std::string journalPath() const { return dir_.file(".dbsplit/t.db"); }
   std::string orders() const { return db_.name() + "_orders"; }
   std::string ship() const { return db_.name() + "_ship"; }
   // Where the projection lives: the consumer database's DSN, else db().dsn().

@@ -26,6 +26,7 @@ class RevokeScenario {
                           const std::string& extra_plan = {}, bool pg_stat_statements = false);
 
   OwnershipScenario& s() { return s_; }
+  std::string journalPath() const { return s_.journalPath(); }
   TestDb& db() { return s_.db(); }
   const std::string& owner() const { return s_.owner(); }
   const std::string& consumer() const { return s_.consumer(); }

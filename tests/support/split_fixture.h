@@ -29,6 +29,7 @@ class SplitScenario {
 
   TestDb& db() { return db_; }
   const TempDir& dir() const { return dir_; }
+  std::string journalPath() const { return dir_.file(".dbsplit/t.db"); }
   std::string service(const std::string& base) const { return db_.name() + "_" + base; }
   std::string role(const std::string& base) const { return db_.name() + "_" + base; }
   std::string expand(const std::string& text) const;
