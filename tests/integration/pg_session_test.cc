@@ -10,20 +10,9 @@
 
 namespace dbsplit::test {
 
-namespace {
-
-std::unique_ptr<pg::Session> connect(const TestDb& db) {
-  pg::ConnectOptions o;
-  o.dsn = db.dsn();
-  o.application_name = "dbsplit-test";
-  return pg::Session::connect(o);
-}
-
-}  // namespace
-
 TEST_CASE("results read by index, by column name and as typed values, NULL included", "[pg]") {
   TestDb db;
-  auto s = connect(db);
+  auto s = db.session();
   pg::Result r = s->exec(
       "SELECT 42 AS n, 'x' AS t, NULL::int AS nothing, true AS yes, 2.5::float8 AS d, "
       "9000000000::bigint AS big UNION ALL SELECT 7, 'y', 1, false, -1, 0");
@@ -54,7 +43,7 @@ TEST_CASE("results read by index, by column name and as typed values, NULL inclu
 
 TEST_CASE("bind parameters take strings, numbers, bool and NULL", "[pg]") {
   TestDb db;
-  auto s = connect(db);
+  auto s = db.session();
   std::optional<std::string> none;
   pg::Result r = s->execParams(
       "SELECT $1::text, $2::int + 1, $3::bigint, $4::boolean, $5::float8, $6::text IS NULL, "
@@ -77,7 +66,7 @@ TEST_CASE("bind parameters take strings, numbers, bool and NULL", "[pg]") {
 
 TEST_CASE("a transaction guard rolls back unless committed", "[pg]") {
   TestDb db;
-  auto s = connect(db);
+  auto s = db.session();
   s->exec("CREATE TABLE t (id int)");
   {
     pg::Transaction tx(*s);
@@ -106,8 +95,8 @@ TEST_CASE("a transaction guard rolls back unless committed", "[pg]") {
 TEST_CASE("an imported snapshot sees what the exporter saw, read only when asked", "[pg]") {
   TestDb db;
   db.exec("CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
-  auto exporter = connect(db);
-  auto reader = connect(db);
+  auto exporter = db.session();
+  auto reader = db.session();
   using Isolation = pg::TransactionOptions::Isolation;
   pg::Transaction exporting(*exporter, {Isolation::kRepeatableRead, false, {}});
   std::string snapshot = exporting.exportSnapshot();
@@ -129,8 +118,8 @@ TEST_CASE("copyInto streams rows between sessions, text escapes and NULLs intact
       "CREATE TABLE src (id int, note text);"
       "INSERT INTO src VALUES (1, 'tab\there'), (2, E'new\\nline'), (3, NULL), (4, 'Ünï \\ ✓')");
   to_db.exec("CREATE TABLE \"Dest Table\" (id int, note text, extra text DEFAULT 'd')");
-  auto from = connect(from_db);
-  auto to = connect(to_db);
+  auto from = from_db.session();
+  auto to = to_db.session();
   pg::Transaction tx(*to);
   std::int64_t n = from->copyInto("SELECT id, note FROM src WHERE id > 0", *to,
                                   "public.\"Dest Table\"", "id, note");
@@ -147,8 +136,8 @@ TEST_CASE("a failing COPY reports the side that failed and leaves both sessions 
   db.exec(
       "CREATE TABLE a (id int); INSERT INTO a VALUES (1), (2); CREATE TABLE b (id int "
       "CHECK (id < 2))");
-  auto from = connect(db);
-  auto to = connect(db);
+  auto from = db.session();
+  auto to = db.session();
   {
     pg::Transaction tx(*to);
     try {
