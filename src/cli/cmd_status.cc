@@ -2,7 +2,7 @@
 #include "cli/app.h"
 #include "cli/common.h"
 #include "fmt/format.h"
-#include "relay/relay.h"
+#include "relay/lag.h"
 #include "steps/outbox/catalog.h"
 
 namespace dbsplit::cli {

@@ -1,9 +1,8 @@
 // `dbsplit demo`: the whole playbook on a live database with traffic. Starts
 // a sandbox (or uses --server), loads a playbook's shared database, runs its
 // simulated services (workload.h) and walks the six steps by running the real
-// dbsplit commands as child processes, narrating each. Steps this build does
-// not have are announced and skipped, so the demo runs with whatever steps
-// exist. It ends with the "nothing lost" check (check.h).
+// dbsplit commands as child processes, narrating each. It ends with the
+// "nothing lost" check (check.h).
 //
 // DBSPLIT_DEMO_DROP_EVENT=1 (a testing aid, like DBSPLIT_FAULT) deletes one
 // outbox event before the final relay catch-up, so the check must fail.
@@ -30,8 +29,5 @@ struct DemoOptions {
 };
 
 util::Outcome runDemo(const DemoOptions& options, util::Reporter& out);
-
-// The steps this build has (the registry), in order.
-bool stepAvailable(const std::string& step);
 
 }  // namespace dbsplit::demo

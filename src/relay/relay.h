@@ -24,6 +24,7 @@
 #include "pg/session.h"
 #include "plan/plan.h"
 #include "relay/apply.h"
+#include "relay/chunks.h"
 #include "relay/snapshot.h"
 #include "relay/spec.h"
 #include "util/reporter.h"
@@ -41,16 +42,6 @@ struct RelayOptions {
   journal::Journal* journal = nullptr;
   // Polled between batches: true stops the relay at the next boundary.
   std::function<bool()> stop;
-};
-
-struct OutboxLag {
-  std::string consumer;
-  std::string outbox;
-  std::int64_t events = 0;  // committed events not applied yet
-  double seconds = 0;       // age of the oldest of them (0 when none)
-  std::int64_t applied = 0;
-  std::string snapshot;
-  bool started = false;  // false: no cursor yet (projections not run)
 };
 
 class Relay {
@@ -121,16 +112,9 @@ class Relay {
     bool warned = false;
     std::chrono::steady_clock::time_point cut_checked{};
   };
-  // Part of a batch: the whole transactions between two snapshots, whose
-  // events have seq <= upper.
-  struct Chunk {
-    Snapshot from;
-    Snapshot to;
-    std::int64_t lower = 0;  // no event of the chunk has a smaller seq
-    std::int64_t upper = 0;
-    std::int64_t events = 0;
-  };
+  // follow.cc: drains a cut-over outbox's source, then follows it.
   std::int64_t pollOutbox(OutboxState& o);
+  // batch.cc: one batch of o's events, applied chunk by chunk.
   std::int64_t pollOnce(OutboxState& o);
   // Where o's events are read: the source, or the owner's database once followed.
   pg::Session& reader(OutboxState& o) { return o.followed ? *o.moved : *source_; }
@@ -158,10 +142,5 @@ class Relay {
   std::vector<OutboxState> outboxes_;
   std::int64_t applied_total_ = 0;
 };
-
-// Lag of every consumer's cursors (for `status`), read-only. Consumers whose
-// database cannot be reached are reported through `out` as warnings.
-std::vector<OutboxLag> relayLag(const plan::Plan& plan, const std::string& main_dsn,
-                                util::Reporter& out);
 
 }  // namespace dbsplit::relay

@@ -1,5 +1,5 @@
 // dbsplit demo end to end on the suite's server (--server): both playbooks
-// pass `dbsplit check`, the demo walks every step this build has with live
+// pass `dbsplit check`, the demo walks every step with live
 // services and its "nothing lost" check compares real rows; with the test
 // switch DBSPLIT_DEMO_DROP_EVENT=1 one event is lost and the check fails.
 //

@@ -2,7 +2,9 @@
 // source and target look like (gates: wal_level, replication privilege,
 // replica identity, target empty or creatable, objects outside the schema)
 // and the actions that copy the schema, replicate and cut over. The actions
-// that move data or wait are movers (src/split) the engine calls by name.
+// that move data or wait are movers (src/replication, src/cutover) the engine
+// calls by name. Catalog reads: database_catalog.cc; gates (pure, over the
+// facts): database_gates.cc; actions: database_actions.cc.
 #pragma once
 
 #include <string>

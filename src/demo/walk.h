@@ -1,0 +1,103 @@
+// The demo's walk (demo.h), shared by its parts: demo.cc runs the playbook,
+// setup.cc prepares the server, database and plan, steps.cc runs and narrates
+// each dbsplit command, finish.cc does the final catch-up and the
+// nothing-lost check. Private to src/demo.
+#pragma once
+
+#include <chrono>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "demo/child.h"
+#include "demo/demo.h"
+#include "demo/workload.h"
+#include "fmt/format.h"
+#include "pg/conninfo.h"
+#include "plan/plan.h"
+#include "sandbox/sandbox.h"
+
+namespace dbsplit::demo {
+
+using Clock = std::chrono::steady_clock;
+
+inline double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+inline void sleepSeconds(double s) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(s * 1000)));
+}
+
+inline std::string databaseOf(const std::string& playbook) {
+  return playbook == "users" ? "accounts" : "shop";
+}
+
+class Demo {
+ public:
+  Demo(const DemoOptions& o, util::Reporter& out) : o_(o), out_(out) {}
+
+  util::Outcome run();
+
+ private:
+  void narrate(const std::string& title, const std::string& text) {
+    out_.event({{"event", "demo"}, {"title", title}, {"text", text}},
+               fmt::format("\n== {}\n{}", title, text));
+  }
+  void say(const std::string& line) {
+    out_.event({{"event", "demo_detail"}, {"text", line}}, "   " + line);
+  }
+
+  void startServer();
+  void loadDatabase();
+  void createConsumerDatabases();
+  void writePlan();
+  std::string serviceDsn(const std::string& role, const std::string& dbname) const {
+    return pg::buildConninfo(server_dsn_, {{"dbname", dbname}, {"user", role}});
+  }
+  std::map<std::string, ServiceDsn> serviceDsns(bool split_done, bool projected) const;
+  std::vector<std::string> databasesOf(const std::string& service) const;
+
+  std::vector<std::string> cmd(std::initializer_list<std::string> args) const {
+    std::vector<std::string> v = {"--plan", plan_path_, "--dsn", dsn_};
+    v.insert(v.end(), args);
+    return v;
+  }
+  // Runs `dbsplit run STEP --yes` and narrates its gates and actions.
+  void runStep(const std::string& step, const std::string& story);
+  void requireOk(const ChildResult& r, const std::string& what);
+
+  void showCoupling();
+  void showEvents();
+  void storeCatalogueSnapshot(const std::string& why);
+  void startRelays();
+  void stopRelays();
+  void compare();
+  void waitDeprecationWindow();
+  void showServices(const std::string& when);
+  void dropOneEvent();
+  void finalCatchUp();
+  bool nothingLost();
+  void cleanupServer();
+
+  const DemoOptions& o_;
+  util::Reporter& out_;
+  std::string work_;
+  sandbox::Options sandbox_;
+  std::string server_dsn_;  // superuser, database postgres
+  std::string db_;
+  std::string dsn_;  // superuser, the playbook's database
+  std::string plan_path_;
+  std::unique_ptr<plan::Plan> plan_;
+  std::unique_ptr<Workload> workload_;
+  std::vector<std::unique_ptr<BackgroundDbsplit>> relays_;
+  std::vector<std::string> consumers_;
+  int outbox_epoch_ = -1;
+  int cutover_epoch_ = -1;  // --split database: writes from here on are in the new databases
+  Clock::time_point switched_at_;
+};
+
+}  // namespace dbsplit::demo

@@ -1,0 +1,222 @@
+// Actions of the split step's database mode (database.h): create the
+// database, copy the schema, publish, subscribe, catch up and cut over. The
+// actions that move data or wait are movers (src/replication, src/cutover)
+// the engine calls by name.
+#include <map>
+
+#include "fmt/format.h"
+#include "sql/quote.h"
+#include "sql/template.h"
+#include "steps/split/database.h"
+#include "util/hash.h"
+#include "util/text.h"
+
+namespace dbsplit::steps::split {
+namespace {
+
+std::string render(const std::string& name, const std::map<std::string, std::string>& values) {
+  return sql::renderTemplate("split/" + name, values);
+}
+
+}  // namespace
+
+std::string replicationName(const std::string& migration, const std::string& service) {
+  std::string raw = "dbsplit_" + migration + "_" + service;
+  std::string out;
+  for (char c : raw) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    out += ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_';
+  }
+  if (out.size() > 63) out = out.substr(0, 54) + "_" + util::sha256Hex(raw).substr(0, 8);
+  return out;
+}
+
+std::vector<engine::Action> databaseActions(const plan::Plan& plan, const DatabaseFacts& f) {
+  std::vector<engine::Action> actions;
+  for (const TargetFacts& t : f.targets) {
+    const std::string& svc = t.service;
+    const std::string name = replicationName(plan.migration.name, svc);
+    const std::string qname = sql::quoteIdent(name);
+    const std::string lname = sql::quoteLiteral(name);
+    nlohmann::json argj = {{"service", svc}, {"schema", svc}, {"name", name}};
+    if (t.schema_exists) argj["into_existing_schema"] = true;
+    const std::string args = argj.dump();
+    if (!t.exists) {
+      engine::Action a;
+      a.id = "split/database/" + svc;
+      a.description = fmt::format("create database {} for service {}", t.dbname, svc);
+      a.forward = "CREATE DATABASE " + sql::quoteIdent(t.dbname) + ";";
+      a.inverse = "DROP DATABASE " + sql::quoteIdent(t.dbname) + " WITH (FORCE);";
+      a.transactional = false;
+      a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = " +
+                 sql::quoteLiteral(t.dbname) + ")";
+      a.lock = {"none", ""};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "split/copy_schema/" + svc;
+      a.description = fmt::format("copy schema {} (definitions only) into {}", svc, t.redacted);
+      a.forward = fmt::format(
+          "-- mover split.copy_schema:\n-- pg_dump --schema-only --schema={} <source>\n"
+          "--   | psql --single-transaction <{}>",
+          sql::quoteIdent(svc), t.redacted);
+      a.mover = "split.copy_schema";
+      a.mover_args = args;
+      a.database = svc;
+      a.transactional = false;
+      a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = " +
+                 sql::quoteLiteral(svc) + ")";
+      a.inverse = "DROP SCHEMA " + sql::quoteIdent(svc) + " CASCADE;";
+      if (t.schema_exists) {
+        // Step 4 made the schema (the service's projections): the copy goes
+        // into it without its schema entry, and the rollback drops exactly
+        // what was copied, leaving step 4's objects in place.
+        a.forward = fmt::format(
+            "-- mover split.copy_schema (into the existing schema {0}):\n"
+            "-- pg_dump --schema-only --format=custom --schema={0} <source>\n"
+            "--   | pg_restore --single-transaction (without the schema's own entries) <{1}>",
+            sql::quoteIdent(svc), t.redacted);
+        a.verify = t.publish.empty() ? "SELECT true"
+                                     : "SELECT to_regclass(" +
+                                           sql::quoteLiteral(t.publish.front()) + ") IS NOT NULL";
+        // An interrupted cutover may have left its position behind (the
+        // cutover's own inverse runs only once it is done).
+        a.inverse = util::join(t.copied, "\n");
+        a.inverse += (a.inverse.empty() ? "" : "\n") + std::string("DROP TABLE IF EXISTS ") +
+                     sql::quoteQualified(svc, "dbsplit_cutover") + ";";
+      }
+      a.lock = {"none", "new objects in the target database"};
+      actions.push_back(std::move(a));
+    }
+    for (const RolePath& p : t.paths) {
+      // Not transactional so that a rehearsal, which has no target database
+      // yet, skips it; verify tells whether it ran.
+      engine::Action a = rolePathAction("target_search_path", p, t.dbname);
+      a.transactional = false;
+      a.verify = fmt::format(
+          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s\n"
+          "                 JOIN pg_catalog.pg_roles r ON r.oid = s.setrole\n"
+          "                 JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase\n"
+          "                WHERE r.rolname = {} AND d.datname = {}\n"
+          "                  AND EXISTS (SELECT 1 FROM unnest(s.setconfig) e\n"
+          "                               WHERE starts_with(e, 'search_path=' || "
+          "quote_ident({}))))",
+          sql::quoteLiteral(p.role), sql::quoteLiteral(t.dbname), sql::quoteLiteral(svc));
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "split/publication/" + svc;
+      a.description = fmt::format("publish the changes of {}'s {} table(s)", svc, t.publish.size());
+      a.forward = render("publication.sql",
+                         {{"name", qname}, {"tables", util::join(t.publish, ",\n    ")}});
+      a.inverse = "DROP PUBLICATION " + qname + ";";
+      a.lock = {"SHARE UPDATE EXCLUSIVE", "each published table"};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "split/slot/" + svc;
+      a.description = "logical replication slot " + name + " (pgoutput) on the source";
+      a.forward =
+          "SELECT pg_catalog.pg_create_logical_replication_slot(" + lname + ", 'pgoutput');";
+      a.inverse = render("drop_slot.sql", {{"slot", lname}});
+      a.transactional = false;
+      a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
+                 lname + ")";
+      a.lock = {"none", ""};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "split/subscription/" + svc;
+      a.description = fmt::format("subscribe {} to the source's publication {} (initial copy)",
+                                  t.redacted, name);
+      a.forward = fmt::format(
+          "-- mover split.subscribe:\nCREATE SUBSCRIPTION {}\n  CONNECTION '<source DSN>'\n"
+          "  PUBLICATION {}\n  WITH (create_slot = false, slot_name = {}, copy_data = true);",
+          qname, qname, lname);
+      a.mover = "split.subscribe";
+      a.mover_args = args;
+      a.database = svc;
+      a.transactional = false;
+      a.verify =
+          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = " + lname +
+          "\n   AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+          "current_database()))";
+      a.inverse = render("drop_subscription.sql", {{"name", qname}});
+      a.lock = {"none", ""};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "split/catchup/" + svc;
+      a.description = "wait until every table of " + svc + " is copied and streaming";
+      a.forward =
+          "-- mover split.catchup: waits for pg_subscription_rel to show every table "
+          "ready, showing tables synced and lag";
+      a.mover = "split.catchup";
+      a.mover_args = args;
+      a.database = svc;
+      a.transactional = false;
+      a.verify = fmt::format(
+          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = {0}\n"
+          "                 AND subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+          "                                 WHERE datname = current_database()))\n"
+          "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel r\n"
+          "                     JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid\n"
+          "                    WHERE s.subname = {0} AND r.srsubstate <> 'r'\n"
+          "                      AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+          "                                        WHERE datname = current_database()))",
+          lname);
+      a.inverse = "SELECT 'catch-up changed nothing';";
+      a.lock = {"none", ""};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "split/fence/" + svc;
+      a.description = "fence: stop every write to " + svc + "'s tables on the source";
+      for (const WriteGrant& g : t.fence) {
+        std::string grantee = g.grantee == "PUBLIC" ? "PUBLIC" : sql::quoteIdent(g.grantee);
+        a.forward += fmt::format("REVOKE {} ON {} FROM {};\n", util::join(g.privileges, ", "),
+                                 g.relation, grantee);
+        a.inverse += fmt::format("GRANT {} ON {} TO {}{};\n", util::join(g.privileges, ", "),
+                                 g.relation, grantee, g.grantable ? " WITH GRANT OPTION" : "");
+      }
+      if (a.forward.empty()) a.forward = a.inverse = "SELECT 'no write privileges to fence';";
+      a.lock = {"none", "privileges of " + svc + "'s tables"};
+      actions.push_back(std::move(a));
+    }
+    {
+      engine::Action a;
+      a.id = "split/cutover/" + svc;
+      a.description = fmt::format(
+          "cutover of {}: in-flight writes end, lag zero, sequences "
+          "synced, rows verified{}",
+          svc, plan.split.on_cutover.empty() ? "" : ", on_cutover hook");
+      a.forward =
+          "-- mover split.cutover: wait for in-flight writes (bounded), wait for lag zero,\n"
+          "-- setval every sequence from the source, compare counts and hashes of every\n"
+          "-- table, run [step.split] on_cutover with DBSPLIT_NEW_DSN";
+      a.mover = "split.cutover";
+      a.mover_args = args;
+      a.database = svc;
+      a.transactional = false;
+      a.verify = fmt::format(
+          "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s WHERE s.subname = {}\n"
+          "   AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+          "current_database())\n"
+          "   AND pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE 'dbsplit cutover%')",
+          lname);
+      // The outbox's cutover position (src/cutover/cutover.h) goes with the mark.
+      a.inverse = "DROP TABLE IF EXISTS " + sql::quoteQualified(svc, "dbsplit_cutover") +
+                  ";\nCOMMENT ON SUBSCRIPTION " + qname + " IS NULL;";
+      a.lock = {"none", "writes to " + svc + "'s tables are fenced"};
+      actions.push_back(std::move(a));
+    }
+  }
+  return actions;
+}
+}  // namespace dbsplit::steps::split

@@ -1,0 +1,122 @@
+// Gates of the split step's database mode (database.h): pure functions of
+// the collected DatabaseFacts, unit-tested (tests/unit/steps_split_gates_test.cc).
+#include <map>
+
+#include "fmt/format.h"
+#include "sql/quote.h"
+#include "steps/split/database.h"
+#include "util/text.h"
+
+namespace dbsplit::steps::split {
+namespace {
+
+// Each moving service gets a subscription: a slot and a WAL sender on the
+// source, an apply worker on the target's server, and during the initial copy
+// a table-sync worker with its own temporary slot and sender. Without room the
+// subscription waits silently for a worker and the catch-up never ends, so
+// the shortfall is named before anything is created. One spare of each lets
+// the copies run one table at a time.
+engine::Gate capacityGate(const DatabaseFacts& f) {
+  const int n = static_cast<int>(f.targets.size());
+  std::vector<std::string> short_of, fine;
+  auto check = [&](const std::string& what, int free, int need, const std::string& fix) {
+    if (free < 0) return;
+    std::string line = fmt::format("{} {} free, {} needed", what, free, need);
+    if (free < need) {
+      short_of.push_back(line + " (" + fix + ")");
+    } else {
+      fine.push_back(line);
+    }
+  };
+  check("source: replication slots", f.free_slots, n + 1,
+        "raise max_replication_slots, or drop unused slots");
+  check("source: WAL senders", f.free_senders, n + 1, "raise max_wal_senders");
+  std::map<std::string, std::pair<int, int>> servers;  // server -> (free workers, subscriptions)
+  for (const TargetFacts& t : f.targets) {
+    if (t.free_workers < 0) continue;
+    auto& s = servers[t.server];
+    s.first = t.free_workers;
+    ++s.second;
+  }
+  for (const auto& [server, room] : servers) {
+    std::string where;
+    for (const TargetFacts& t : f.targets) {
+      if (t.server == server) where += (where.empty() ? "" : ", ") + t.service;
+    }
+    check(fmt::format("server of {}: logical replication workers", where), room.first,
+          room.second + 1,
+          "raise max_logical_replication_workers, and max_worker_processes with it; a restart");
+  }
+  if (!short_of.empty()) {
+    return {"replication_capacity", false,
+            fmt::format("{} subscription(s) would wait for resources that are not there: {}", n,
+                        util::join(short_of, "; "))};
+  }
+  return {"replication_capacity", true,
+          fmt::format("room for {} subscription(s): {}", n, util::join(fine, "; "))};
+}
+
+}  // namespace
+
+std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
+  std::vector<engine::Gate> out;
+  out.push_back({"wal_level", f.wal_level == "logical",
+                 f.wal_level == "logical"
+                     ? "wal_level = logical"
+                     : fmt::format("wal_level = {}: logical replication needs ALTER SYSTEM SET "
+                                   "wal_level = logical and a server restart",
+                                   f.wal_level)});
+  out.push_back({"replication_privilege", f.replication,
+                 f.replication ? fmt::format("role {} may create replication slots", f.user)
+                               : fmt::format("role {} has neither REPLICATION nor SUPERUSER: "
+                                             "ALTER ROLE {} REPLICATION (or connect as one that "
+                                             "has it)",
+                                             f.user, sql::quoteIdent(f.user))});
+  out.push_back(
+      {"replica_identity", f.no_identity.empty(),
+       f.no_identity.empty()
+           ? "every moving table has a primary key or a replica identity"
+           : fmt::format("{} table(s) have no primary key nor replica identity, so their "
+                         "updates and deletes cannot replicate: {} (add a primary key, or "
+                         "ALTER TABLE ... REPLICA IDENTITY FULL)",
+                         f.no_identity.size(), util::join(f.no_identity, ", "))});
+  out.push_back({"schema_self_contained", f.outside.empty(),
+                 f.outside.empty()
+                     ? "the services' schemas reference nothing outside themselves"
+                     : fmt::format("{} reference(s) cross the new database boundary: {}",
+                                   f.outside.size(), util::join(f.outside, "; "))});
+  out.push_back(capacityGate(f));
+  for (const TargetFacts& t : f.targets) {
+    engine::Gate g{"target_database", false, ""};
+    if (!t.error.empty()) {
+      g.evidence = fmt::format("{} ({}): {}", t.service, t.redacted, t.error);
+    } else if (t.dbname.empty()) {
+      g.evidence = fmt::format("{}: the [[service]] database DSN names no dbname", t.service);
+    } else if (!t.superuser) {
+      g.evidence = fmt::format("{}: creating a subscription in {} needs a superuser there",
+                               t.service, t.redacted);
+    } else if (t.exists && !t.not_empty.empty()) {
+      g.evidence = fmt::format(
+          "{}: database {} is not empty ({}): use a new or empty database (dbsplit's own step-4 "
+          "projections of the service may stay)",
+          t.service, t.dbname, util::join(t.not_empty, ", "));
+    } else if (!t.exists && !t.same_cluster) {
+      g.evidence = fmt::format(
+          "{}: database {} does not exist on another server: create it "
+          "there (empty) and run again",
+          t.service, t.dbname);
+    } else {
+      g.passed = true;
+      g.evidence = fmt::format(
+          "{}: {} {}", t.service, t.redacted,
+          !t.exists         ? "will be created"
+          : t.schema_exists ? "holds only the service's projections (step 4): the schema copy goes "
+                              "beside them"
+                            : "exists and is empty");
+    }
+    out.push_back(g);
+  }
+  return out;
+}
+
+}  // namespace dbsplit::steps::split
