@@ -68,7 +68,7 @@ bool Relay::follow(OutboxState& o, bool source_gone) {
   }
   const plan::QualifiedName table = cursorTable(options_.consumer);
   {
-    TargetTx tx(*target_);
+    pg::Transaction tx(*target_);
     // A cursor table made by an older dbsplit gets the column in place.
     if (!target_->scalar("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass"
                          " AND attname = 'outbox_database' AND NOT attisdropped",
