@@ -17,7 +17,7 @@ const char* kUserSchemas =
     "  AND n.nspname NOT LIKE 'pg\\_toast%'\n"
     "  AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
-std::string text(const pqxx::field& f) { return f.is_null() ? std::string() : f.c_str(); }
+std::string text(const pg::Field& f) { return f.is_null() ? std::string() : f.c_str(); }
 
 // Puts the session's search_path back however loading ends.
 class SearchPathGuard {

@@ -57,7 +57,7 @@ std::vector<report::RelayLag> relayLag(const plan::Plan& plan, const std::string
     try {
       auto s = pg::Session::connect({where, "dbsplit/" + plan.migration.name + "/report", true, 5});
       if (!s->scalar("SELECT to_regclass($1)", sql::quoteQualified(c, "dbsplit_cursor"))) continue;
-      pqxx::result r = s->exec(
+      pg::Result r = s->exec(
           "SELECT outbox, seq, applied, updated_at::text,\n"
           "       extract(epoch FROM now() - updated_at)::float8\n"
           "  FROM " +

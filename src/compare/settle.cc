@@ -73,7 +73,7 @@ std::optional<std::vector<RelayWatch::CursorAt>> RelayWatch::cursors(std::string
                        consumer_, table.display());
     return std::nullopt;
   }
-  pqxx::result r = consumer_db_.execParams(
+  pg::Result r = consumer_db_.execParams(
       "SELECT outbox, snapshot::text, to_jsonb(c) ->> 'outbox_database' IS NOT NULL FROM " +
           table.quoted() + " AS c WHERE outbox IN (SELECT jsonb_array_elements_text($1::jsonb))",
       nlohmann::json(outboxes_).dump());

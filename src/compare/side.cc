@@ -20,7 +20,7 @@ std::string compareKey(const SideSql& s, const char* op, size_t first) {
   return fmt::format("({}) {} ({})", util::join(s.key_order, ", "), op, util::join(params, ", "));
 }
 
-Key keyOf(const pqxx::row& row, size_t n) {
+Key keyOf(const pg::Row& row, size_t n) {
   Key k;
   for (size_t i = 0; i < n; ++i) k.push_back(row[static_cast<int>(i)].c_str());
   return k;
@@ -57,7 +57,7 @@ Relation describe(pg::Session& session, const plan::QualifiedName& name) {
                             "  FROM pg_class WHERE oid = $1::oid",
                             *oid)
                     .value_or("-1"));
-  pqxx::result r = session.execParams(
+  pg::Result r = session.execParams(
       "SELECT a.attname,\n"
       "       format_type(b.oid, NULL),\n"
       "       b.typname,\n"
@@ -87,9 +87,9 @@ Relation describe(pg::Session& session, const plan::QualifiedName& name) {
 Side::Side(pg::Session& session, const SideSql& sql, std::string label)
     : session_(session), sql_(sql), label_(std::move(label)) {}
 
-pqxx::result Side::query(const std::string& sql, const std::vector<std::string>& params) {
+pg::Result Side::query(const std::string& sql, const std::vector<std::string>& params) {
   ++queries_;
-  return session_.execParams(sql, pqxx::prepare::make_dynamic_params(params));
+  return session_.execParamList(sql, std::vector<pg::Param>(params.begin(), params.end()));
 }
 
 std::string Side::keyList() const { return util::join(sql_.key_text, ", "); }
@@ -139,7 +139,7 @@ ChunkSum Side::sum(const Range& r) {
   std::vector<std::string> params;
   std::string sql = fmt::format("SELECT count(*), coalesce(sum(\n       {}), 0)::text\n  FROM {}{}",
                                 sql_.row_hash, sql_.table, where(r, &params));
-  pqxx::result res = query(sql, params);
+  pg::Result res = query(sql, params);
   return {res[0][0].as<std::int64_t>(), res[0][1].c_str()};
 }
 
@@ -157,11 +157,11 @@ std::string Side::bucket(const std::vector<Range>& ranges, size_t first, size_t 
   return fmt::format("CASE WHEN {} THEN {} ELSE {} END", below, left, right);
 }
 
-pqxx::result Side::scan(const std::string& sql, const std::vector<std::string>& params) {
+pg::Result Side::scan(const std::string& sql, const std::vector<std::string>& params) {
   // One pass over the whole table: a sequential scan (parallel where the
   // server allows), not the key's index.
   session_.exec("SET enable_seqscan = on");
-  pqxx::result res;
+  pg::Result res;
   try {
     res = query(sql, params);
   } catch (...) {
@@ -173,7 +173,7 @@ pqxx::result Side::scan(const std::string& sql, const std::vector<std::string>& 
 }
 
 ChunkSum Side::total() {
-  pqxx::result res =
+  pg::Result res =
       scan(fmt::format("SELECT count(*), coalesce(sum(\n       {}), 0)::text\n  FROM {}",
                        sql_.row_hash, sql_.table),
            {});
@@ -184,10 +184,10 @@ std::vector<ChunkSum> Side::sums(const std::vector<Range>& ranges) {
   if (ranges.size() == 1) return {sum(ranges[0])};
   std::vector<std::string> params;
   std::string b = bucket(ranges, 0, ranges.size(), &params);
-  pqxx::result res = scan(fmt::format("SELECT {},\n       count(*), coalesce(sum(\n       {}), "
-                                      "0)::text\n  FROM {}\n GROUP BY 1",
-                                      b, sql_.row_hash, sql_.table),
-                          params);
+  pg::Result res = scan(fmt::format("SELECT {},\n       count(*), coalesce(sum(\n       {}), "
+                                    "0)::text\n  FROM {}\n GROUP BY 1",
+                                    b, sql_.row_hash, sql_.table),
+                        params);
   std::vector<ChunkSum> out(ranges.size(), ChunkSum{0, "0"});
   for (const auto& row : res) {
     out.at(static_cast<size_t>(row[0].as<std::int64_t>())) = {row[1].as<std::int64_t>(),
@@ -273,7 +273,7 @@ std::optional<std::pair<std::int64_t, std::int64_t>> Side::minMax(const Range& r
   std::vector<std::string> params;
   std::string sql = fmt::format("SELECT min({0}), max({0})\n  FROM {1}{2}", sql_.key_order[0],
                                 sql_.table, where(r, &params));
-  pqxx::result res = query(sql, params);
+  pg::Result res = query(sql, params);
   if (res[0][0].is_null()) return std::nullopt;
   return std::make_pair(res[0][0].as<std::int64_t>(), res[0][1].as<std::int64_t>());
 }

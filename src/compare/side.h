@@ -81,8 +81,8 @@ class Side {
                      std::vector<std::string>* params) const;
   // query() with a sequential scan allowed (the session otherwise reads key
   // ranges through the key's index).
-  pqxx::result scan(const std::string& sql, const std::vector<std::string>& params);
-  pqxx::result query(const std::string& sql, const std::vector<std::string>& params);
+  pg::Result scan(const std::string& sql, const std::vector<std::string>& params);
+  pg::Result query(const std::string& sql, const std::vector<std::string>& params);
 
   pg::Session& session_;
   const SideSql& sql_;

@@ -16,6 +16,7 @@
 #include "engine/fault.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
+#include "pg/transaction.h"
 #include "replication/endpoints.h"
 #include "sql/quote.h"
 #include "sql/template.h"
@@ -47,7 +48,7 @@ SELECT string_agg(a.pid::text || ' (' || a.usename || ')', ', ')
    AND NOT r.rolsuper AND pg_catalog.pg_has_role(a.usesysid, $2::name, 'MEMBER'))SQL";
 
 TableDigest digest(pg::Session& s, const std::string& table) {
-  pqxx::result r = s.exec(
+  pg::Result r = s.exec(
       "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), "
       "0)::text FROM " +
       table + " AS t");
@@ -98,21 +99,16 @@ bool recordPosition(pg::Session& source, pg::Session& target, const MoverArgs& a
   std::optional<std::string> seq =
       source.scalar("SELECT pg_catalog.pg_get_serial_sequence($1, 'seq')", outbox);
   if (!seq) return false;
-  pqxx::result v = source.exec("SELECT last_value, is_called FROM " + *seq);
+  pg::Result v = source.exec("SELECT last_value, is_called FROM " + *seq);
   long long high = v[0][0].as<long long>() - (v[0][1].as<bool>() ? 0 : 1);
-  target.exec("BEGIN");
-  try {
-    target.exec(sql::renderTemplate("split/cutover_position.sql",
-                                    {{"table", sql::quoteQualified(a.schema, kCutoverTable)},
-                                     {"outbox", sql::quoteLiteral(a.schema + ".outbox")},
-                                     {"seq", std::to_string(high)},
-                                     {"snapshot", sql::quoteLiteral(target_snapshot)},
-                                     {"source_snapshot", sql::quoteLiteral(source_snapshot)}}));
-    target.exec("COMMIT");
-  } catch (...) {
-    target.exec("ROLLBACK");
-    throw;
-  }
+  pg::Transaction tx(target);
+  target.exec(sql::renderTemplate("split/cutover_position.sql",
+                                  {{"table", sql::quoteQualified(a.schema, kCutoverTable)},
+                                   {"outbox", sql::quoteLiteral(a.schema + ".outbox")},
+                                   {"seq", std::to_string(high)},
+                                   {"snapshot", sql::quoteLiteral(target_snapshot)},
+                                   {"source_snapshot", sql::quoteLiteral(source_snapshot)}}));
+  tx.commit();
   return true;
 }
 
@@ -185,8 +181,8 @@ void cutover(engine::MoverContext& ctx) {
                           " WHERE n.nspname = $1 AND c.relkind = 'S' ORDER BY 2",
                           a.schema)) {
     std::string seq = sql::quoteQualified(row[0].c_str(), row[1].c_str());
-    pqxx::result v = source->exec("SELECT last_value::text, is_called FROM " + seq);
-    pqxx::result t = target->exec("SELECT last_value::text, is_called FROM " + seq);
+    pg::Result v = source->exec("SELECT last_value::text, is_called FROM " + seq);
+    pg::Result t = target->exec("SELECT last_value::text, is_called FROM " + seq);
     bool ahead = t[0][1].as<bool>() && t[0][0].as<long long>() >= v[0][0].as<long long>();
     if (!ahead) {
       target->execParams("SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)", seq,
@@ -209,8 +205,8 @@ void cutover(engine::MoverContext& ctx) {
 
   // The mark, and (in the same transaction) the position's "done", which
   // outlives the subscription (split finalize drops it).
-  target->exec("BEGIN");
-  try {
+  {
+    pg::Transaction tx(*target);
     target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
                              sql::quoteLiteral("dbsplit cutover done at " + util::nowIso8601() +
                                                "; writes on the source are fenced")));
@@ -218,10 +214,7 @@ void cutover(engine::MoverContext& ctx) {
       target->exec("UPDATE " + sql::quoteQualified(a.schema, kCutoverTable) +
                    " SET done_at = now() WHERE done_at IS NULL");
     }
-    target->exec("COMMIT");
-  } catch (...) {
-    target->exec("ROLLBACK");
-    throw;
+    tx.commit();
   }
   long long ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fenced_at).count();

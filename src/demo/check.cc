@@ -65,7 +65,7 @@ CheckTarget compareRows(pg::Session& s, const std::string& what, const std::stri
       deleted_check, differs.empty() ? "" : "\n              OR ",
       util::join(differs, "\n              OR "));
   nlohmann::json arr = rows;
-  pqxx::result r = s.execParams(sql, arr.dump());
+  pg::Result r = s.execParams(sql, arr.dump());
   t.rows = static_cast<std::int64_t>(rows.size());
   if (!r.empty()) {
     t.wrong = r[0][1].as<std::int64_t>();
@@ -86,7 +86,7 @@ const plan::Table* ownedTable(const plan::Plan& plan, const std::string& name) {
 }
 
 std::vector<std::string> primaryKey(pg::Session& s, const Location& at) {
-  pqxx::result r = s.execParams(
+  pg::Result r = s.execParams(
       "SELECT a.attname FROM pg_index i\n"
       "  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)\n"
       " WHERE i.indrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass\n"

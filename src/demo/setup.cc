@@ -106,7 +106,7 @@ void Demo::loadDatabase() {
   auto s = pg::Session::connect({dsn_, "dbsplit/demo", false, 60});
   s->exec(sql::playbookText(o_.playbook + "/schema.sql"));
   s->exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-  pqxx::result r = s->exec(
+  pg::Result r = s->exec(
       "SELECT c.relname, c.reltuples::bigint FROM pg_class c\n"
       "  JOIN pg_namespace n ON n.oid = c.relnamespace\n"
       " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY c.reltuples DESC LIMIT 4");

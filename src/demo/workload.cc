@@ -11,6 +11,7 @@
 
 #include "fmt/format.h"
 #include "pg/session.h"
+#include "pg/transaction.h"
 #include "util/error.h"
 
 namespace dbsplit::demo {
@@ -35,8 +36,8 @@ struct Tx {
   // A cross-service read: the other service's table before the cutover, the
   // service's own projection after it.
   template <typename... Args>
-  pqxx::result crossRead(const std::string& direct_sql, const std::string& projection_sql,
-                         Args&&... args) {
+  pg::Result crossRead(const std::string& direct_sql, const std::string& projection_sql,
+                       Args&&... args) {
     if (projected) {
       ++stats.projection_reads;
       return local.execParams(projection_sql, std::forward<Args>(args)...);
@@ -46,23 +47,23 @@ struct Tx {
   }
 
   template <typename... Args>
-  pqxx::result read(const std::string& sql, Args&&... args) {
+  pg::Result read(const std::string& sql, Args&&... args) {
     return home.execParams(sql, std::forward<Args>(args)...);
   }
 
   // Runs a write whose RETURNING list is the key columns (`key_columns` of
   // them, as text) followed by the written columns (as text).
   template <typename... Args>
-  pqxx::result write(const std::string& table, size_t key_columns, bool deletes,
-                     const std::string& sql, Args&&... args) {
-    pqxx::result r = home.execParams(sql, std::forward<Args>(args)...);
+  pg::Result write(const std::string& table, size_t key_columns, bool deletes,
+                   const std::string& sql, Args&&... args) {
+    pg::Result r = home.execParams(sql, std::forward<Args>(args)...);
     for (const auto& row : r) {
       Write w;
       w.table = table;
       w.deleted = deletes;
       w.key = nlohmann::json::object();
       w.values = nlohmann::json::object();
-      for (pqxx::row::size_type i = 0; i < row.size(); ++i) {
+      for (size_t i = 0; i < row.size(); ++i) {
         nlohmann::json v = row[i].is_null() ? nlohmann::json() : nlohmann::json(row[i].c_str());
         (static_cast<size_t>(i) < key_columns ? w.key : w.values)[r.column_name(i)] = v;
       }
@@ -301,10 +302,10 @@ class Service {
     try {
       connect();
       ServiceStats delta;
-      home_->exec("BEGIN");
+      pg::Transaction block(*home_);
       Tx tx{*home_, *local_, projected, foreign_writes, delta, {}};
       tick_(tx, rng_);
-      home_->exec("COMMIT");
+      block.commit();
       ledger.record(tx.writes);
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.transactions;

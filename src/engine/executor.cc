@@ -253,7 +253,7 @@ void RehearseExecutor::apply(const Action& action) {
   for (const auto& row : s.exec(kLocks)) before.insert(row[0].c_str());
   Backoff backoff(ctx_.backoff);
   auto start = std::chrono::steady_clock::now();
-  pqxx::result r;
+  pg::Result r;
   for (int n = 1;; ++n) {
     try {
       s.exec("SAVEPOINT dbsplit_rehearsal");

@@ -53,7 +53,7 @@ void ensure(pg::Session& session, int lock_timeout_ms) {
 std::set<std::string> present(pg::Session& session, const std::string& migration) {
   std::set<std::string> out;
   if (!tableExists(session)) return out;
-  pqxx::result r =
+  pg::Result r =
       session.execParams("SELECT action_id FROM dbsplit.applied WHERE migration = $1", migration);
   for (const auto& row : r) out.insert(row[0].c_str());
   return out;

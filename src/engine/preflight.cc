@@ -56,7 +56,7 @@ void checkServer(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult
 }
 
 void checkPrivileges(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult>& out) {
-  pqxx::result r = s.exec(
+  pg::Result r = s.exec(
       "SELECT rolsuper, rolcreaterole, rolreplication,"
       "       has_database_privilege(current_database(), 'CREATE'), current_user"
       "  FROM pg_roles WHERE rolname = current_user");
@@ -81,7 +81,7 @@ void checkPrivileges(const plan::Plan& plan, pg::Session& s, std::vector<CheckRe
 void checkObjects(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult>& out) {
   std::map<plan::QualifiedName, std::set<std::string>> columns;
   for (const auto& t : plan.tables) {
-    pqxx::result r = s.execParams(
+    pg::Result r = s.execParams(
         "SELECT a.attname, pg_get_userbyid(c.relowner), has_table_privilege(c.oid, 'SELECT')"
         "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         "  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"

@@ -20,7 +20,7 @@ LockKey lockKeyFor(const std::string& migration) {
 
 std::optional<LockHolder> RunLock::holder(pg::Session& session, const std::string& migration) {
   LockKey key = lockKeyFor(migration);
-  pqxx::result r = session.execParams(
+  pg::Result r = session.execParams(
       "SELECT a.pid, coalesce(a.application_name, ''),"
       "       coalesce(host(a.client_addr), 'local socket'),"
       "       to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

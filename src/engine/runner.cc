@@ -168,7 +168,7 @@ std::unique_ptr<RunLock> Runner::acquireLock(const std::string& step,
 }
 
 void Runner::requireWritable(pg::Session& session) const {
-  pqxx::result r =
+  pg::Result r =
       session.exec("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')");
   if (r[0][0].as<bool>() || std::string(r[0][1].c_str()) == "on") {
     throw Error::precondition(

@@ -2,9 +2,23 @@
 
 #include "fmt/format.h"
 #include "pg/conninfo.h"
+#include "pqxx/pqxx"
+#include "pqxx/tablereader"
+#include "pqxx/tablewriter"
 #include "util/text.h"
 
 namespace dbsplit::pg {
+
+struct Session::Conn {
+  explicit Conn(const std::string& conninfo) : c(conninfo) {}
+  pqxx::connection c;
+};
+
+// Defined in result.cc, which owns the layout of a Result.
+Result adoptResult(pqxx::result r);
+
+Param param::of(double v) { return fmt::format("{}", v); }
+
 namespace {
 
 std::string trim(std::string s) {
@@ -42,7 +56,7 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
                                   {"options", pgoptions},
                                   {"connect_timeout", std::to_string(options.connect_timeout_s)}});
   try {
-    auto conn = std::make_unique<pqxx::connection>(conninfo);
+    auto conn = std::make_unique<Conn>(conninfo);
     return std::unique_ptr<Session>(new Session(std::move(conn), redacted));
   } catch (const std::exception& e) {
     std::string why = util::redactSecrets(trim(e.what()));
@@ -51,38 +65,88 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
   }
 }
 
-Session::Session(std::unique_ptr<pqxx::connection> conn, std::string redacted)
+Session::Session(std::unique_ptr<Conn> conn, std::string redacted)
     : conn_(std::move(conn)), redacted_dsn_(std::move(redacted)) {}
 
 Session::~Session() {
   try {
-    if (conn_) conn_->disconnect();
+    if (conn_) conn_->c.disconnect();
   } catch (...) {
   }
 }
 
-pqxx::result Session::exec(const std::string& sql) {
+Result Session::exec(const std::string& sql) {
   try {
-    pqxx::nontransaction tx(*conn_);
-    return tx.exec(sql);
+    pqxx::nontransaction tx(conn_->c);
+    return adoptResult(tx.exec(sql));
   } catch (...) {
     rethrowAsError(sql);
   }
 }
 
-int Session::backendPid() const { return conn_->backendpid(); }
-int Session::serverVersion() const { return conn_->server_version(); }
-bool Session::isOpen() const { return conn_ && conn_->is_open(); }
+Result Session::execParamList(const std::string& sql, const std::vector<Param>& params) {
+  // libpqxx sends a null `const char*` as NULL.
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+  try {
+    pqxx::nontransaction tx(conn_->c);
+    return adoptResult(tx.exec_params(sql, pqxx::prepare::make_dynamic_params(values)));
+  } catch (...) {
+    rethrowAsError(sql);
+  }
+}
+
+int Session::backendPid() const { return conn_->c.backendpid(); }
+int Session::serverVersion() const { return conn_->c.server_version(); }
+bool Session::isOpen() const { return conn_ && conn_->c.is_open(); }
 
 bool Session::ping() {
   try {
-    pqxx::nontransaction tx(*conn_);
+    pqxx::nontransaction tx(conn_->c);
     tx.exec("SELECT 1");
     return true;
   } catch (...) {
     return false;
   }
 }
+
+// libpqxx 6.4 reaches the COPY sub-protocol only through tablereader and
+// tablewriter (deprecated in favour of stream_from/stream_to, which parse rows
+// into tuples: here the raw lines pass through untouched). Both build
+// "COPY <name> TO STDOUT" / "COPY <name> FROM STDIN" around the name given.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+std::int64_t Session::copyInto(const std::string& select_sql, Session& into,
+                               const std::string& table, const std::string& column_list) {
+  const std::string out_sql = "COPY (" + select_sql + ") TO STDOUT";
+  const std::string in_sql = "COPY " + table + " (" + column_list + ") FROM STDIN";
+  std::int64_t rows = 0;
+  bool reading = true;  // whose error is it: this session's or `into`'s
+  try {
+    pqxx::nontransaction from_tx(conn_->c);
+    pqxx::tablereader reader(from_tx, "(" + select_sql + ")");
+    reading = false;
+    pqxx::nontransaction to_tx(into.conn_->c);
+    pqxx::tablewriter writer(to_tx, table + " (" + column_list + ")");
+    std::string line;
+    for (;;) {
+      reading = true;
+      if (!reader.get_raw_line(line)) break;
+      reading = false;
+      writer.write_raw_line(line);
+      ++rows;
+    }
+    reader.complete();
+    reading = false;
+    writer.complete();
+  } catch (...) {
+    if (reading) rethrowAsError(out_sql);
+    into.rethrowAsError(in_sql);
+  }
+  return rows;
+}
+#pragma GCC diagnostic pop
 
 namespace {
 

@@ -1,6 +1,7 @@
-// A connection to PostgreSQL (libpqxx underneath). The only place that catches
-// libpqxx exceptions: everything leaves as dbsplit::Error with the SQLSTATE, so
-// the engine can tell a lock timeout (55P03) from a real failure.
+// A connection to PostgreSQL (libpqxx underneath, never visible above src/pg:
+// statements return pg::Result). The only place that catches libpqxx
+// exceptions: everything leaves as dbsplit::Error with the SQLSTATE, so the
+// engine can tell a lock timeout (55P03) from a real failure.
 //
 // Every session runs with standard_conforming_strings = on (sql::quoteLiteral
 // relies on it) and an application_name of the form dbsplit/<migration>/<step>
@@ -10,12 +11,16 @@
 // Thread-safety: one Session per thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
-#include "pqxx/pqxx"
+#include "pg/result.h"
 #include "util/error.h"
 
 namespace dbsplit::pg {
@@ -32,6 +37,27 @@ inline constexpr const char* kLockNotAvailable = "55P03";
 inline constexpr const char* kInsufficientPrivilege = "42501";
 inline constexpr const char* kReadOnlyTransaction = "25006";
 
+// A bind parameter in its text form; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+
+// The text form PostgreSQL parses for each C++ value execParams accepts.
+namespace param {
+inline Param of(std::nullptr_t) { return std::nullopt; }
+inline Param of(const std::string& v) { return v; }
+inline Param of(std::string_view v) { return std::string(v); }
+inline Param of(const char* v) { return v ? Param(v) : std::nullopt; }
+inline Param of(bool v) { return v ? "true" : "false"; }
+template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+Param of(T v) {
+  return std::to_string(v);
+}
+Param of(double v);  // shortest text that reads back as the same double
+template <typename T>
+Param of(const std::optional<T>& v) {
+  return v ? of(*v) : std::nullopt;
+}
+}  // namespace param
+
 class Session {
  public:
   // Throws Error(kPrecondition, "connection_failed") with the redacted DSN and
@@ -40,27 +66,35 @@ class Session {
   ~Session();
 
   // Runs `sql` (one or several statements, no parameters) outside any
-  // transaction block the session did not open itself.
-  pqxx::result exec(const std::string& sql);
+  // transaction block the session did not open itself (see pg::Transaction).
+  // The result is the last statement's.
+  Result exec(const std::string& sql);
 
-  // Runs one statement with bind parameters ($1, $2, ...).
+  // Runs one statement with bind parameters ($1, $2, ...): strings, numbers,
+  // bool, nullptr or an empty std::optional (NULL).
   template <typename... Args>
-  pqxx::result execParams(const std::string& sql, Args&&... args) {
-    try {
-      pqxx::nontransaction tx(*conn_);
-      return tx.exec_params(sql, std::forward<Args>(args)...);
-    } catch (...) {
-      rethrowAsError(sql);
-    }
+  Result execParams(const std::string& sql, const Args&... args) {
+    return execParamList(sql, {param::of(args)...});
   }
+  // The same with a list built at run time.
+  Result execParamList(const std::string& sql, const std::vector<Param>& params);
 
   // First column of the first row as text, nullopt for NULL or no row.
   template <typename... Args>
-  std::optional<std::string> scalar(const std::string& sql, Args&&... args) {
-    pqxx::result r = execParams(sql, std::forward<Args>(args)...);
+  std::optional<std::string> scalar(const std::string& sql, const Args&... args) {
+    Result r = execParams(sql, args...);
     if (r.empty() || r[0][0].is_null()) return std::nullopt;
     return r[0][0].c_str();
   }
+
+  // Streams the rows of `select_sql` from this session into `table` (with its
+  // quoted `column_list`) on `into`, over COPY, without holding them in memory:
+  // COPY (select_sql) TO STDOUT here, COPY table (column_list) FROM STDIN there.
+  // Each side runs in whatever transaction its session has open. Returns the rows.
+  // REQUIRES: `into` has a transaction open (pg::Transaction): a copy that
+  // fails part-way may leave the rows sent so far, which its rollback removes.
+  std::int64_t copyInto(const std::string& select_sql, Session& into, const std::string& table,
+                        const std::string& column_list);
 
   int backendPid() const;
   int serverVersion() const;  // e.g. 150018
@@ -74,9 +108,10 @@ class Session {
   [[noreturn]] void rethrowAsError(const std::string& sql) const;
 
  private:
-  Session(std::unique_ptr<pqxx::connection> conn, std::string redacted);
+  struct Conn;  // libpqxx's connection, defined in session.cc
+  Session(std::unique_ptr<Conn> conn, std::string redacted);
 
-  std::unique_ptr<pqxx::connection> conn_;
+  std::unique_ptr<Conn> conn_;
   std::string redacted_dsn_;
 };
 

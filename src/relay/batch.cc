@@ -75,7 +75,7 @@ std::int64_t Relay::pollOnce(OutboxState& o) {
     bool moved = cur.str() != prev.str() && now - o.idle_write >= std::chrono::seconds(1);
     if (moved || new_wm != wm) {
       o.idle_write = now;
-      TargetTx tx(*target_);
+      pg::Transaction tx(*target_);
       auto r =
           target_->execParams("UPDATE " + cursorTable(options_.consumer).quoted() +
                                   " SET seq = $1, snapshot = $2::pg_snapshot, "
@@ -153,7 +153,7 @@ std::vector<OutboxEvent> Relay::fetchChunk(OutboxState& o, const Chunk& c, std::
 bool Relay::applyInPlace(OutboxState& o, const Chunk& c, std::int64_t lower, std::int64_t wm,
                          std::int64_t* new_wm) {
   ApplyResult result;
-  TargetTx tx(*target_);
+  pg::Transaction tx(*target_);
   // The projections, the cursor and the outbox share one server, whose WAL is
   // one sequence: a crash that loses this commit loses the rows and the cursor
   // together (the relay replays those events from the older cursor), and any
@@ -202,7 +202,7 @@ void Relay::applyChunk(OutboxState& o, const Chunk& c, const std::vector<OutboxE
   *new_wm = watermark(o, next, wm);
   ApplyResult result;
   {
-    TargetTx tx(*target_);
+    pg::Transaction tx(*target_);
     try {
       result = applyEvents(*target_, o.projections, events, options_.skip_events);
     } catch (const Error& e) {

@@ -49,7 +49,7 @@ bool Relay::follow(OutboxState& o, bool source_gone) {
   }
   const plan::QualifiedName table = cursorTable(options_.consumer);
   {
-    TargetTx tx(*target_);
+    pg::Transaction tx(*target_);
     // From the cutover position on: events with seq > cut.seq that the new
     // server's snapshot at the cutover does not see (the replicated ones,
     // with the source's txids, all have seq <= cut.seq and are applied).

@@ -76,7 +76,7 @@ std::vector<OutboxLag> relayLag(const plan::Plan& plan, const std::string& main_
               table.quoted() +
               " WHERE seq >= $1 AND NOT pg_visible_in_snapshot(txid, $2::pg_snapshot)";
           auto add = [&lag, &count](pg::Session& s, std::int64_t seq, const std::string& snap) {
-            pqxx::result r = s.execParams(count, seq, snap);
+            pg::Result r = s.execParams(count, seq, snap);
             lag.events += r[0][0].as<std::int64_t>();
             lag.seconds = std::max(lag.seconds, r[0][1].as<double>());
           };

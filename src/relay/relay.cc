@@ -16,7 +16,7 @@ namespace dbsplit::relay {
 
 // Every cursor update is guarded by the snapshot the relay read it at: one
 // that touches no row means someone else moved the cursor meanwhile.
-void requireCursorUpdated(const pqxx::result& r, const std::string& consumer,
+void requireCursorUpdated(const pg::Result& r, const std::string& consumer,
                           const std::string& outbox) {
   if (r.affected_rows() == 1) return;
   throw Error::stepFailed(

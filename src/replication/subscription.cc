@@ -44,7 +44,7 @@ void catchUp(engine::MoverContext& ctx) {
   long long last_synced = -1;
   for (;;) {
     if (ctx.check_alive) ctx.check_alive();
-    pqxx::result r = target->execParams(
+    pg::Result r = target->execParams(
         "SELECT count(*) FILTER (WHERE r.srsubstate = 'r'), count(*)\n"
         "  FROM pg_catalog.pg_subscription_rel r\n"
         "  JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid\n"
@@ -60,7 +60,7 @@ void catchUp(engine::MoverContext& ctx) {
                                 "  FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
                                 a.name)
                        .value_or("0"));
-    pqxx::result w = target->execParams(
+    pg::Result w = target->execParams(
         "SELECT round(extract(epoch FROM now() - latest_end_time)::numeric, 1)::text\n"
         "  FROM pg_catalog.pg_stat_subscription\n"
         " WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL",

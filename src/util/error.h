@@ -1,4 +1,4 @@
-// The one error type of dbsplit. Every layer throws dbsplit::Error; libpqxx and
+// The one error type of dbsplit. Every layer throws dbsplit::Error; the PostgreSQL driver's and
 // SQLite exceptions are caught in src/pg and src/journal and turned into it, so
 // the command line can map any failure to a documented exit code (DESIGN §4).
 #pragma once

@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
-#include "pqxx/pqxx"
 #include "support/catalogue_workload.h"
 #include "support/pg_test.h"
 
@@ -60,9 +59,8 @@ class PrivateServer {
 };
 
 void exec(const std::string& dsn, const std::string& sql) {
-  pqxx::connection c(dsn);
-  pqxx::nontransaction tx(c);
-  tx.exec(sql);
+  auto c = connect(dsn);
+  c->exec(sql);
 }
 
 std::string slurp(const std::string& path) {

@@ -5,7 +5,6 @@
 
 #include "catch2/catch.hpp"
 #include "plan/plan.h"
-#include "pqxx/pqxx"
 #include "support/catalogue_workload.h"
 #include "support/pg_test.h"
 #include "support/scenario.h"
@@ -114,10 +113,9 @@ TEST_CASE("run catalogue stores a snapshot, rollback deletes it, --since compare
   std::string dsn = shop.db.dsn();
   dsn.replace(dsn.find("user=postgres"), 13, "user=" + shop.roles.stray);
   {
-    pqxx::connection c(dsn);
-    pqxx::nontransaction tx(c);
-    tx.exec("SELECT region FROM sales.orders");
-    tx.exec("SELECT count(*) FROM customers");
+    auto c = connect(dsn);
+    c->exec("SELECT region FROM sales.orders");
+    c->exec("SELECT count(*) FROM customers");
   }
   CliResult later = shop.cli({"catalogue", "--since", "7d", "--format", "json"});
   INFO(later.out << later.err);

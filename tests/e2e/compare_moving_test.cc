@@ -6,7 +6,6 @@
 // relay has caught up.
 #include <atomic>
 #include <chrono>
-#include <pqxx/pqxx>
 #include <random>
 #include <thread>
 
@@ -61,16 +60,15 @@ class SimulatedRelay {
  public:
   SimulatedRelay(const std::string& source_dsn, const std::string& consumer_dsn,
                  std::chrono::milliseconds first_lag)
-      : source_(source_dsn), consumer_(consumer_dsn), lock_(source_dsn), first_lag_(first_lag) {
-    pqxx::nontransaction(lock_).exec(
-        "SELECT pg_advisory_lock(hashtext('dbsplit/relay/t/fulfillment')::bigint)");
-    pqxx::nontransaction(consumer_).exec(
+      : source_(connect(source_dsn)),
+        consumer_(connect(consumer_dsn)),
+        lock_(connect(source_dsn)),
+        first_lag_(first_lag) {
+    lock_->exec("SELECT pg_advisory_lock(hashtext('dbsplit/relay/t/fulfillment')::bigint)");
+    consumer_->exec(
         "INSERT INTO fulfillment.dbsplit_cursor (outbox, seq, snapshot) VALUES "
         "('orders.outbox', 0, '" +
-        pqxx::nontransaction(source_)
-            .exec("SELECT pg_current_snapshot()::text")[0][0]
-            .as<std::string>() +
-        "')");
+        source_->exec("SELECT pg_current_snapshot()::text")[0][0].as<std::string>() + "')");
     thread_ = std::thread([this] { loop(); });
   }
   ~SimulatedRelay() { stop(); }
@@ -93,36 +91,35 @@ class SimulatedRelay {
       while (!stop_) {
         int id = 1 + static_cast<int>(rng() % (kRows + 200));
         int op = static_cast<int>(rng() % 10);
-        pqxx::result row;
+        pg::Result row;
         {
-          pqxx::work tx(source_);
+          pg::Transaction tx(*source_);
           if (op < 7) {
-            row = tx.exec_params(
+            row = source_->execParams(
                 "UPDATE public.items SET qty = qty + 1, note = note || '+' WHERE id = $1 "
                 "RETURNING id, qty, note",
                 id);
           } else if (op < 9) {
-            row = tx.exec_params(
+            row = source_->execParams(
                 "INSERT INTO public.items VALUES ($1, 1, 'new') ON CONFLICT (id) DO UPDATE "
                 "SET qty = 0 RETURNING id, qty, note",
                 id);
           } else {
-            tx.exec_params("DELETE FROM public.items WHERE id = $1", id);
+            source_->execParams("DELETE FROM public.items WHERE id = $1", id);
           }
           tx.commit();
         }
-        std::string snapshot =
-            pqxx::nontransaction(source_).exec("SELECT pg_current_snapshot()::text")[0][0].c_str();
+        std::string snapshot = source_->exec("SELECT pg_current_snapshot()::text")[0][0].c_str();
         if (first) first_written_ = true;
         std::this_thread::sleep_for(first ? first_lag_ : std::chrono::milliseconds(rng() % 30));
         first = false;
-        pqxx::work tx(consumer_);
-        tx.exec_params("DELETE FROM fulfillment.item_view WHERE id = $1", id);
+        pg::Transaction tx(*consumer_);
+        consumer_->execParams("DELETE FROM fulfillment.item_view WHERE id = $1", id);
         if (!row.empty()) {
-          tx.exec_params("INSERT INTO fulfillment.item_view VALUES ($1, $2, $3)", row[0][0].c_str(),
-                         row[0][1].c_str(), row[0][2].c_str());
+          consumer_->execParams("INSERT INTO fulfillment.item_view VALUES ($1, $2, $3)",
+                                row[0][0].c_str(), row[0][1].c_str(), row[0][2].c_str());
         }
-        tx.exec_params(
+        consumer_->execParams(
             "UPDATE fulfillment.dbsplit_cursor SET seq = seq + 1, snapshot = $1::pg_snapshot, "
             "applied = applied + 1, updated_at = now() WHERE outbox = 'orders.outbox'",
             snapshot);
@@ -135,9 +132,9 @@ class SimulatedRelay {
     }
   }
 
-  pqxx::connection source_;
-  pqxx::connection consumer_;
-  pqxx::connection lock_;  // holds the relay's advisory lock, as a relay does
+  std::unique_ptr<dbsplit::pg::Session> source_;
+  std::unique_ptr<dbsplit::pg::Session> consumer_;
+  std::unique_ptr<dbsplit::pg::Session> lock_;  // holds the relay's advisory lock, as a relay does
   std::chrono::milliseconds first_lag_;
   std::thread thread_;
   std::atomic<bool> stop_{false};

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
-#include "pqxx/pqxx"
 #include "support/scenario.h"
 
 using namespace dbsplit::test;
@@ -40,9 +39,9 @@ TEST_CASE(
     "released",
     "[engine][locks][pg]") {
   Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"}, kOneColumn);
-  pqxx::connection holder(s.db().dsn());
-  pqxx::work tx(holder);
-  tx.exec("LOCK TABLE public.t IN ACCESS EXCLUSIVE MODE");
+  auto holder = connect(s.db().dsn());
+  pg::Transaction tx(*holder);
+  holder->exec("LOCK TABLE public.t IN ACCESS EXCLUSIVE MODE");
 
   BackgroundCli run(
       s.cliArgs({"run", "selftest", "--json", "--lock-timeout", "200", "--lock-retries", "30"}),
@@ -72,18 +71,18 @@ TEST_CASE(
       {"public.a", "public.b"}, kOneColumn);
   const std::string before = s.db().schemaDump();
   // An open transaction that read b: harmless to readers, fatal to ALTER TABLE.
-  pqxx::connection holder(s.db().dsn());
-  pqxx::work tx(holder);
-  tx.exec("SELECT * FROM public.b");
+  auto holder = connect(s.db().dsn());
+  pg::Transaction tx(*holder);
+  holder->exec("SELECT * FROM public.b");
 
   std::atomic<bool> done{false};
   std::atomic<long> worst_ms{0};
   std::atomic<int> reads{0};
   std::thread reader([&] {
-    pqxx::connection c(s.db().dsn());
+    auto c = connect(s.db().dsn());
     while (!done) {
       auto t0 = std::chrono::steady_clock::now();
-      pqxx::nontransaction(c).exec("SELECT count(*) FROM public.b");
+      c->exec("SELECT count(*) FROM public.b");
       long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - t0)
                     .count();
@@ -119,9 +118,9 @@ TEST_CASE("a second concurrent run exits 4 naming the first; after kill -9 the l
           "[engine][locks][pg]") {
   Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"}, kOneColumn);
   // Keep the first run busy: it waits for a lock that an open reader holds.
-  pqxx::connection holder(s.db().dsn());
-  pqxx::work tx(holder);
-  tx.exec("SELECT * FROM public.t");
+  auto holder = connect(s.db().dsn());
+  pg::Transaction tx(*holder);
+  holder->exec("SELECT * FROM public.t");
   BackgroundCli first(
       s.cliArgs({"run", "selftest", "--lock-timeout", "300", "--lock-retries", "1000"}),
       s.cliEnv({}));

@@ -2,9 +2,8 @@
 // (support/lifecycle.h: dry-run, rehearse, apply, rollback with byte-identical
 // pg_dump and ACLs, a fault at every action boundary), and what the applied
 // step enforces: non-owners cannot write, reads stay, the owner's roles write.
-#include <libpq-fe.h>
-
 #include "catch2/catch.hpp"
+#include "sql/quote.h"
 #include "support/lifecycle.h"
 #include "support/ownership_fixture.h"
 #include "support/scenario.h"
@@ -13,26 +12,16 @@ using namespace dbsplit::test;
 
 namespace {
 
-// SQLSTATE of `sql` run as `role`, "" when it succeeds. Straight through
-// libpq: it reports the server's SQLSTATE field as is.
+// SQLSTATE of `sql` run as `role`, "" when it succeeds.
 std::string sqlstateAs(const TestDb& db, const std::string& role, const std::string& sql) {
-  PGconn* conn = PQconnectdb(db.dsn().c_str());
-  REQUIRE(PQstatus(conn) == CONNECTION_OK);
-  std::string set_role = "SET ROLE \"";
-  for (char c : role) set_role += c == '"' ? std::string("\"\"") : std::string(1, c);
-  set_role += "\"";
-  PGresult* r = PQexec(conn, set_role.c_str());
-  REQUIRE(PQresultStatus(r) == PGRES_COMMAND_OK);
-  PQclear(r);
-  r = PQexec(conn, sql.c_str());
-  std::string state;
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-    const char* field = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    state = field ? field : "?";
+  auto c = connect(db.dsn());
+  c->exec("SET ROLE " + dbsplit::sql::quoteIdent(role));
+  try {
+    c->exec(sql);
+  } catch (const dbsplit::Error& e) {
+    return e.sqlstate().empty() ? "?" : e.sqlstate();
   }
-  PQclear(r);
-  PQfinish(conn);
-  return state;
+  return "";
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <pqxx/pqxx>
 #include <thread>
 
 #include "catch2/catch.hpp"
@@ -16,8 +15,8 @@ using namespace dbsplit::test;
 
 namespace {
 
-long latestSeq(pqxx::work& tx, const std::string& outbox) {
-  return tx.exec("SELECT max(seq) FROM " + outbox)[0][0].as<long>();
+long latestSeq(dbsplit::pg::Session& s, const std::string& outbox) {
+  return s.exec("SELECT max(seq) FROM " + outbox)[0][0].as<long>();
 }
 
 nlohmann::json lagOf(const ProjectionsScenario& s) {
@@ -55,15 +54,16 @@ TEST_CASE("a transaction that commits late with a smaller seq is applied once",
   REQUIRE(s.differences() == 0);
   const std::string outbox = "\"" + s.orders() + "\".outbox";
 
-  pqxx::connection c1(s.db().dsn()), c2(s.db().dsn());
-  pqxx::work t1(c1);
-  t1.exec("UPDATE public.orders SET status = 't1' WHERE id = 1");
-  long seq1 = latestSeq(t1, outbox);
+  auto c1 = connect(s.db().dsn());
+  auto c2 = connect(s.db().dsn());
+  pg::Transaction t1(*c1);
+  c1->exec("UPDATE public.orders SET status = 't1' WHERE id = 1");
+  long seq1 = latestSeq(*c1, outbox);
   long seq2 = 0;
   {
-    pqxx::work t2(c2);
-    t2.exec("UPDATE public.orders SET status = 't2' WHERE id = 2");
-    seq2 = latestSeq(t2, outbox);
+    pg::Transaction t2(*c2);
+    c2->exec("UPDATE public.orders SET status = 't2' WHERE id = 2");
+    seq2 = latestSeq(*c2, outbox);
     t2.commit();
   }
   REQUIRE(seq1 < seq2);

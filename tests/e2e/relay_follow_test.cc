@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
-#include "pqxx/pqxx"
 #include "sql/quote.h"
 #include "support/scenario.h"
 #include "support/split_fixture.h"
@@ -80,22 +79,22 @@ class OwnerWriters {
     while (!stop_) {
       bool moved = std::filesystem::exists(flag_);
       try {
-        pqxx::connection c(moved ? new_ : old_);
+        auto c = connect(moved ? new_ : old_);
         while (!stop_) {
-          pqxx::work tx(c);
+          pg::Transaction tx(*c);
           int n = 1 + static_cast<int>(rng() % 3);
           for (int k = 0; k < n; ++k) {
             std::string id = std::to_string(1 + rng() % 600);
             switch (rng() % 6) {
               case 0:
-                tx.exec("INSERT INTO orders (customer, status, total) VALUES ('w" +
+                c->exec("INSERT INTO orders (customer, status, total) VALUES ('w" +
                         std::to_string(i) + "', 'new', " + std::to_string(rng() % 1000) + ")");
                 break;
               case 1:
-                tx.exec("DELETE FROM orders WHERE id = " + id);
+                c->exec("DELETE FROM orders WHERE id = " + id);
                 break;
               default:
-                tx.exec("UPDATE orders SET status = 's" + std::to_string(rng() % 100) +
+                c->exec("UPDATE orders SET status = 's" + std::to_string(rng() % 100) +
                         "', total = total + 1 WHERE id = " + id);
             }
           }
@@ -141,8 +140,7 @@ struct FollowScenario {
                                   "SELECT coalesce(json_agg(json_build_array(id, customer, status, "
                                   "total))::text, '[]') FROM " +
                                       quoteIdent(orders()) + ".orders");
-    pqxx::connection c(s.db().dsn());
-    pqxx::nontransaction tx(c);
+    auto c = connect(s.db().dsn());
     return tx
         .exec_params(
             "WITH src AS (SELECT (a->>0)::bigint AS id, a->>1 AS customer, a->>2 AS status,"
@@ -255,9 +253,9 @@ TEST_CASE("a relay running through a database split's cutover follows the owner'
   INFO(fin.out << fin.err);
   REQUIRE(fin.exit_code == 0);
   {
-    pqxx::connection c(f.app(f.target));
-    pqxx::work tx(c);
-    tx.exec(
+    auto c = connect(f.app(f.target));
+    pg::Transaction tx(*c);
+    c->exec(
         "UPDATE orders SET status = 'after finalize' WHERE id IN (SELECT id FROM orders "
         "ORDER BY id LIMIT 5)");
     tx.commit();
@@ -357,10 +355,10 @@ TEST_CASE("after a schema-mode split, compare and the relay find the source in t
   // The owner writes through its unqualified names (its search_path now
   // starts with its schema); the relay applies it.
   {
-    pqxx::connection c(s.roleDsn(s.role("app")));
-    pqxx::work tx(c);
-    tx.exec("UPDATE orders SET status = 'after split' WHERE id <= 10");
-    tx.exec("DELETE FROM orders WHERE id = 11");
+    auto c = connect(s.roleDsn(s.role("app")));
+    pg::Transaction tx(*c);
+    c->exec("UPDATE orders SET status = 'after split' WHERE id <= 10");
+    c->exec("DELETE FROM orders WHERE id = 11");
     tx.commit();
   }
   REQUIRE(s.cli({"relay", "--once"}).exit_code == 0);

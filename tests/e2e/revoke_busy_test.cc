@@ -4,13 +4,13 @@
 // only, so the run needs no retry and no query waits as long as the lock
 // timeout (plus 200 ms for a loaded machine); the consumer's next statement,
 // even inside its open transaction, fails with 42501.
-#include <pqxx/pqxx>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "catch2/catch.hpp"
+#include "sql/quote.h"
 #include "support/revoke_fixture.h"
 #include "support/scenario.h"
 
@@ -24,25 +24,24 @@ TEST_CASE("revoke and its rollback block no busy session for as long as the lock
   const int lock_timeout_ms = 300;
   const std::string ful_app = r.role("ful_app"), orders_app = r.role("orders_app");
 
-  pqxx::connection reader(r.db().dsn());
-  pqxx::work read_tx(reader);
-  read_tx.exec("SET ROLE " + read_tx.quote_name(ful_app));
-  read_tx.exec("SELECT count(*) FROM public.orders");
-  pqxx::connection writer(r.db().dsn());
-  pqxx::work write_tx(writer);
-  write_tx.exec("SET ROLE " + write_tx.quote_name(orders_app));
-  write_tx.exec("INSERT INTO public.order_items (order_id, qty) VALUES (1, 1)");
-  write_tx.exec("UPDATE public.orders SET status = 'busy'");
+  auto reader = connect(r.db().dsn());
+  pg::Transaction read_tx(*reader);
+  reader->exec("SET ROLE " + dbsplit::sql::quoteIdent(ful_app));
+  reader->exec("SELECT count(*) FROM public.orders");
+  auto writer = connect(r.db().dsn());
+  pg::Transaction write_tx(*writer);
+  writer->exec("SET ROLE " + dbsplit::sql::quoteIdent(orders_app));
+  writer->exec("INSERT INTO public.order_items (order_id, qty) VALUES (1, 1)");
+  writer->exec("UPDATE public.orders SET status = 'busy'");
 
   std::atomic<bool> stop{false};
   std::atomic<long long> max_ms{0}, queries{0};
   auto load = [&](const std::string& role, const std::string& sql) {
-    pqxx::connection c(r.db().dsn());
-    pqxx::nontransaction tx(c);
-    tx.exec("SET ROLE " + tx.quote_name(role));
+    auto c = connect(r.db().dsn());
+    c->exec("SET ROLE " + dbsplit::sql::quoteIdent(role));
     while (!stop) {
       auto start = std::chrono::steady_clock::now();
-      tx.exec(sql);
+      c->exec(sql);
       long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - start)
                          .count();
@@ -58,9 +57,9 @@ TEST_CASE("revoke and its rollback block no busy session for as long as the lock
       {"run", "revoke", "--yes", "--json", "--lock-timeout", std::to_string(lock_timeout_ms)});
   std::string after_revoke;
   try {
-    read_tx.exec("SELECT count(*) FROM public.orders");
-  } catch (const pqxx::insufficient_privilege&) {
-    after_revoke = "42501";  // libpqxx 6 throws it without its SQLSTATE
+    reader->exec("SELECT count(*) FROM public.orders");
+  } catch (const dbsplit::Error& e) {
+    after_revoke = e.sqlstate();
   }
   CliResult rb =
       r.cli({"rollback", "revoke", "--json", "--lock-timeout", std::to_string(lock_timeout_ms)});

@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
-#include "pqxx/pqxx"
 #include "support/lifecycle.h"
 #include "support/scenario.h"
 #include "support/split_fixture.h"
@@ -66,13 +65,13 @@ class Writer {
     int i = 0;
     while (!stop_) {
       try {
-        pqxx::connection c(dsn_);
+        auto c = connect(dsn_);
         while (!stop_) {
-          pqxx::work tx(c);
-          long long id = tx.exec("INSERT INTO orders (note) VALUES ('w" + std::to_string(++i) +
+          pg::Transaction tx(*c);
+          long long id = c->exec("INSERT INTO orders (note) VALUES ('w" + std::to_string(++i) +
                                  "') RETURNING id")[0][0]
                              .as<long long>();
-          tx.exec("INSERT INTO items VALUES (" + std::to_string(id) + ", 1)");
+          c->exec("INSERT INTO items VALUES (" + std::to_string(id) + ", 1)");
           tx.commit();
           {
             std::lock_guard<std::mutex> g(mu_);
@@ -80,8 +79,8 @@ class Writer {
           }
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
-      } catch (const pqxx::insufficient_privilege&) {
-        ++rejected_;
+      } catch (const dbsplit::Error& e) {
+        if (e.sqlstate() == dbsplit::pg::kInsufficientPrivilege) ++rejected_;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       } catch (const std::exception&) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -173,16 +172,20 @@ TEST_CASE(
     // The source refuses the owner's writes; the target takes them and the
     // sequence continues past every id used on the source.
     {
-      pqxx::connection c(s.roleDsn(s.role("app")));
-      pqxx::work tx(c);
-      CHECK_THROWS_AS(tx.exec("INSERT INTO orders (note) VALUES ('late')"),
-                      pqxx::insufficient_privilege);
+      auto c = connect(s.roleDsn(s.role("app")));
+      pg::Transaction tx(*c);
+      try {
+        c->exec("INSERT INTO orders (note) VALUES ('late')");
+        FAIL("the source still takes writes after the cutover");
+      } catch (const dbsplit::Error& e) {
+        CHECK(e.sqlstate() == dbsplit::pg::kInsufficientPrivilege);
+      }
     }
     {
-      pqxx::connection c(s.roleDsn(s.role("app"), d.target));
-      pqxx::work tx(c);
+      auto c = connect(s.roleDsn(s.role("app"), d.target));
+      pg::Transaction tx(*c);
       long long id =
-          tx.exec("INSERT INTO orders (note) VALUES ('moved') RETURNING id")[0][0].as<long long>();
+          c->exec("INSERT INTO orders (note) VALUES ('moved') RETURNING id")[0][0].as<long long>();
       tx.commit();
       CHECK(id > *committed.rbegin());
     }
@@ -210,9 +213,9 @@ TEST_CASE(
     CHECK(db.scalar("SELECT count(*) FROM pg_replication_slots WHERE database = '" + db.name() +
                     "'") == "0");
     {
-      pqxx::connection c(s.roleDsn(s.role("app")));
-      pqxx::work tx(c);
-      tx.exec("INSERT INTO orders (note) VALUES ('back')");
+      auto c = connect(s.roleDsn(s.role("app")));
+      pg::Transaction tx(*c);
+      c->exec("INSERT INTO orders (note) VALUES ('back')");
       tx.commit();
     }
     // Back to the seed rows, which the later runs copy.
@@ -305,9 +308,9 @@ TEST_CASE("a failing on_cutover hook aborts the cutover and the source takes wri
   CHECK(run.exit_code == 1);
   CHECK(run.err.find("on_cutover hook exited with 7") != std::string::npos);
   CHECK(s.db().schemaDump() == before);
-  pqxx::connection c(s.roleDsn(s.role("app")));
-  pqxx::work tx(c);
-  tx.exec("INSERT INTO orders (note) VALUES ('still here')");
+  auto c = connect(s.roleDsn(s.role("app")));
+  pg::Transaction tx(*c);
+  c->exec("INSERT INTO orders (note) VALUES ('still here')");
   tx.commit();
 }
 

@@ -6,7 +6,6 @@
 // also with hostile identifiers: rollback restores pg_dump and role settings
 // exactly; a fault at every action boundary, then resume or rollback.
 #include "catch2/catch.hpp"
-#include "pqxx/pqxx"
 #include "support/hostile.h"
 #include "support/lifecycle.h"
 #include "support/scenario.h"
@@ -68,13 +67,13 @@ std::string schemaOf(TestDb& db, const std::string& rel) {
 
 // The application, as the owner's login role, with no schema in its SQL.
 void applicationWorks(const SplitScenario& s, const std::string& role) {
-  pqxx::connection c(s.roleDsn(role));
-  pqxx::work tx(c);
-  tx.exec("INSERT INTO customers (name) VALUES ('ann')");
-  tx.exec("INSERT INTO orders (customer_id, total) SELECT max(id), 5 FROM customers");
-  CHECK(tx.exec("SELECT count(*) FROM events")[0][0].as<int>() >= 1);  // the trigger wrote it
-  CHECK(tx.exec("SELECT order_count()")[0][0].as<int>() >= 1);
-  CHECK(tx.exec("SELECT count(*) FROM order_totals")[0][0].as<int>() >= 1);
+  auto c = connect(s.roleDsn(role));
+  pg::Transaction tx(*c);
+  c->exec("INSERT INTO customers (name) VALUES ('ann')");
+  c->exec("INSERT INTO orders (customer_id, total) SELECT max(id), 5 FROM customers");
+  CHECK(c->exec("SELECT count(*) FROM events")[0][0].as<int>() >= 1);  // the trigger wrote it
+  CHECK(c->exec("SELECT order_count()")[0][0].as<int>() >= 1);
+  CHECK(c->exec("SELECT count(*) FROM order_totals")[0][0].as<int>() >= 1);
   tx.commit();
 }
 

@@ -1,4 +1,4 @@
-// pg::Session turns every libpqxx error into dbsplit::Error with its SQLSTATE:
+// pg::Session turns every driver error into dbsplit::Error with its SQLSTATE:
 // the engine and the gates branch on it (55P03 retry, 42501 privilege, 42P01
 // an object not there yet).
 #include "catch2/catch.hpp"
@@ -21,7 +21,7 @@ std::string sqlstateOf(pg::Session& s, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("session errors carry the SQLSTATE, also where libpqxx 6 drops it", "[pg]") {
+TEST_CASE("session errors carry the SQLSTATE, also where the driver drops it", "[pg]") {
   TestDb db;
   db.exec("CREATE TABLE secret (id int PRIMARY KEY)");
   std::string reader = db.role("reader");

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <pqxx/pqxx>
 #include <sstream>
 
 #include "catch2/catch.hpp"
@@ -138,15 +137,13 @@ TEST_CASE("a second sandbox starts, reports running, accepts connections and sto
 
   {
     // Over the socket as the trusted superuser; over TCP with a password.
-    pqxx::connection c(dsn);
-    pqxx::nontransaction tx(c);
-    CHECK(tx.exec("SHOW fsync")[0][0].as<std::string>() == "off");
-    CHECK(tx.exec("SHOW wal_level")[0][0].as<std::string>() == "logical");
-    tx.exec("CREATE ROLE app LOGIN PASSWORD 'secret-pw'");
-    pqxx::connection tcp("host=127.0.0.1 port=" + std::to_string(port) +
-                         " user=app password=secret-pw dbname=postgres");
-    pqxx::nontransaction tcp_tx(tcp);
-    CHECK(tcp_tx.exec("SELECT current_user")[0][0].as<std::string>() == "app");
+    auto c = connect(dsn);
+    CHECK(c->exec("SHOW fsync")[0][0].as<std::string>() == "off");
+    CHECK(c->exec("SHOW wal_level")[0][0].as<std::string>() == "logical");
+    c->exec("CREATE ROLE app LOGIN PASSWORD 'secret-pw'");
+    auto tcp = connect("host=127.0.0.1 port=" + std::to_string(port) +
+                       " user=app password=secret-pw dbname=postgres");
+    CHECK(tcp->exec("SELECT current_user")[0][0].as<std::string>() == "app");
   }
 
   CliResult stopped = runCli({"sandbox", "stop", "--dir", dir});
@@ -155,7 +152,7 @@ TEST_CASE("a second sandbox starts, reports running, accepts connections and sto
   nlohmann::json after = sandboxEvent(runCli({"--json", "sandbox", "status", "--dir", dir}));
   CHECK(after["status"] == "stopped");
   CHECK(after["running"] == false);
-  CHECK_THROWS(pqxx::connection(dsn));
+  CHECK_THROWS(connect(dsn));
 
   CliResult again = runCli({"sandbox", "stop", "--dir", dir, "--json"});
   CHECK(again.exit_code == 0);

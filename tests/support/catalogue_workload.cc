@@ -1,7 +1,6 @@
 #include "support/catalogue_workload.h"
 #include "sql/quote.h"
 
-#include <pqxx/pqxx>
 #include <sstream>
 #include <vector>
 
@@ -11,9 +10,8 @@ namespace {
 using dbsplit::sql::quoteIdent;
 
 void runAs(const std::string& dsn, const std::vector<std::string>& statements) {
-  pqxx::connection c(dsn);
-  pqxx::nontransaction tx(c);
-  for (const auto& s : statements) tx.exec(s);
+  auto c = connect(dsn);
+  for (const auto& s : statements) c->exec(s);
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "support/ownership_fixture.h"
 
-#include <pqxx/pqxx>
-
 #include <iostream>
 
 #include "catch2/catch.hpp"
@@ -75,10 +73,9 @@ GRANT SELECT ON public.order_totals TO {ful_app};
 RoleCleanup::~RoleCleanup() {
   for (const auto& r : roles_) {
     try {
-      pqxx::connection c(sandboxDsn());
-      pqxx::nontransaction tx(c);
-      tx.exec("SET client_min_messages = warning");
-      tx.exec("DROP ROLE IF EXISTS " + tx.quote_name(r));
+      auto c = connect(sandboxDsn());
+      c->exec("SET client_min_messages = warning");
+      c->exec("DROP ROLE IF EXISTS " + dbsplit::sql::quoteIdent(r));
     } catch (const std::exception& e) {
       std::cerr << "warning: dropping role " << r << ": " << e.what() << "\n";
     }

@@ -17,7 +17,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <pqxx/pqxx>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -25,6 +24,7 @@
 
 #include "pg/conninfo.h"
 #include "sandbox/sandbox.h"
+#include "sql/quote.h"
 #include "util/hash.h"
 
 extern char** environ;
@@ -54,7 +54,7 @@ void requireAnswering() {
   std::string dsn =
       "host=" + pg::quoteConninfoValue(dir) + " port=" + port + " user=postgres dbname=postgres";
   try {
-    pqxx::connection c(dsn);
+    connect(dsn);
   } catch (const std::exception& e) {
     throw std::runtime_error(
         "the test sandbox does not answer at " + dir + " port " + port + ": " + e.what() +
@@ -64,19 +64,6 @@ void requireAnswering() {
   }
   answered = true;
 }
-
-// A connection that does not print NOTICEs ("role does not exist, skipping").
-class QuietConnection {
- public:
-  explicit QuietConnection(const std::string& dsn) : conn_(dsn) {
-    pqxx::nontransaction tx(conn_);
-    tx.exec("SET client_min_messages = warning");
-  }
-  pqxx::connection& get() { return conn_; }
-
- private:
-  pqxx::connection conn_;
-};
 
 // ---- child processes -------------------------------------------------------
 
@@ -242,12 +229,18 @@ std::string sandboxDsn(const std::string& dbname) {
 
 std::string pgBindir() { return sandbox::findBindir(); }
 
+// pg::Session also keeps NOTICEs quiet ("role does not exist, skipping").
+std::unique_ptr<pg::Session> connect(const std::string& dsn) {
+  pg::ConnectOptions o;
+  o.dsn = dsn;
+  o.application_name = "dbsplit-test";
+  return pg::Session::connect(o);
+}
+
 // ---- TestDb ----------------------------------------------------------------
 
 TestDb::TestDb() : name_(uniqueName()) {
-  pqxx::connection c(sandboxDsn());
-  pqxx::nontransaction tx(c);
-  tx.exec("CREATE DATABASE " + tx.quote_name(name_));
+  connect(sandboxDsn())->exec("CREATE DATABASE " + dbsplit::sql::quoteIdent(name_));
 }
 
 TestDb::~TestDb() {
@@ -257,16 +250,15 @@ TestDb::~TestDb() {
   // Subscriptions keep a database from being dropped; detach them from their
   // slots first so DROP SUBSCRIPTION does not need the publisher.
   try {
-    QuietConnection c(dsn());
-    pqxx::nontransaction tx(c.get());
-    pqxx::result subs = tx.exec(
+    auto c = connect(dsn());
+    pg::Result subs = c->exec(
         "SELECT subname FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid "
         "WHERE d.datname = current_database()");
     for (const auto& row : subs) {
-      std::string sub = tx.quote_name(row[0].c_str());
-      tx.exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
-      tx.exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
-      tx.exec("DROP SUBSCRIPTION " + sub);
+      std::string sub = dbsplit::sql::quoteIdent(row[0].c_str());
+      c->exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
+      c->exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
+      c->exec("DROP SUBSCRIPTION " + sub);
     }
   } catch (const std::exception& e) {
     warn("dropping subscriptions", e);
@@ -276,13 +268,12 @@ TestDb::~TestDb() {
   // subscriber reconnects in between.
   for (int attempt = 1; attempt <= 5; ++attempt) {
     try {
-      QuietConnection c(sandboxDsn());
-      pqxx::nontransaction tx(c.get());
-      tx.exec_params(
+      auto c = connect(sandboxDsn());
+      c->execParams(
           "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
           "WHERE database = $1 AND active_pid IS NOT NULL",
           name_);
-      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
+      c->exec("DROP DATABASE IF EXISTS " + dbsplit::sql::quoteIdent(name_) + " WITH (FORCE)");
       break;
     } catch (const std::exception& e) {
       if (attempt == 5) warn("dropping the database", e);
@@ -291,15 +282,14 @@ TestDb::~TestDb() {
   }
   for (auto it = roles_.rbegin(); it != roles_.rend(); ++it) {
     try {
-      QuietConnection c(sandboxDsn());
-      pqxx::nontransaction tx(c.get());
-      if (tx.exec_params("SELECT 1 FROM pg_roles WHERE rolname = $1", *it).empty()) continue;
-      std::string role = tx.quote_name(*it);
+      auto c = connect(sandboxDsn());
+      if (c->execParams("SELECT 1 FROM pg_roles WHERE rolname = $1", *it).empty()) continue;
+      std::string role = dbsplit::sql::quoteIdent(*it);
       // Whatever the role still owns or holds in `postgres` and on shared
       // objects (databases, tablespaces) would make DROP ROLE fail.
-      tx.exec("REASSIGN OWNED BY " + role + " TO postgres");
-      tx.exec("DROP OWNED BY " + role);
-      tx.exec("DROP ROLE " + role);
+      c->exec("REASSIGN OWNED BY " + role + " TO postgres");
+      c->exec("DROP OWNED BY " + role);
+      c->exec("DROP ROLE " + role);
     } catch (const std::exception& e) {
       warn("dropping role " + *it, e);
     }
@@ -308,29 +298,21 @@ TestDb::~TestDb() {
 
 std::string TestDb::dsn() const { return sandboxDsn(name_); }
 
-void TestDb::exec(const std::string& sql) const {
-  pqxx::connection c(dsn());
-  pqxx::nontransaction tx(c);
-  tx.exec(sql);
-}
+void TestDb::exec(const std::string& sql) const { connect(dsn())->exec(sql); }
 
 // No rows reads like NULL: "".
 std::string TestDb::scalar(const std::string& sql) const {
-  pqxx::connection c(dsn());
-  pqxx::nontransaction tx(c);
-  pqxx::result r = tx.exec(sql);
+  pg::Result r = connect(dsn())->exec(sql);
   if (r.empty() || r.columns() == 0 || r[0][0].is_null()) return {};
   return r[0][0].c_str();
 }
 
 std::vector<std::vector<std::string>> TestDb::rows(const std::string& sql) const {
-  pqxx::connection c(dsn());
-  pqxx::nontransaction tx(c);
-  pqxx::result r = tx.exec(sql);
+  pg::Result r = connect(dsn())->exec(sql);
   std::vector<std::vector<std::string>> out;
   for (const auto& row : r) {
     std::vector<std::string> cells;
-    for (const auto& field : row) cells.emplace_back(field.is_null() ? "" : field.c_str());
+    for (size_t i = 0; i < row.size(); ++i) cells.emplace_back(row[i].c_str());
     out.push_back(std::move(cells));
   }
   return out;
@@ -364,9 +346,7 @@ std::string TestDb::role(const std::string& base, const std::string& options) {
   if (name.size() > 63) {
     throw std::runtime_error("role name " + name + " is longer than 63 bytes; use a shorter base");
   }
-  pqxx::connection c(dsn());
-  pqxx::nontransaction tx(c);
-  tx.exec("CREATE ROLE " + tx.quote_name(name) + " " + options);
+  connect(dsn())->exec("CREATE ROLE " + dbsplit::sql::quoteIdent(name) + " " + options);
   roles_.push_back(name);
   return name;
 }

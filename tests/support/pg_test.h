@@ -4,10 +4,17 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "pg/session.h"
+#include "pg/transaction.h"
+
 namespace dbsplit::test {
+
+// Tests write pg::Session, pg::Transaction, also under `using namespace dbsplit::test`.
+namespace pg = dbsplit::pg;
 
 // Values of DBSPLIT_TEST_SANDBOX_DIR / DBSPLIT_TEST_PORT; throws when unset.
 std::string sandboxDir();
@@ -16,6 +23,10 @@ int sandboxPort();
 std::string sandboxDsn(const std::string& dbname = "postgres");
 // Directory of the PostgreSQL server binaries (pg_dump, psql, pgbench).
 std::string pgBindir();
+
+// A session on `dsn` for a test's own SQL (application_name dbsplit-test);
+// errors throw dbsplit::Error with the SQLSTATE, as they do for dbsplit.
+std::unique_ptr<pg::Session> connect(const std::string& dsn);
 
 // A fresh database per test, dropped (WITH (FORCE)) at the end, together with
 // every role made through role(). Roles are cluster-wide, so their names carry
@@ -29,6 +40,9 @@ class TestDb {
 
   const std::string& name() const { return name_; }
   std::string dsn() const;  // superuser DSN of this database
+  // A session of its own, for a test that holds a connection (a transaction
+  // kept open, a persistent writer).
+  std::unique_ptr<pg::Session> session() const { return connect(dsn()); }
 
   void exec(const std::string& sql) const;           // autocommit, may hold several statements
   std::string scalar(const std::string& sql) const;  // first column of the first row, "" for NULL

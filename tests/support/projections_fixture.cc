@@ -2,7 +2,6 @@
 #include "support/projections_fixture.h"
 
 #include <iostream>
-#include <pqxx/pqxx>
 #include <random>
 #include <sstream>
 
@@ -65,16 +64,14 @@ std::string ProjectionsScenario::targetDsn() const {
 }
 
 std::string ProjectionsScenario::targetScalar(const std::string& sql) const {
-  pqxx::connection c(targetDsn());
-  pqxx::nontransaction tx(c);
-  pqxx::result r = tx.exec(sql);
+  auto c = connect(targetDsn());
+  pg::Result r = c->exec(sql);
   return r.empty() || r[0][0].is_null() ? "" : r[0][0].c_str();
 }
 
 void ProjectionsScenario::targetExec(const std::string& sql) const {
-  pqxx::connection c(targetDsn());
-  pqxx::nontransaction tx(c);
-  tx.exec(sql);
+  auto c = connect(targetDsn());
+  c->exec(sql);
 }
 
 std::string ProjectionsScenario::targetDump() const {
@@ -122,14 +119,12 @@ long ProjectionsScenario::differences() const {
   const std::string cols = "id, customer, status, total, placed";
   std::string source_rows;
   {
-    pqxx::connection c(db_.dsn());
-    pqxx::nontransaction tx(c);
-    source_rows = tx.exec("SELECT coalesce(json_agg(json_build_array(" + cols +
+    auto c = connect(db_.dsn());
+    source_rows = c->exec("SELECT coalesce(json_agg(json_build_array(" + cols +
                           ") ORDER BY id)::text, '[]') FROM public.orders")[0][0]
                       .c_str();
   }
-  pqxx::connection c(targetDsn());
-  pqxx::nontransaction tx(c);
+  auto c = connect(targetDsn());
   std::string sql =
       "WITH src AS (SELECT (a->>0)::int AS id, a->>1 AS customer, a->>2 AS status,"
       " (a->>3)::numeric(10,2) AS total, (a->>4)::date AS placed"
@@ -139,7 +134,7 @@ long ProjectionsScenario::differences() const {
       ")"
       " SELECT (SELECT count(*) FROM (SELECT * FROM src EXCEPT SELECT * FROM proj) x)"
       "      + (SELECT count(*) FROM (SELECT * FROM proj EXCEPT SELECT * FROM src) y)";
-  return tx.exec_params(sql, source_rows)[0][0].as<long>();
+  return c->execParams(sql, source_rows)[0][0].as<long>();
 }
 
 long ProjectionsScenario::projectionRows() const {
@@ -163,29 +158,29 @@ Writers::Writers(const std::string& dsn, int clients, int key_space) {
   for (int i = 0; i < clients; ++i) {
     threads_.emplace_back([this, dsn, key_space, i] {
       std::mt19937 rng(1234 + i);
-      pqxx::connection c(dsn);
+      auto c = connect(dsn);
       while (!stop_) {
         try {
-          pqxx::work tx(c);
+          pg::Transaction tx(*c);
           int n = 1 + static_cast<int>(rng() % 3);
           for (int k = 0; k < n; ++k) {
             int id = 1 + static_cast<int>(rng() % static_cast<unsigned>(key_space));
             int hot = 1 + static_cast<int>(rng() % 5);  // a few rows everyone updates
             switch (rng() % 5) {
               case 0:
-                tx.exec("INSERT INTO public.orders VALUES (" + std::to_string(id) +
+                c->exec("INSERT INTO public.orders VALUES (" + std::to_string(id) +
                         ", 'w', 'new', 1, date '2026-02-02', 's') ON CONFLICT (id) DO UPDATE "
                         "SET status = 'again', total = orders.total + 1");
                 break;
               case 1:
-                tx.exec("DELETE FROM public.orders WHERE id = " + std::to_string(id));
+                c->exec("DELETE FROM public.orders WHERE id = " + std::to_string(id));
                 break;
               case 2:
-                tx.exec("UPDATE public.orders SET total = total + 1, status = 'hot' WHERE id = " +
+                c->exec("UPDATE public.orders SET total = total + 1, status = 'hot' WHERE id = " +
                         std::to_string(hot));
                 break;
               default:
-                tx.exec("UPDATE public.orders SET status = 's' || " + std::to_string(rng() % 1000) +
+                c->exec("UPDATE public.orders SET status = 's' || " + std::to_string(rng() % 1000) +
                         ", customer = customer || 'x' WHERE id = " + std::to_string(id));
             }
           }

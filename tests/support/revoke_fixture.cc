@@ -1,7 +1,5 @@
 #include "support/revoke_fixture.h"
 
-#include <pqxx/pqxx>
-
 #include <chrono>
 #include <thread>
 
@@ -135,14 +133,11 @@ std::string RevokeScenario::aclState() const {
 }
 
 std::string RevokeScenario::sqlstateAs(const std::string& role, const std::string& sql) const {
-  pqxx::connection c(s_.db().dsn());
-  pqxx::nontransaction tx(c);
-  tx.exec("SET ROLE " + tx.quote_name(role));
+  auto c = connect(s_.db().dsn());
+  c->exec("SET ROLE " + dbsplit::sql::quoteIdent(role));
   try {
-    tx.exec(sql);
-  } catch (const pqxx::insufficient_privilege&) {
-    return "42501";  // libpqxx 6 throws it without its SQLSTATE
-  } catch (const pqxx::sql_error& e) {
+    c->exec(sql);
+  } catch (const Error& e) {
     return e.sqlstate().empty() ? std::string("error: ") + e.what() : e.sqlstate();
   }
   return "";

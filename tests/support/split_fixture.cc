@@ -1,12 +1,12 @@
 // Implementation of the split test fixture (see split_fixture.h).
 #include "support/split_fixture.h"
+#include "sql/quote.h"
 
 #include <iostream>
 #include <sstream>
 
 #include "catch2/catch.hpp"
 #include "pg/conninfo.h"
-#include "pqxx/pqxx"
 #include "support/scenario.h"
 
 namespace dbsplit::test {
@@ -31,32 +31,30 @@ SplitScenario::~SplitScenario() {
   };
   for (const std::string& name : extra_dbs_) {
     try {
-      pqxx::connection c(sandboxDsn(name));
-      pqxx::nontransaction tx(c);
-      for (const auto& row : tx.exec("SELECT subname FROM pg_subscription s JOIN pg_database d "
+      auto c = connect(sandboxDsn(name));
+      for (const auto& row : c->exec("SELECT subname FROM pg_subscription s JOIN pg_database d "
                                      "ON d.oid = s.subdbid WHERE d.datname = current_database()")) {
-        std::string sub = tx.quote_name(row[0].c_str());
-        tx.exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
-        tx.exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
-        tx.exec("DROP SUBSCRIPTION " + sub);
+        std::string sub = dbsplit::sql::quoteIdent(row[0].c_str());
+        c->exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
+        c->exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
+        c->exec("DROP SUBSCRIPTION " + sub);
       }
     } catch (const std::exception& e) {
       // The database may not exist (never created, or dropped by the test).
     }
   }
   try {
-    pqxx::connection c(sandboxDsn());
-    pqxx::nontransaction tx(c);
-    tx.exec_params(
+    auto c = connect(sandboxDsn());
+    c->execParams(
         "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
         "WHERE database = $1 AND active_pid IS NOT NULL",
         db_.name());
-    tx.exec_params(
+    c->execParams(
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
         "WHERE database = $1 AND NOT active",
         db_.name());
     for (const std::string& name : extra_dbs_) {
-      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+      c->exec("DROP DATABASE IF EXISTS " + dbsplit::sql::quoteIdent(name) + " WITH (FORCE)");
     }
   } catch (const std::exception& e) {
     warn("dropping the target databases", e);
@@ -136,17 +134,15 @@ std::string SplitScenario::extraDatabase(const std::string& base, bool create) {
 }
 
 std::string SplitScenario::scalarIn(const std::string& dbname, const std::string& sql) const {
-  pqxx::connection c(sandboxDsn(dbname));
-  pqxx::nontransaction tx(c);
-  pqxx::result r = tx.exec(sql);
+  auto c = connect(sandboxDsn(dbname));
+  pg::Result r = c->exec(sql);
   if (r.empty() || r[0][0].is_null()) return "";
   return r[0][0].c_str();
 }
 
 void SplitScenario::execIn(const std::string& dbname, const std::string& sql) const {
-  pqxx::connection c(sandboxDsn(dbname));
-  pqxx::nontransaction tx(c);
-  tx.exec(sql);
+  auto c = connect(sandboxDsn(dbname));
+  c->exec(sql);
 }
 
 std::string SplitScenario::roleSettings() const {

@@ -38,7 +38,7 @@ SELECT a.attname
 }  // namespace
 
 std::optional<TableFacts> readTable(pg::Session& catalog, const plan::QualifiedName& table) {
-  pqxx::result rel = catalog.execParams(
+  pg::Result rel = catalog.execParams(
       "SELECT c.oid::text, pg_get_userbyid(c.relowner), c.relkind = 'p'"
       "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
       " WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
@@ -110,7 +110,7 @@ ServiceFacts readService(pg::Session& catalog, const std::string& service) {
       catalog.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", service).has_value();
   facts.schema_owner = catalog.scalar(
       "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = $1", service);
-  pqxx::result outbox = catalog.execParams(
+  pg::Result outbox = catalog.execParams(
       "SELECT coalesce(obj_description(c.oid, 'pg_class'), '')"
       "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
       " WHERE n.nspname = $1 AND c.relname = 'outbox'",

@@ -236,7 +236,7 @@ std::vector<std::string> heldWrites(pg::Session& catalog, const std::string& rol
 
 RoleState readRole(pg::Session& catalog, const std::string& name) {
   RoleState s;
-  pqxx::result r = catalog.execParams(
+  pg::Result r = catalog.execParams(
       "SELECT rolcanlogin, coalesce(pg_catalog.shobj_description(oid, 'pg_authid'), '')"
       "  FROM pg_catalog.pg_roles WHERE rolname = $1",
       name);
@@ -256,7 +256,7 @@ RoleState readRole(pg::Session& catalog, const std::string& name) {
 
 SchemaState readSchema(pg::Session& catalog, const std::string& name) {
   SchemaState s;
-  pqxx::result r = catalog.execParams(
+  pg::Result r = catalog.execParams(
       "SELECT o.rolname FROM pg_catalog.pg_namespace n"
       "  JOIN pg_catalog.pg_roles o ON o.oid = n.nspowner WHERE n.nspname = $1",
       name);

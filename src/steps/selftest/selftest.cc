@@ -67,7 +67,7 @@ std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) c
   // One catalog query for every table: planning stays fast on big plans.
   nlohmann::json names = nlohmann::json::array();
   for (const auto& t : plan.tables) names.push_back({t.name.schema, t.name.name});
-  pqxx::result rels = catalog.execParams(
+  pg::Result rels = catalog.execParams(
       "SELECT c.oid IS NOT NULL, obj_description(c.oid, 'pg_class'),"
       "       EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.oid AND attname = $2"
       "               AND NOT attisdropped),"
@@ -82,7 +82,7 @@ std::vector<engine::Action> SelftestStep::plan(const engine::PlanContext& ctx) c
       names.dump(), std::string(kColumn));
   for (size_t i = 0; i < plan.tables.size(); ++i) {
     const auto& t = plan.tables[i];
-    const pqxx::row rel = rels[static_cast<pqxx::row::size_type>(i)];
+    const pg::Row rel = rels[static_cast<size_t>(i)];
     if (!rel[0].as<bool>()) {
       throw Error::precondition(
           "table_missing",

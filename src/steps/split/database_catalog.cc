@@ -261,12 +261,12 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
                                 const SchemaPlan& sp) {
   DatabaseFacts f;
   f.wal_level = catalog.scalar("SELECT current_setting('wal_level')").value_or("");
-  pqxx::result me = catalog.exec(
+  pg::Result me = catalog.exec(
       "SELECT rolsuper OR rolreplication, current_user FROM pg_catalog.pg_roles "
       "WHERE rolname = current_user");
   f.replication = !me.empty() && me[0][0].as<bool>();
   f.user = me.empty() ? "" : me[0][1].c_str();
-  pqxx::result room = catalog.exec(
+  pg::Result room = catalog.exec(
       "SELECT current_setting('max_replication_slots')::int"
       "       - (SELECT count(*) FROM pg_catalog.pg_replication_slots),"
       "       current_setting('max_wal_senders')::int"

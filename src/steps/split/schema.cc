@@ -127,7 +127,7 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
     // The schema may not exist yet: step ownership creates it, and the engine
     // runs split only after ownership (`dbsplit plan` shows every step before).
     services.insert(svc);
-    pqxx::result loc = catalog.execParams(kLocate, t.name.name, t.name.schema, svc);
+    pg::Result loc = catalog.execParams(kLocate, t.name.name, t.name.schema, svc);
     std::string root_oid, root_schema;
     char root_kind = 'r';
     bool at_plan = false, at_target = false;
@@ -240,7 +240,7 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
 
 std::optional<RolePath> readRolePath(pg::Session& catalog, const std::string& role,
                                      const std::string& schema, const std::string& datname) {
-  pqxx::result r = catalog.execParams(kRoleSettings, role, datname);
+  pg::Result r = catalog.execParams(kRoleSettings, role, datname);
   if (r.empty()) return std::nullopt;  // a missing role is ownership's concern
   auto opt = [&](int i) -> std::optional<std::string> {
     return r[0][i].is_null() ? std::nullopt : std::optional<std::string>(r[0][i].c_str());

@@ -1,0 +1,150 @@
+#include "pg/result.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <vector>
+
+#include "fmt/format.h"
+#include "pqxx/pqxx"
+#include "util/error.h"
+
+namespace dbsplit::pg {
+
+struct ResultData {
+  explicit ResultData(pqxx::result r) : rows(std::move(r)) {
+    for (pqxx::row::size_type c = 0; c < rows.columns(); ++c) {
+      names.emplace_back(rows.column_name(c));
+    }
+  }
+  pqxx::result rows;
+  std::vector<std::string> names;  // column names, cached for Row::operator[](name)
+};
+
+// Used by session.cc, the one place that runs statements.
+Result adoptResult(pqxx::result r) {
+  return Result(std::make_shared<const ResultData>(std::move(r)));
+}
+
+namespace {
+
+const pqxx::field at(const ResultData& d, std::size_t row, std::size_t column) {
+  return d
+      .rows[static_cast<pqxx::result::size_type>(row)][static_cast<pqxx::row::size_type>(column)];
+}
+
+[[noreturn]] void badConversion(const char* text, const char* type) {
+  throw Error(ExitCode::kStepFailed, "pg_error",
+              fmt::format("cannot read the value '{}' as {}", text, type));
+}
+
+template <typename T>
+T integer(const Field& f, const char* type) {
+  if (f.is_null()) badConversion("NULL", type);
+  const char* s = f.c_str();
+  const char* end = s + f.size();
+  T v{};
+  auto [ptr, ec] = std::from_chars(s, end, v);
+  if (ec != std::errc() || ptr != end || ptr == s) badConversion(s, type);
+  return v;
+}
+
+}  // namespace
+
+bool Field::is_null() const { return at(*data_, row_, column_).is_null(); }
+const char* Field::c_str() const { return at(*data_, row_, column_).c_str(); }
+std::size_t Field::size() const { return at(*data_, row_, column_).size(); }
+
+template <>
+std::string Field::as<std::string>() const {
+  if (is_null()) badConversion("NULL", "text");
+  return std::string(c_str(), size());
+}
+
+template <>
+bool Field::as<bool>() const {
+  if (is_null()) badConversion("NULL", "a boolean");
+  const std::string s = c_str();
+  if (s == "t" || s == "true" || s == "1") return true;
+  if (s == "f" || s == "false" || s == "0") return false;
+  badConversion(s.c_str(), "a boolean");
+}
+
+template <>
+int Field::as<int>() const {
+  return integer<int>(*this, "an int");
+}
+template <>
+long Field::as<long>() const {
+  return integer<long>(*this, "a long");
+}
+template <>
+long long Field::as<long long>() const {
+  return integer<long long>(*this, "a long long");
+}
+template <>
+unsigned Field::as<unsigned>() const {
+  return integer<unsigned>(*this, "an unsigned");
+}
+template <>
+unsigned long Field::as<unsigned long>() const {
+  return integer<unsigned long>(*this, "an unsigned long");
+}
+template <>
+unsigned long long Field::as<unsigned long long>() const {
+  return integer<unsigned long long>(*this, "an unsigned long long");
+}
+
+template <>
+double Field::as<double>() const {
+  if (is_null()) badConversion("NULL", "a double");
+  const char* s = c_str();
+  // The server's spellings of the special values (strtod knows "inf", not "Infinity").
+  const std::string text = s;
+  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (text == "Infinity") return std::numeric_limits<double>::infinity();
+  if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s, &end);
+  if (end == s || *end != '\0' || errno == ERANGE) badConversion(s, "a double");
+  return v;
+}
+
+std::size_t Row::size() const { return data_->names.size(); }
+
+Field Row::operator[](std::size_t column) const {
+  if (column >= data_->names.size()) {
+    throw Error(ExitCode::kStepFailed, "pg_error",
+                fmt::format("no column {} in a row of {}", column, data_->names.size()));
+  }
+  return Field(data_, row_, column);
+}
+
+Field Row::operator[](const std::string& column) const {
+  for (std::size_t c = 0; c < data_->names.size(); ++c) {
+    if (data_->names[c] == column) return Field(data_, row_, c);
+  }
+  throw Error(ExitCode::kStepFailed, "pg_error",
+              fmt::format("no column \"{}\" in the result", column));
+}
+
+Result::Result() : Result(std::make_shared<const ResultData>(pqxx::result())) {}
+Result::Result(std::shared_ptr<const ResultData> data) : data_(std::move(data)) {}
+
+std::size_t Result::size() const { return data_->rows.size(); }
+
+Row Result::operator[](std::size_t row) const {
+  if (row >= size()) {
+    throw Error(ExitCode::kStepFailed, "pg_error",
+                fmt::format("no row {} in a result of {}", row, size()));
+  }
+  return Row(data_, row);
+}
+
+std::size_t Result::columns() const { return data_->names.size(); }
+const std::string& Result::column_name(std::size_t column) const { return data_->names.at(column); }
+std::int64_t Result::affected_rows() const { return data_->rows.affected_rows(); }
+
+}  // namespace dbsplit::pg
