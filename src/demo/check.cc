@@ -75,7 +75,7 @@ CheckTarget compareRows(pg::Session& s, const std::string& what, const std::stri
 }
 
 std::unique_ptr<pg::Session> connect(const std::string& dsn) {
-  return pg::Session::connect({dsn, "dbsplit/demo/check", true, 10});
+  return pg::Session::connect({dsn, "dbsplit/demo/check", true, 10, true});
 }
 
 const plan::Table* ownedTable(const plan::Plan& plan, const std::string& name) {

@@ -20,7 +20,7 @@ void Demo::dropOneEvent() {
   auto writes = workload_->writeOnce(owner);
   auto at = locate(databasesOf(owner), {owner}, "outbox");
   if (writes.empty() || !at) throw Error::stepFailed("demo_drop_event", "could not drop an event");
-  auto s = pg::Session::connect({at->dsn, "dbsplit/demo", false, 10});
+  auto s = pg::Session::connect({at->dsn, "dbsplit/demo", false, 10, true});
   auto n =
       s->scalar("WITH gone AS (DELETE FROM " + sql::quoteQualified(at->schema, "outbox") +
                 " WHERE seq = (SELECT max(seq) FROM " + sql::quoteQualified(at->schema, "outbox") +

@@ -50,7 +50,7 @@ void Demo::startServer() {
 
 // Drops what an earlier demo left on a shared server: the databases and roles.
 void Demo::cleanupServer() {
-  auto s = pg::Session::connect({server_dsn_, "dbsplit/demo", false, 10});
+  auto s = pg::Session::connect({server_dsn_, "dbsplit/demo", false, 10, true});
   std::vector<std::string> dbs = {databaseOf(o_.playbook)};
   for (const auto& [svc, role] : Workload::services(o_.playbook)) dbs.push_back(db_ + "_" + svc);
   // A database split leaves subscriptions in the services' databases and
@@ -99,11 +99,11 @@ void Demo::cleanupServer() {
 void Demo::loadDatabase() {
   auto start = Clock::now();
   {
-    auto s = pg::Session::connect({server_dsn_, "dbsplit/demo", false, 10});
+    auto s = pg::Session::connect({server_dsn_, "dbsplit/demo", false, 10, true});
     s->exec("DROP DATABASE IF EXISTS " + sql::quoteIdent(db_) + " WITH (FORCE)");
     s->exec("CREATE DATABASE " + sql::quoteIdent(db_));
   }
-  auto s = pg::Session::connect({dsn_, "dbsplit/demo", false, 60});
+  auto s = pg::Session::connect({dsn_, "dbsplit/demo", false, 60, true});
   s->exec(sql::playbookText(o_.playbook + "/schema.sql"));
   s->exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   pg::Result r = s->exec(
@@ -123,7 +123,7 @@ void Demo::loadDatabase() {
 // that consume nothing (catalog) itself.
 void Demo::createConsumerDatabases() {
   if (o_.split != "database") return;
-  auto s = pg::Session::connect({server_dsn_, "dbsplit/demo", false, 10});
+  auto s = pg::Session::connect({server_dsn_, "dbsplit/demo", false, 10, true});
   std::vector<std::string> made;
   for (const auto& c : consumers_) {
     const std::string db = db_ + "_" + c;

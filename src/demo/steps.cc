@@ -74,7 +74,7 @@ void Demo::showEvents() {
       if (t.name == e.table) owners.insert(t.owner);
     }
   }
-  auto s = pg::Session::connect({dsn_, "dbsplit/demo", true, 10});
+  auto s = pg::Session::connect({dsn_, "dbsplit/demo", true, 10, true});
   for (const auto& owner : owners) {
     auto n = s->scalar("SELECT count(*) FROM " + sql::quoteQualified(owner, "outbox"));
     say(fmt::format("{}.outbox: {} events so far", owner, n.value_or("?")));

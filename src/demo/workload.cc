@@ -356,10 +356,10 @@ class Service {
       dsn = dsn_;
     }
     if (!home_) {
-      home_ = pg::Session::connect({dsn.home, "demo/" + name_, false, 10});
+      home_ = pg::Session::connect({dsn.home, "demo/" + name_, false, 10, true});
       local_.reset();
     }
-    if (!local_) local_ = pg::Session::connect({dsn.local, "demo/" + name_, false, 10});
+    if (!local_) local_ = pg::Session::connect({dsn.local, "demo/" + name_, false, 10, true});
   }
 
   std::string name_;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "fmt/format.h"
@@ -71,30 +72,19 @@ bool Field::as<bool>() const {
   badConversion(s.c_str(), "a boolean");
 }
 
-template <>
-int Field::as<int>() const {
-  return integer<int>(*this, "an int");
+// Every integer type: one definition, instantiated for the types result.h
+// names (an undefined as<T> for any other type fails at link time).
+template <typename T>
+T Field::as() const {
+  static_assert(std::is_integral_v<T>, "Field::as<T>: no conversion to this type");
+  return integer<T>(*this, std::is_signed_v<T> ? "an integer" : "a non-negative integer");
 }
-template <>
-long Field::as<long>() const {
-  return integer<long>(*this, "a long");
-}
-template <>
-long long Field::as<long long>() const {
-  return integer<long long>(*this, "a long long");
-}
-template <>
-unsigned Field::as<unsigned>() const {
-  return integer<unsigned>(*this, "an unsigned");
-}
-template <>
-unsigned long Field::as<unsigned long>() const {
-  return integer<unsigned long>(*this, "an unsigned long");
-}
-template <>
-unsigned long long Field::as<unsigned long long>() const {
-  return integer<unsigned long long>(*this, "an unsigned long long");
-}
+template int Field::as<int>() const;
+template long Field::as<long>() const;
+template long long Field::as<long long>() const;
+template unsigned Field::as<unsigned>() const;
+template unsigned long Field::as<unsigned long>() const;
+template unsigned long long Field::as<unsigned long long>() const;
 
 template <>
 double Field::as<double>() const {

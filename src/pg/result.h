@@ -54,19 +54,9 @@ std::string Field::as<std::string>() const;
 template <>
 bool Field::as<bool>() const;
 template <>
-int Field::as<int>() const;
-template <>
-long Field::as<long>() const;
-template <>
-long long Field::as<long long>() const;
-template <>
-unsigned Field::as<unsigned>() const;
-template <>
-unsigned long Field::as<unsigned long>() const;
-template <>
-unsigned long long Field::as<unsigned long long>() const;
-template <>
 double Field::as<double>() const;
+// The integer types (int, long, long long and their unsigned kinds) are
+// explicit instantiations of the one definition in result.cc.
 
 // One row of a result.
 class Row {

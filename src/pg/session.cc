@@ -49,7 +49,8 @@ std::string connectHint(const std::string& why) {
 
 std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
   std::string redacted = redactDsn(options.dsn);
-  std::string pgoptions = "-c standard_conforming_strings=on -c client_min_messages=warning";
+  std::string pgoptions =
+      "-c standard_conforming_strings=on -c client_min_messages=warning -c client_encoding=UTF8";
   if (options.read_only) pgoptions += " -c default_transaction_read_only=on";
   std::string conninfo =
       buildConninfo(options.dsn, {{"application_name", options.application_name},
@@ -57,7 +58,13 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
                                   {"connect_timeout", std::to_string(options.connect_timeout_s)}});
   try {
     auto conn = std::make_unique<Conn>(conninfo);
-    return std::unique_ptr<Session>(new Session(std::move(conn), redacted));
+    std::unique_ptr<Session> session(new Session(std::move(conn), redacted));
+    // CVE-2018-1058: a planted public.unnest(int2[]) would otherwise win over
+    // pg_catalog's in an unqualified call. A SET, not a startup option, so
+    // pg_settings.reset_val still shows the path applications get (the split
+    // step reads it).
+    if (!options.application) session->exec("SET search_path = pg_catalog, pg_temp");
+    return session;
   } catch (const std::exception& e) {
     std::string why = util::redactSecrets(trim(e.what()));
     throw Error(ExitCode::kPrecondition, "connection_failed",

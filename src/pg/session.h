@@ -30,6 +30,11 @@ struct ConnectOptions {
   std::string application_name = "dbsplit";
   bool read_only = false;
   int connect_timeout_s = 10;
+  // dbsplit's own sessions pin search_path to pg_catalog, pg_temp (DESIGN §5.9):
+  // no object another role can create is found by an unqualified name in the
+  // SQL dbsplit runs. A session that stands in for an application (the demo's
+  // services, a test's own SQL) keeps the server's search_path instead.
+  bool application = false;
 };
 
 // SQLSTATEs the engine reacts to.

@@ -95,7 +95,7 @@ TEST_CASE(
       s.cli({"run", "selftest", "--json", "--lock-timeout", "200", "--lock-retries", "4"});
   done = true;
   reader.join();
-  tx.abort();
+  tx.rollback();
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
   CHECK(eventsOf(jsonLines(r.out), "retry").size() == 3);
@@ -134,7 +134,7 @@ TEST_CASE("a second concurrent run exits 4 naming the first; after kill -9 the l
 
   first.kill9();
   CHECK(waitFor([&] { return !runLockHeld(s.db()); }, 5000ms));
-  tx.abort();
+  tx.rollback();
   CliResult resume = s.cli({"resume"});
   INFO(resume.out << resume.err);
   CHECK(resume.exit_code == 0);

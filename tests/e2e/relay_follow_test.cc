@@ -141,8 +141,8 @@ struct FollowScenario {
                                   "total))::text, '[]') FROM " +
                                       quoteIdent(orders()) + ".orders");
     auto c = connect(s.db().dsn());
-    return tx
-        .exec_params(
+    return c
+        ->execParams(
             "WITH src AS (SELECT (a->>0)::bigint AS id, a->>1 AS customer, a->>2 AS status,"
             " (a->>3)::numeric(10,2) AS total FROM json_array_elements($1::json) a),"
             " proj AS (SELECT id, customer, status, total FROM " +

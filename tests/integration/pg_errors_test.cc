@@ -25,7 +25,8 @@ TEST_CASE("session errors carry the SQLSTATE, also where the driver drops it", "
   TestDb db;
   db.exec("CREATE TABLE secret (id int PRIMARY KEY)");
   std::string reader = db.role("reader");
-  auto s = pg::Session::connect({pg::buildConninfo(db.dsn(), {{"user", reader}}), "t", false, 10});
+  auto s =
+      pg::Session::connect({pg::buildConninfo(db.dsn(), {{"user", reader}}), "t", false, 10, true});
   CHECK(sqlstateOf(*s, "SELECT * FROM secret") == "42501");
   CHECK(sqlstateOf(*s, "SELECT * FROM no_such_table") == "42P01");
   CHECK(sqlstateOf(*s, "SELECT no_such_column FROM pg_class") == "42703");

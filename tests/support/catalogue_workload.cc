@@ -1,5 +1,6 @@
 #include "support/catalogue_workload.h"
 #include "sql/quote.h"
+#include "support/pg_test.h"
 
 #include <sstream>
 #include <vector>

@@ -234,6 +234,7 @@ std::unique_ptr<pg::Session> connect(const std::string& dsn) {
   pg::ConnectOptions o;
   o.dsn = dsn;
   o.application_name = "dbsplit-test";
+  o.application = true;  // a test's SQL is the application's: the server's search_path
   return pg::Session::connect(o);
 }
 

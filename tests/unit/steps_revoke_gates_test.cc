@@ -187,7 +187,7 @@ TEST_CASE(
     "revoke SQL: other grantors first, then the owner with CASCADE; NULL relacl keeps "
     "column form",
     "[revoke]") {
-  steps::ownership::RelationState r;
+  dbsplit::relations::RelationState r;
   r.schema = "public";
   r.name = "Ta\"ble";
   r.owner = "orders";
@@ -226,7 +226,7 @@ TEST_CASE("relations with the same ACL share each statement of the action", "[re
   plan::Plan plan = twoServices();
   Objects objects;
   for (const char* name : {"a", "b\"x"}) {
-    steps::ownership::RelationState r;
+    dbsplit::relations::RelationState r;
     r.schema = "public";
     r.name = name;
     r.owner = "orders";

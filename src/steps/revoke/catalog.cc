@@ -28,7 +28,7 @@ SELECT n.nspname, o.rolname
  WHERE n.nspname IN (SELECT value FROM json_array_elements_text($1::json))
  ORDER BY 1)SQL";
 
-std::string relationWhat(const ownership::RelationState& r, bool partition) {
+std::string relationWhat(const relations::RelationState& r, bool partition) {
   switch (r.kind) {
     case 'v':
       return "view";
@@ -45,7 +45,7 @@ std::string relationWhat(const ownership::RelationState& r, bool partition) {
 
 Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
   Objects out;
-  std::vector<ownership::RelationState> tables = ownership::readRelations(catalog, plan);
+  std::vector<relations::RelationState> tables = relations::readRelations(catalog, plan);
   std::map<std::string, std::string> service_of;  // oid -> owning service
   nlohmann::json table_oids = nlohmann::json::array();
   for (const auto& t : tables) {
@@ -66,7 +66,7 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
     }
   }
   if (!seqs.empty()) {
-    auto states = ownership::readStates(catalog, seq_oids);
+    auto states = relations::readStates(catalog, seq_oids);
     for (const auto& [table, seq] : seqs) {
       const std::string& service = service_of.at(table);
       out.relations.push_back({states.at(seq), "sequence", service, {service}});
@@ -76,7 +76,7 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
   // services' tables is everyone's to lose (and its action is that of the first
   // of them by name).
   if (!tables.empty()) {
-    for (auto& v : ownership::readViews(catalog, tables)) {
+    for (auto& v : relations::readViews(catalog, tables)) {
       std::set<std::string> services;
       for (const auto& base : v.bases) {
         auto it = service_of.find(base);

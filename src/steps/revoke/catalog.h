@@ -13,12 +13,12 @@
 #include "acl/acl.h"
 #include "pg/session.h"
 #include "plan/plan.h"
-#include "steps/ownership/catalog.h"
+#include "relations/relations.h"
 
 namespace dbsplit::steps::revoke {
 
 struct Relation {
-  ownership::RelationState state;
+  relations::RelationState state;
   std::string what;               // "table", "partition", "sequence", "view", "materialized view"
   std::string service;            // the service whose action revokes on it
   std::set<std::string> allowed;  // services that keep their access (empty: a view over
@@ -49,7 +49,7 @@ struct Objects {
   std::map<std::string, std::string> root_of;
 };
 
-// Throws what ownership::readRelations throws for tables missing from the database.
+// Throws what relations::readRelations throws for tables missing from the database.
 Objects readObjects(pg::Session& catalog, const plan::Plan& plan);
 
 }  // namespace dbsplit::steps::revoke

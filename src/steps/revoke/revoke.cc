@@ -4,7 +4,7 @@
 #include "catalogue/collector.h"
 #include "catalogue/source.h"
 #include "fmt/format.h"
-#include "steps/ownership/catalog.h"
+#include "relations/relations.h"
 #include "steps/revoke/catalog.h"
 #include "steps/revoke/gates.h"
 #include "steps/revoke/sql.h"
@@ -102,7 +102,7 @@ std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) cons
   gates.push_back(windowGate(plan, consumers, objects.owner_of, catalogues, now ? &*now : nullptr,
                              now_error, util::nowUnixMillis()));
   if (!revocations.empty()) {
-    bool super = ownership::currentUserIsSuperuser(ctx.catalog);
+    bool super = relations::currentUserIsSuperuser(ctx.catalog);
     gates.push_back({"superuser", super,
                      super ? "connected as a superuser"
                            : "the connected role is not a superuser: it cannot revoke and "

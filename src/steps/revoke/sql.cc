@@ -217,7 +217,7 @@ bool ServiceRoles::loses(const std::string& grantee, const std::set<std::string>
                       [&](const std::string& s) { return allowed.count(s) > 0; });
 }
 
-std::vector<std::string> revokeRelation(const ownership::RelationState& r,
+std::vector<std::string> revokeRelation(const relations::RelationState& r,
                                         const std::set<std::string>& losing,
                                         const std::string& table_sql) {
   struct Revokees {
@@ -282,7 +282,7 @@ std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& o
   std::map<std::string, std::vector<Shape>> shapes;
   std::map<std::string, std::map<std::string, size_t>> shape_index;
   for (const auto& rel : objects.relations) {
-    const ownership::RelationState& r = rel.state;
+    const relations::RelationState& r = rel.state;
     std::set<std::string> losing;
     auto collect = [&](const std::vector<AclItem>& items) {
       auto l = losingGrantees(items, roles, rel.allowed, r.owner);

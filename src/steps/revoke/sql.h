@@ -46,7 +46,7 @@ struct Revocation {
 // remaining non-owner grantor (SET ROLE), then as the owner with CASCADE.
 // Empty when none of them holds anything. `table_sql` stands for the relation
 // in the statements (default: its quoted name).
-std::vector<std::string> revokeRelation(const ownership::RelationState& relation,
+std::vector<std::string> revokeRelation(const relations::RelationState& relation,
                                         const std::set<std::string>& losing,
                                         const std::string& table_sql = {});
 
