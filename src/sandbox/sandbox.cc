@@ -256,11 +256,12 @@ Status start(const Options& options, bool* already_running) {
   std::error_code ec;
   auto log_offset =
       static_cast<size_t>(fs::exists(layout.log, ec) ? fs::file_size(layout.log, ec) : 0);
-  if (auto failed = run(
-          user, layout,
-          {bindir + "/pg_ctl", "start", "-D", layout.data, "-l", layout.log, "-w", "-t", kWaitSeconds},
-          fmt::format("starting the sandbox at {} on port {}", layout.dir, options.port),
-          log_offset, true)) {
+  if (auto failed =
+          run(user, layout,
+              {bindir + "/pg_ctl", "start", "-D", layout.data, "-l", layout.log, "-w", "-t",
+               kWaitSeconds},
+              fmt::format("starting the sandbox at {} on port {}", layout.dir, options.port),
+              log_offset, true)) {
     throw Error::stepFailed("sandbox_start_failed", *failed, failureHint(layout));
   }
   createExtensions(layout, bindir, user, options.port);

@@ -54,7 +54,12 @@ TEST_CASE("functions a hostile role plants in public are never called by dbsplit
 
   // The relay fills the projection through jsonb_populate_record on its row
   // type: plant the exact-type variant now that the type exists.
-  db.exec("SET ROLE " + dbsplit::sql::quoteIdent(mallory) + ";" +
+  // (A neighbour that may use the consumer's schema, so it can name the type.)
+  db.exec("GRANT USAGE ON SCHEMA " + dbsplit::sql::quoteIdent(s.ship()) + " TO " +
+          dbsplit::sql::quoteIdent(mallory) +
+          ";"
+          "SET ROLE " +
+          dbsplit::sql::quoteIdent(mallory) + ";" +
           plant("jsonb_populate_record(" + s.projection() + ", jsonb)", s.projection(),
                 "RETURN pg_catalog.jsonb_populate_record($1, $2);") +
           "RESET ROLE;");
@@ -68,7 +73,10 @@ TEST_CASE("functions a hostile role plants in public are never called by dbsplit
   CliResult status = s.cli({"status"});
   CHECK(status.exit_code == 0);
   // (A function on the projection's row type would hold its table back.)
-  db.exec("DROP FUNCTION public.jsonb_populate_record(" + s.projection() + ", jsonb)");
+  db.exec("DROP FUNCTION public.jsonb_populate_record(" + s.projection() +
+          ", jsonb);"
+          "REVOKE USAGE ON SCHEMA " +
+          dbsplit::sql::quoteIdent(s.ship()) + " FROM " + dbsplit::sql::quoteIdent(mallory));
   CliResult rollback = s.cli({"rollback", "projections", "--yes"});
   INFO(rollback.out << rollback.err);
   CHECK(rollback.exit_code == 0);
