@@ -18,17 +18,23 @@ void addDemoCommand(CLI::App& app, AppState& state) {
       "  service's role, reading and writing each other's tables at a steady rate --\n"
       "  and walks the six steps with the real commands (run catalogue, ownership,\n"
       "  outbox, projections with relay, compare, revoke after a short deprecation\n"
-      "  window, split), narrating each. Steps this build does not have are skipped.\n"
-      "  It ends by proving that nothing was lost: every write the services committed\n"
-      "  is compared with SQL against the owner's table, every projection of it and\n"
-      "  the owner's outbox.\n"
+      "  window, split), narrating each. The services keep their connections through\n"
+      "  every step (in schema mode the split too; then their pools recycle and\n"
+      "  `split finalize` drops the compatibility views); with --split database they\n"
+      "  pause for the cutover and reconnect to their new databases. After each step\n"
+      "  it prints the services' failed transactions (expected 0, else exit 1) and the\n"
+      "  longest one. With --pgbouncer they connect through PgBouncer in transaction\n"
+      "  pooling. It ends by proving that nothing was lost: every write the services\n"
+      "  committed is compared with SQL against the owner's table, every projection of\n"
+      "  it and the owner's outbox.\n"
       "\n"
       "  DBSPLIT_DEMO_DROP_EVENT=1 (a testing aid) deletes one outbox event before the\n"
       "  final relay catch-up, so that the check must fail (exit 1).",
       "  dbsplit demo\n"
       "  dbsplit demo --keep --dir /tmp/dbsplit-demo\n"
       "  dbsplit demo --playbook users\n"
-      "  dbsplit demo --split database",
+      "  dbsplit demo --split database\n"
+      "  dbsplit demo --pgbouncer",
       [o](Context& ctx) -> Outcome {
         const char* drop = std::getenv("DBSPLIT_DEMO_DROP_EVENT");
         o->drop_event = drop && std::strcmp(drop, "1") == 0;
@@ -45,6 +51,9 @@ void addDemoCommand(CLI::App& app, AppState& state) {
       ->check(CLI::IsMember({"schema", "database"}));
   cmd->add_option("--window", o->window, "Deprecation window of the demo (default 15s)");
   cmd->add_option("--rate", o->rate, "Transactions per second, all services (default 50)");
+  cmd->add_flag("--pgbouncer", o->pgbouncer,
+                "The services connect through PgBouncer (transaction pooling) beside the sandbox; "
+                "the split RECONNECTs its pools");
 }
 
 }  // namespace dbsplit::cli

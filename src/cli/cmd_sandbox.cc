@@ -16,6 +16,8 @@ struct SandboxArgs {
   std::string dir = kDefaultDir;
   int port = kDefaultPort;
   bool no_fsync = false;
+  bool pgbouncer = false;
+  int pgbouncer_port = 0;  // 0: the sandbox's port + 1
   CLI::App* start = nullptr;
   CLI::App* stop = nullptr;
   CLI::App* status = nullptr;
@@ -39,16 +41,29 @@ std::string psqlStep(const std::string& dsn) {
 }
 
 nlohmann::json eventFor(const char* action, const std::string& state, const sandbox::Status& s) {
-  return {
-      {"event", "sandbox"},   {"action", action},
-      {"status", state},      {"initialized", s.initialized},
-      {"running", s.running}, {"dir", s.dir},
-      {"port", s.port},       {"pid", s.running ? nlohmann::json(s.pid) : nlohmann::json(nullptr)},
-      {"dsn", s.dsn},         {"log", s.log_file}};
+  return {{"event", "sandbox"},
+          {"action", action},
+          {"status", state},
+          {"initialized", s.initialized},
+          {"running", s.running},
+          {"dir", s.dir},
+          {"port", s.port},
+          {"pid", s.running ? nlohmann::json(s.pid) : nlohmann::json(nullptr)},
+          {"dsn", s.dsn},
+          {"log", s.log_file},
+          {"pgbouncer", s.pgbouncer_port > 0 ? nlohmann::json{{"port", s.pgbouncer_port},
+                                                              {"dsn", s.pgbouncer_dsn},
+                                                              {"console", s.pgbouncer_console}}
+                                             : nlohmann::json(nullptr)}};
 }
 
 std::string details(const sandbox::Status& s) {
-  return fmt::format("  dsn: {}\n  log: {}", s.dsn, s.log_file);
+  std::string out = fmt::format("  dsn: {}\n  log: {}", s.dsn, s.log_file);
+  if (s.pgbouncer_port > 0) {
+    out += fmt::format("\n  pgbouncer (transaction pooling): {}\n  pgbouncer console: {}",
+                       s.pgbouncer_dsn, s.pgbouncer_console);
+  }
+  return out;
 }
 
 Outcome runStart(Context& ctx, const SandboxArgs& args) {
@@ -59,6 +74,9 @@ Outcome runStart(Context& ctx, const SandboxArgs& args) {
   // Without --port, a sandbox keeps the port it was made with.
   bool port_given = args.start->count("--port") > 0;
   options.port = port_given || before.port == 0 || !before.initialized ? args.port : before.port;
+  if (args.pgbouncer || args.pgbouncer_port > 0) {
+    options.pgbouncer_port = args.pgbouncer_port > 0 ? args.pgbouncer_port : options.port + 1;
+  }
 
   bool already = false;
   sandbox::Status s = sandbox::start(options, &already);
@@ -152,10 +170,14 @@ void addSandboxCommand(CLI::App& app, AppState& state) {
       "  start   initdb when needed, then start; on a running sandbox, changes nothing.\n"
       "          Without --port, a sandbox keeps the port it was made with.\n"
       "  stop    fast shutdown; the data is kept. Stopping a stopped sandbox is fine.\n"
-      "  status  whether it exists and runs, its pid, port and DSN.",
+      "  status  whether it exists and runs, its pid, port and DSN.\n"
+      "  With --pgbouncer, start also runs Debian's PgBouncer in front of it (transaction\n"
+      "  pooling, its socket in D, port P+1 or --pgbouncer-port), `postgres` on its admin\n"
+      "  console; stop stops it first.",
       "  dbsplit sandbox start\n"
       "  dbsplit sandbox start --dir /tmp/shop --port 55432 --no-fsync\n"
       "  psql \"host=$PWD/.dbsplit/sandbox port=54329 user=postgres dbname=postgres\"\n"
+      "  dbsplit sandbox start --pgbouncer\n"
       "  dbsplit --json sandbox status\n"
       "  dbsplit sandbox stop",
       [args](Context& ctx) {
@@ -174,6 +196,13 @@ void addSandboxCommand(CLI::App& app, AppState& state) {
       "--no-fsync", args->no_fsync,
       "fsync, synchronous_commit and full_page_writes off: much faster, but a machine crash "
       "can corrupt the cluster. For tests and demos only");
+  args->start->add_flag("--pgbouncer", args->pgbouncer,
+                        "Also run PgBouncer (transaction pooling) in front of it, on port P+1");
+  args->start
+      ->add_option("--pgbouncer-port", args->pgbouncer_port,
+                   "PgBouncer's port (implies --pgbouncer)")
+      ->type_name("P")
+      ->check(CLI::Range(1, 65535));
 
   args->stop = cmd->add_subcommand("stop", "Stop the sandbox (fast shutdown; data is kept)");
   addDirOption(args->stop, *args);

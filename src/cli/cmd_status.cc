@@ -4,6 +4,7 @@
 #include "fmt/format.h"
 #include "relay/lag.h"
 #include "steps/outbox/catalog.h"
+#include "steps/split/compat.h"
 
 namespace dbsplit::cli {
 namespace {
@@ -50,6 +51,47 @@ void reportUnguardedPartitions(Context& ctx, const plan::Plan& plan) {
   }
 }
 
+// Schema mode's compatibility views and the sessions still using them
+// (docs/steps/split.md): finalize drops the views once that count is 0.
+void reportCompatViews(Context& ctx, const plan::Plan& plan) {
+  if (!journal::Journal::exists(plan.migration.journal)) return;
+  pg::ConnectOptions o;
+  o.dsn = resolveDsn(ctx, plan);
+  o.application_name = "dbsplit/" + plan.migration.name + "/status";
+  o.read_only = true;
+  std::vector<steps::split::CompatView> views;
+  std::vector<steps::split::OldSessions> old;
+  try {
+    auto session = pg::Session::connect(o);
+    views = steps::split::readCompatViews(*session, plan);
+    if (views.empty()) return;
+    auto journal =
+        journal::Journal::open(plan.migration.journal, journal::Journal::Mode::kReadOnly);
+    old = steps::split::readOldSessions(*session, plan, *journal);
+  } catch (const Error&) {
+    return;  // the database is not reachable: status has said so already
+  }
+  std::int64_t total = 0;
+  nlohmann::json roles = nlohmann::json::array();
+  for (const auto& s : old) {
+    total += s.count;
+    roles.push_back(
+        {{"role", s.role}, {"service", s.service}, {"sessions", s.count}, {"oldest", s.oldest}});
+  }
+  ctx.out.event({{"event", "split_compat_views"},
+                 {"views", views.size()},
+                 {"old_sessions", total},
+                 {"roles", roles}},
+                fmt::format("  split: {} compatibility view(s) for sessions older than the split; "
+                            "{} such session(s) left{}",
+                            views.size(), total,
+                            total == 0 ? " (`dbsplit split finalize` drops the views)" : ""));
+  for (const auto& s : old) {
+    ctx.out.say(fmt::format("    {}: {} session(s), oldest since {}", s.role, s.count,
+                            s.oldest.empty() ? "(hidden)" : s.oldest));
+  }
+}
+
 }  // namespace
 
 void addStatusCommand(CLI::App& app, AppState& state) {
@@ -62,7 +104,9 @@ void addStatusCommand(CLI::App& app, AppState& state) {
              "  [[projection]]s, the relay lag of each consumer (events not applied yet and\n"
              "  the age of the oldest, in seconds). Partitions of event tables created\n"
              "  after the outbox step are named with the statement that makes them refuse\n"
-             "  a TRUNCATE of their own. Read-only.",
+             "  a TRUNCATE of their own. After a schema-mode split, the compatibility views\n"
+             "  left for older sessions and how many sessions of the owner roles still\n"
+             "  predate the split (finalize drops the views once none does). Read-only.",
              "  dbsplit status\n"
              "  dbsplit status --json | jq 'select(.event == \"step\")'",
              [](Context& ctx) -> Outcome {
@@ -70,6 +114,7 @@ void addStatusCommand(CLI::App& app, AppState& state) {
                Outcome outcome = ws->runner->status();
                if (!ws->plan.projections.empty()) reportRelayLag(ctx, ws->plan);
                if (!ws->plan.events.empty()) reportUnguardedPartitions(ctx, ws->plan);
+               if (!ws->plan.tables.empty()) reportCompatViews(ctx, ws->plan);
                return outcome;
              });
 }

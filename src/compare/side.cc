@@ -46,7 +46,12 @@ std::unique_ptr<pg::Session> openSide(const std::string& dsn, const std::string&
 Relation describe(pg::Session& session, const plan::QualifiedName& name) {
   Relation rel;
   rel.name = name;
-  auto oid = session.scalar("SELECT to_regclass($1)::oid::text", name.quoted());
+  // Tables only: after a schema-mode split the old name is a compatibility view
+  // (steps/split/compat.h) and the table is in its owner's schema.
+  auto oid = session.scalar(
+      "SELECT c.oid::text FROM pg_catalog.pg_class c\n"
+      " WHERE c.oid = pg_catalog.to_regclass($1) AND c.relkind IN ('r', 'p', 'm', 'f')",
+      name.quoted());
   if (!oid) return rel;
   rel.found = true;
   // Never analyzed (reltuples -1): a rough guess from the size, ~100 bytes a row.

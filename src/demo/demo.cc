@@ -26,6 +26,12 @@ util::Outcome Demo::run() {
   if (o_.split != "schema" && o_.split != "database") {
     throw Error::usage("demo_split_mode", "--split is schema or database");
   }
+  if (o_.pgbouncer && !o_.server.empty()) {
+    throw Error::usage("demo_pgbouncer_server",
+                       "--pgbouncer runs PgBouncer beside the demo's own sandbox, not in front "
+                       "of --server",
+                       "drop one of them");
+  }
   util::parseDurationMillis(o_.window, "--window");
   const auto start = Clock::now();
   work_ = absolute(o_.dir);
@@ -90,15 +96,21 @@ util::Outcome Demo::run() {
   runStep("revoke",
           "Gates: a clean compare since the relay started, and zero direct reads by the\n"
           "consumers over the deprecation window. Then their direct access goes.");
-  workload_->pause();
-  if (o_.split == "database") cutover_epoch_ = workload_->ledger().nextEpoch();
-  runStep("split",
-          o_.split == "database"
-              ? "Each owner's tables move to its own database (logical replication, fenced\n"
-                "cutover). The demo's services pause for the cutover and reconnect after it."
-              : "Each owner's tables move into the owner's schema. The demo's services pause\n"
-                "and reconnect after it (new sessions get the search_path the step sets).");
-  workload_->resume(serviceDsns(true, true));
+  if (o_.split == "database") {
+    workload_->pause();
+    cutover_epoch_ = workload_->ledger().nextEpoch();
+    runStep("split",
+            "Each owner's tables move to its own database (logical replication, fenced\n"
+            "cutover). The demo's services pause for the cutover and reconnect after it.");
+    workload_->resume(serviceDsns(true, true));
+  } else {
+    runStep("split",
+            "Each owner's tables move into the owner's schema while the services keep\n"
+            "writing through the connections they hold: the owner roles' new search_path\n"
+            "comes first, and each moved table leaves a view under its old name for the\n"
+            "sessions opened before it.");
+    finalizeSchemaSplit();
+  }
   sleepSeconds(3);
   workload_->stop();
   showServices("at the end");
@@ -106,6 +118,7 @@ util::Outcome Demo::run() {
   if (o_.drop_event) dropOneEvent();
   finalCatchUp();
   const bool ok = nothingLost();
+  const std::int64_t failed = failedDuringSteps();
 
   narrate("done", fmt::format("in {:.0f} s", secondsSince(start)));
   ChildResult st = runDbsplit(cmd({"status"}));
@@ -131,6 +144,13 @@ util::Outcome Demo::run() {
       cleanupServer();
     }
     next = {"dbsplit demo --keep   (then: dbsplit status, log, report --html FILE)"};
+  }
+  if (failed > 0) {
+    throw Error::stepFailed("demo_failed_transactions",
+                            fmt::format("{} application transaction(s) failed while dbsplit "
+                                        "changed the database (see the lines above)",
+                                        failed),
+                            "this is a bug in dbsplit: please report it");
   }
   if (!ok) {
     throw Error::stepFailed("demo_lost_writes",

@@ -26,6 +26,7 @@ struct DemoOptions {
   std::string window = "15s";    // [step.revoke] deprecation_window in the demo
   double rate = 50;              // transactions per second, all services together
   bool drop_event = false;       // DBSPLIT_DEMO_DROP_EVENT
+  bool pgbouncer = false;        // the services connect through PgBouncer (sandbox only)
 };
 
 util::Outcome runDemo(const DemoOptions& options, util::Reporter& out);

@@ -77,4 +77,19 @@ bool Demo::nothingLost() {
   return rep.wrong() == 0 && rep.rows() > 0;
 }
 
+std::int64_t Demo::failedDuringSteps() {
+  std::int64_t failed = 0, longest = 0;
+  std::vector<std::string> per_step;
+  for (const auto& [step, w] : windows_) {
+    failed += w.errors;
+    longest = std::max(longest, w.longest_ms);
+    per_step.push_back(fmt::format("{} {}/{} ms", step, w.errors, w.longest_ms));
+  }
+  out_.event({{"event", "demo_application"}, {"failed", failed}, {"longest_ms", longest}},
+             fmt::format("failed application transactions while dbsplit worked: {} (expected 0); "
+                         "longest transaction {} ms\n  per step (failed/longest): {}",
+                         failed, longest, util::join(per_step, ", ")));
+  return failed;
+}
+
 }  // namespace dbsplit::demo

@@ -39,6 +39,7 @@ void Demo::startServer() {
   sandbox_.dir = work_ + "/sandbox";
   sandbox_.port = o_.port;
   sandbox_.durable = false;
+  sandbox_.pgbouncer_port = o_.pgbouncer ? o_.port + 1 : 0;
   // A fresh cluster every time: roles and journals of an earlier demo would
   // otherwise meet this one.
   sandbox::stop(sandbox_);
@@ -46,6 +47,14 @@ void Demo::startServer() {
   sandbox::Status st = sandbox::start(sandbox_);
   server_dsn_ = st.dsn;
   say(fmt::format("sandbox PostgreSQL started on port {} in {}", st.port, sandbox_.dir));
+  if (o_.pgbouncer) {
+    pooler_dsn_ = st.pgbouncer_dsn;
+    pooler_console_ = st.pgbouncer_console;
+    say(
+        fmt::format("PgBouncer (transaction pooling) in front of it on port {}: the services "
+                    "connect through it",
+                    st.pgbouncer_port));
+  }
 }
 
 // Drops what an earlier demo left on a shared server: the databases and roles.
@@ -142,7 +151,12 @@ void Demo::writePlan() {
   text = replaceLine(
       text, "deprecation_window",
       fmt::format("deprecation_window = \"{}\"   # dbsplit demo: seconds, not days", o_.window));
-  text = replaceLine(text, "mode = \"schema\"", fmt::format("mode = \"{}\"", o_.split));
+  text =
+      replaceLine(text, "mode = \"schema\"",
+                  fmt::format("mode = \"{}\"", o_.split) +
+                      (o_.pgbouncer ? "\npgbouncer = " + tomlString(pooler_console_) +
+                                          "   # dbsplit demo --pgbouncer: RECONNECT after the move"
+                                    : ""));
   text = replaceLine(text, "database",
                      fmt::format("database = {}   # the demo's server", tomlString(dsn_)));
   if (o_.split == "database") {

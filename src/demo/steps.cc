@@ -22,7 +22,10 @@ void Demo::requireOk(const ChildResult& r, const std::string& what) {
 void Demo::runStep(const std::string& step, const std::string& story) {
   narrate("step " + step, story);
   auto start = Clock::now();
+  workload_->beginWindow();
   ChildResult r = runDbsplit(cmd({"run", step, "--yes"}));
+  const WindowStats w = workload_->window();
+  windows_.emplace_back(step, w);
   requireOk(r, "dbsplit run " + step);
   int applied = 0, total = 0;
   ChildResult st = runDbsplit(cmd({"status"}));
@@ -40,6 +43,42 @@ void Demo::runStep(const std::string& step, const std::string& story) {
   }
   say(fmt::format("$ dbsplit run {} --yes   -> applied {}/{} actions in {:.1f} s", step, applied,
                   total, secondsSince(start)));
+  out_.event({{"event", "demo_step_services"},
+              {"step", step},
+              {"transactions", w.transactions},
+              {"failed", w.errors},
+              {"longest_ms", w.longest_ms}},
+             fmt::format("   the services meanwhile: {} transactions, {} failed, longest {} ms",
+                         w.transactions, w.errors, w.longest_ms));
+}
+
+void Demo::finalizeSchemaSplit() {
+  auto oldSessions = [this]() -> std::int64_t {
+    for (const auto& e : runDbsplit(cmd({"status"})).named("split_compat_views")) {
+      return e.value("old_sessions", std::int64_t{0});
+    }
+    return 0;
+  };
+  say(fmt::format("$ dbsplit status   -> {} session(s) still predate the split", oldSessions()));
+  narrate("pool recycle",
+          "The services' pools retire the connections they held through the split (a\n"
+          "pool's maximum lifetime does that); new ones get the owner's search_path.");
+  workload_->recyclePool();
+  std::int64_t old = 0;
+  for (int i = 0; i < 30 && (old = oldSessions()) > 0; ++i) sleepSeconds(0.5);
+  say(fmt::format("$ dbsplit status   -> {} session(s) predate the split", old));
+  narrate("step split finalize",
+          "No session needs the compatibility views any more: finalize drops them.");
+  workload_->beginWindow();
+  ChildResult r = runDbsplit(cmd({"split", "finalize", "--yes"}));
+  const WindowStats w = workload_->window();
+  windows_.emplace_back("finalize", w);
+  requireOk(r, "dbsplit split finalize");
+  int dropped = 0;
+  for (const auto& e : r.named("action")) dropped += e.value("status", "") == "applied";
+  say(fmt::format("$ dbsplit split finalize --yes   -> {} compatibility view(s) dropped", dropped));
+  say(fmt::format("the services meanwhile: {} transactions, {} failed, longest {} ms",
+                  w.transactions, w.errors, w.longest_ms));
 }
 
 void Demo::showCoupling() {

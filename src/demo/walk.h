@@ -55,8 +55,10 @@ class Demo {
   void loadDatabase();
   void createConsumerDatabases();
   void writePlan();
+  // As the services connect: through PgBouncer with --pgbouncer.
   std::string serviceDsn(const std::string& role, const std::string& dbname) const {
-    return pg::buildConninfo(server_dsn_, {{"dbname", dbname}, {"user", role}});
+    return pg::buildConninfo(pooler_dsn_.empty() ? server_dsn_ : pooler_dsn_,
+                             {{"dbname", dbname}, {"user", role}});
   }
   std::map<std::string, ServiceDsn> serviceDsns(bool split_done, bool projected) const;
   std::vector<std::string> databasesOf(const std::string& service) const;
@@ -69,6 +71,9 @@ class Demo {
   // Runs `dbsplit run STEP --yes` and narrates its gates and actions.
   void runStep(const std::string& step, const std::string& story);
   void requireOk(const ChildResult& r, const std::string& what);
+  // Schema mode: the services' pools recycle their connections, then
+  // `split finalize` drops the compatibility views nobody uses any more.
+  void finalizeSchemaSplit();
 
   void showCoupling();
   void showEvents();
@@ -81,13 +86,17 @@ class Demo {
   void dropOneEvent();
   void finalCatchUp();
   bool nothingLost();
+  // Sums and prints the failed application transactions of every step (expected 0).
+  std::int64_t failedDuringSteps();
   void cleanupServer();
 
   const DemoOptions& o_;
   util::Reporter& out_;
   std::string work_;
   sandbox::Options sandbox_;
-  std::string server_dsn_;  // superuser, database postgres
+  std::string server_dsn_;      // superuser, database postgres
+  std::string pooler_dsn_;      // --pgbouncer: the same through PgBouncer
+  std::string pooler_console_;  // --pgbouncer: its admin console
   std::string db_;
   std::string dsn_;  // superuser, the playbook's database
   std::string plan_path_;
@@ -98,6 +107,8 @@ class Demo {
   int outbox_epoch_ = -1;
   int cutover_epoch_ = -1;  // --split database: writes from here on are in the new databases
   Clock::time_point switched_at_;
+  // Per step run: what the services saw while it ran.
+  std::vector<std::pair<std::string, WindowStats>> windows_;
 };
 
 }  // namespace dbsplit::demo

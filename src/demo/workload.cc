@@ -6,6 +6,7 @@
 // set it to 'shipped'.
 #include "demo/workload.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -299,6 +300,7 @@ class Service {
 
   // One transaction; false when it failed (counted in the stats).
   bool runOnce(bool projected, bool foreign_writes, Ledger& ledger) {
+    const auto started = std::chrono::steady_clock::now();
     try {
       connect();
       ServiceStats delta;
@@ -312,12 +314,16 @@ class Service {
       stats_.direct_reads += delta.direct_reads;
       stats_.projection_reads += delta.projection_reads;
       last_writes_ = std::move(tx.writes);
+      ++window_.transactions;
+      window_.longest_ms = std::max(window_.longest_ms, msSince(started));
       return true;
     } catch (const std::exception& e) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++stats_.errors;
         stats_.last_error = e.what();
+        ++window_.errors;
+        window_.longest_ms = std::max(window_.longest_ms, msSince(started));
       }
       // The pool's way: drop the connections, start over next time.
       home_.reset();
@@ -335,6 +341,18 @@ class Service {
   ServiceStats stats() const {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
+  }
+  WindowStats window() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return window_;
+  }
+  void beginWindow() {
+    std::lock_guard<std::mutex> lock(mu_);
+    window_ = {};
+  }
+  void recycle() {
+    std::lock_guard<std::mutex> lock(mu_);
+    reconnect_ = true;
   }
   std::vector<Write> lastWrites() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -370,7 +388,14 @@ class Service {
   std::mt19937_64 rng_;
   std::unique_ptr<pg::Session> home_, local_;
   ServiceStats stats_;
+  WindowStats window_;
   std::vector<Write> last_writes_;
+
+  static std::int64_t msSince(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t)
+        .count();
+  }
 };
 
 std::vector<std::pair<std::string, std::string>> Workload::services(const std::string& playbook) {
@@ -437,6 +462,25 @@ void Workload::resume(const std::map<std::string, ServiceDsn>& dsns) {
     if (it != dsns.end()) s->setDsn(it->second);
   }
   paused_ = false;
+}
+
+void Workload::recyclePool() {
+  for (auto& s : services_) s->recycle();
+}
+
+void Workload::beginWindow() {
+  for (auto& s : services_) s->beginWindow();
+}
+
+WindowStats Workload::window() const {
+  WindowStats total;
+  for (const auto& s : services_) {
+    WindowStats w = s->window();
+    total.transactions += w.transactions;
+    total.errors += w.errors;
+    total.longest_ms = std::max(total.longest_ms, w.longest_ms);
+  }
+  return total;
 }
 
 void Workload::stop() {

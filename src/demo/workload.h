@@ -42,6 +42,13 @@ struct ServiceStats {
   std::string last_error;
 };
 
+// What the services saw since Workload::beginWindow(): the demo opens one per step.
+struct WindowStats {
+  std::int64_t transactions = 0;
+  std::int64_t errors = 0;
+  std::int64_t longest_ms = 0;  // the longest transaction, connecting included
+};
+
 class Service;
 
 class Workload {
@@ -67,6 +74,12 @@ class Workload {
   // transaction.
   void resume(const std::map<std::string, ServiceDsn>& dsns = {});
   void stop();
+  // Every service reconnects before its next transaction, without pausing: a
+  // pool retiring its connections (their maximum lifetime).
+  void recyclePool();
+
+  void beginWindow();
+  WindowStats window() const;
 
   // One more write by `service` outside the steady load (the demo's test
   // switch uses it to produce an event it then drops). Returns what it wrote.

@@ -81,7 +81,8 @@ json stepsJson(const Plan& plan) {
           {"split",
            {{"mode", plan.split.mode},
             {"allow_unqualified", plan.split.allow_unqualified},
-            {"on_cutover", plan.split.on_cutover}}},
+            {"on_cutover", plan.split.on_cutover},
+            {"pgbouncer", util::redactSecrets(plan.split.pgbouncer)}}},
           {"selftest", {{"kinds", kinds}}}};
 }
 

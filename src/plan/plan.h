@@ -76,6 +76,8 @@ struct SplitSettings {
   std::string mode = "schema";  // "schema" | "database"
   bool allow_unqualified = false;
   std::string on_cutover;
+  // DSN of PgBouncer's admin console (may hold a password: never journaled).
+  std::string pgbouncer;
 };
 
 // [step.catalogue]: where to look for statements ("pg_stat_statements",

@@ -59,12 +59,13 @@ void readRevoke(EntryReader& reader, RevokeSettings* s) {
 }
 
 void readSplit(EntryReader& reader, SplitSettings* s) {
-  reader.checkKeys({"mode", "allow_unqualified", "on_cutover"});
+  reader.checkKeys({"mode", "allow_unqualified", "on_cutover", "pgbouncer"});
   if (auto mode = reader.string("mode", false)) {
     if (checkEnum(reader, "mode", *mode, {"schema", "database"})) s->mode = *mode;
   }
   if (auto allow = reader.boolean("allow_unqualified")) s->allow_unqualified = *allow;
   if (auto on_cutover = reader.string("on_cutover", false)) s->on_cutover = *on_cutover;
+  if (auto pgbouncer = reader.string("pgbouncer", false)) s->pgbouncer = *pgbouncer;
 }
 
 void readSelftest(EntryReader& reader, SelftestSettings* s) {

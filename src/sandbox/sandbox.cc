@@ -21,6 +21,7 @@
 #include "fmt/format.h"
 #include "sandbox/layout.h"
 #include "sandbox/os_user.h"
+#include "sandbox/pgbouncer.h"
 #include "util/error.h"
 #include "util/process.h"
 
@@ -69,6 +70,11 @@ Status statusOf(const Layout& layout, int fallback_port) {
   if (s.port == 0) s.port = configuredPort(layout);
   if (s.port == 0) s.port = fallback_port;
   s.dsn = sandboxDsn(layout.dir, s.port, "postgres");
+  s.pgbouncer_port = livePgbouncer(layout);
+  if (s.pgbouncer_port > 0) {
+    s.pgbouncer_dsn = sandboxDsn(layout.dir, s.pgbouncer_port, "postgres");
+    s.pgbouncer_console = sandboxDsn(layout.dir, s.pgbouncer_port, "pgbouncer");
+  }
   return s;
 }
 
@@ -83,7 +89,7 @@ std::string logTail(const Layout& layout, size_t offset) {
 // Only a new, an empty or a sandbox directory is used: as root the directory
 // is given to the postgres user, which must never happen to, say, /tmp.
 void prepareDir(const Layout& layout, const ServerUser& user) {
-  static const std::set<std::string> kOurs = {"data", "server.log", "sandbox.lock"};
+  static const std::set<std::string> kOurs = {"data", "server.log", "sandbox.lock", "pgbouncer"};
   std::error_code ec;
   if (fs::exists(layout.dir, ec)) {
     if (!fs::is_directory(layout.dir, ec)) {
@@ -246,6 +252,10 @@ Status start(const Options& options, bool* already_running) {
   }
   if (before.running) {
     if (already_running != nullptr) *already_running = true;
+    if (options.pgbouncer_port > 0 && before.pgbouncer_port == 0) {
+      startPgbouncer(layout, user, before.port, options.pgbouncer_port);
+      return statusOf(layout, options.port);
+    }
     return before;
   }
   if (before.initialized) checkVersion(layout, bindir);
@@ -265,11 +275,16 @@ Status start(const Options& options, bool* already_running) {
     throw Error::stepFailed("sandbox_start_failed", *failed, failureHint(layout));
   }
   createExtensions(layout, bindir, user, options.port);
+  if (options.pgbouncer_port > 0) {
+    checkPort(options.pgbouncer_port);
+    startPgbouncer(layout, user, options.port, options.pgbouncer_port);
+  }
   return statusOf(layout, options.port);
 }
 
 Status stop(const Options& options) {
   Layout layout = layoutFor(options.dir);
+  stopPgbouncer(layout);  // first: it holds server connections
   Status before = statusOf(layout, options.port);
   if (!before.running) return before;
   std::string bindir = findBindir(options.bindir);

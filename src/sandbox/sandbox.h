@@ -21,6 +21,8 @@ struct Options {
   // initdb --no-sync. Much faster; a machine crash can corrupt the cluster, so
   // only for tests and demos.
   bool durable = true;
+  // Also run PgBouncer (transaction pooling) on this port; 0: none.
+  int pgbouncer_port = 0;
 };
 
 struct Status {
@@ -31,6 +33,9 @@ struct Status {
   std::string dir;  // absolute
   std::string dsn;  // key=value DSN of the superuser `postgres`, database postgres
   std::string log_file;
+  int pgbouncer_port = 0;         // 0 when no PgBouncer runs for it
+  std::string pgbouncer_dsn;      // through PgBouncer, database postgres
+  std::string pgbouncer_console;  // its admin console (database pgbouncer)
 };
 
 // Where the PostgreSQL server binaries are. Throws Error(kPrecondition,

@@ -27,8 +27,10 @@ connection_lost 1 the connection to the server broke while a statement ran
 consumer_database_unreachable 3 a consumer's own [[service]] database cannot be connected to or created
 cutover_not_converged 1 after the fence the new database did not reach the source's rows (counts and hashes) within the bound; the source is unfenced
 demo_drop_event 1 the demo could not remove the event it drops on purpose to show compare finding it
+demo_failed_transactions 1 an application transaction of the demo's services failed while dbsplit ran a step
 demo_log 1 the demo could not open the log file of one of its child processes
 demo_lost_writes 1 the demo's nothing-lost check found committed writes missing or misplaced
+demo_pgbouncer_server 2 `demo --pgbouncer` with `--server`: PgBouncer runs only beside the demo's own sandbox
 demo_split_mode 2 `demo --split` is neither schema nor database
 gate_failed 3 one or more of a step's gates are not met; the details list each one and nothing changed
 inflight_writers 1 transactions of the owner's roles begun before the cutover fence stayed open past the bound
@@ -59,6 +61,9 @@ ownership_roles 3 roles the ownership step needs are missing or wrong (service r
 pg_dump_failed 1 pg_dump failed while dbsplit took a schema dump
 pg_error 1 a PostgreSQL driver failure that is neither SQL nor connection related (or a value that does not convert)
 pg_stat_statements_missing 3 pg_stat_statements is not installed in the database the catalogue reads
+pgbouncer_console 3 [step.split] pgbouncer does not reach PgBouncer's admin console (database `pgbouncer`, as one of its admin_users)
+pgbouncer_missing 3 `sandbox start --pgbouncer`: PgBouncer is not installed (Debian package pgbouncer)
+pgbouncer_start_failed 1 `sandbox start --pgbouncer`: PgBouncer did not start (its log is named)
 plan_drift 6 the plan changed under applied steps (its hash differs from the journal's)
 plan_invalid 2 the plan has problems; each is listed as file:line:column with a suggestion
 plan_unreadable 2 the plan file cannot be read

@@ -227,6 +227,16 @@ std::string sandboxDsn(const std::string& dbname) {
          " user=postgres dbname=" + pg::quoteConninfoValue(dbname);
 }
 
+int pgbouncerPort() { return sandboxPort() + 1; }
+
+std::string pgbouncerDsn(const std::string& dbname, const std::string& user) {
+  return "host=" + pg::quoteConninfoValue(sandboxDir()) +
+         " port=" + std::to_string(pgbouncerPort()) + " user=" + pg::quoteConninfoValue(user) +
+         " dbname=" + pg::quoteConninfoValue(dbname);
+}
+
+std::string pgbouncerConsoleDsn() { return pgbouncerDsn("pgbouncer"); }
+
 std::string pgBindir() { return sandbox::findBindir(); }
 
 // pg::Session also keeps NOTICEs quiet ("role does not exist, skipping").

@@ -21,6 +21,11 @@ std::string sandboxDir();
 int sandboxPort();
 // key=value DSN of the superuser `postgres` on the sandbox, database `dbname`.
 std::string sandboxDsn(const std::string& dbname = "postgres");
+// PgBouncer in front of the sandbox (transaction pooling; the suite's fixture
+// starts it with --pgbouncer on the sandbox's port + 1) and its admin console.
+int pgbouncerPort();
+std::string pgbouncerDsn(const std::string& dbname, const std::string& user = "postgres");
+std::string pgbouncerConsoleDsn();
 // Directory of the PostgreSQL server binaries (pg_dump, psql, pgbench).
 std::string pgBindir();
 

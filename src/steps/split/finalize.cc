@@ -5,6 +5,7 @@
 #include "pg/conninfo.h"
 #include "sql/quote.h"
 #include "sql/template.h"
+#include "steps/split/compat.h"
 #include "steps/split/database.h"
 #include "util/text.h"
 
@@ -14,7 +15,9 @@ namespace {
 class SplitFinalizeStep : public engine::Step {
  public:
   SplitFinalizeStep()
-      : Step("finalize", "after a database-mode cutover: drop the source copies (irreversible)") {}
+      : Step("finalize",
+             "drop the compatibility views no session needs any more; after a database-mode "
+             "cutover, drop the source copies (irreversible)") {}
   nlohmann::json inputs(const plan::Plan& plan) const override;
   std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
   std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
@@ -48,7 +51,8 @@ std::vector<std::pair<const plan::Service*, plan::QualifiedName>> droppedTables(
   return out;
 }
 
-// Objects outside the dropped tables that depend on them: views, foreign keys.
+// Objects outside the dropped tables that depend on them: views (but the
+// compatibility views, which finalize drops first), foreign keys.
 constexpr const char* kDependents = R"SQL(
 WITH rels AS (SELECT c.oid FROM pg_catalog.pg_class c
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -66,12 +70,40 @@ SELECT DISTINCT 'view ' || v.oid::regclass::text
   JOIN pg_catalog.pg_class v ON v.oid = w.ev_class
  WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass
    AND d.refobjid IN (SELECT oid FROM rels) AND v.oid NOT IN (SELECT oid FROM rels)
+   AND pg_catalog.obj_description(v.oid, 'pg_class') IS DISTINCT FROM $2
 UNION
 SELECT 'foreign key ' || con.conname || ' of ' || con.conrelid::regclass::text
   FROM pg_catalog.pg_constraint con
  WHERE con.contype = 'f' AND con.confrelid IN (SELECT oid FROM rels)
    AND con.conrelid NOT IN (SELECT oid FROM rels)
  ORDER BY 1)SQL";
+
+// Schema mode's compatibility views stay while a session of an owner role is
+// older than that role's new search_path: it still names the tables through
+// them. Services cut over to their own database are fenced on the source.
+engine::Gate oldSessionsGate(const engine::PlanContext& ctx,
+                             const std::vector<const plan::Service*>& moving) {
+  std::vector<std::string> lines;
+  std::int64_t total = 0;
+  for (const split::OldSessions& o : split::readOldSessions(ctx.catalog, ctx.plan, *ctx.journal)) {
+    bool cut_over = false;
+    for (const plan::Service* s : moving) cut_over = cut_over || s->name == o.service;
+    if (cut_over) continue;
+    total += o.count;
+    lines.push_back(fmt::format("{} session(s) of {}{}", o.count, o.role,
+                                o.oldest.empty() ? "" : " (oldest since " + o.oldest + ")"));
+  }
+  if (total == 0) {
+    return {"old_sessions", true,
+            "no session of an owner role is older than its new search_path: the compatibility "
+            "views are unused"};
+  }
+  return {"old_sessions", false,
+          fmt::format("{} session(s) opened before the split still find the tables through the "
+                      "compatibility views: {}. Reconnect them (a pool's maximum lifetime, "
+                      "PgBouncer's RECONNECT, or pg_terminate_backend), then run finalize again",
+                      total, util::join(lines, ", "))};
+}
 
 }  // namespace
 
@@ -93,18 +125,23 @@ std::vector<engine::Gate> SplitFinalizeStep::gates(const engine::PlanContext& ct
   auto rec = ctx.journal ? ctx.journal->step("split") : std::nullopt;
   bool applied = rec && rec->status == journal::StepStatus::kApplied;
   out.push_back({"split_applied", applied,
-                 applied ? "step split is applied"
-                         : "step split is not applied: run it (database mode) first"});
+                 applied ? "step split is applied" : "step split is not applied: run it first"});
   auto services = split::movingServices(ctx.plan);
-  out.push_back({"database_mode", !services.empty(),
-                 services.empty()
-                     ? "no [[service]] moves to its own database ([step.split] mode "
-                       "= \"database\" and [[service]].database): nothing to finalize"
-                     : fmt::format("{} service(s) moved to their own database", services.size())});
+  const std::vector<split::CompatView> views = split::readCompatViews(ctx.catalog, ctx.plan);
+  out.push_back({"something_to_finalize", !services.empty() || !views.empty(),
+                 services.empty() && views.empty()
+                     ? "no compatibility view is left and no [[service]] moves to its own "
+                       "database ([step.split] mode = \"database\" and [[service]].database): "
+                       "nothing to finalize"
+                     : fmt::format("{} compatibility view(s) to drop; {} service(s) moved to "
+                                   "their own database",
+                                   views.size(), services.size())});
+  if (!views.empty() && ctx.journal) out.push_back(oldSessionsGate(ctx, services));
   nlohmann::json names = nlohmann::json::array();
   for (const auto& [s, t] : droppedTables(ctx.plan)) names.push_back({t.schema, t.name});
   std::vector<std::string> dependents;
-  for (const auto& row : ctx.catalog.execParams(kDependents, names.dump())) {
+  for (const auto& row :
+       ctx.catalog.execParams(kDependents, names.dump(), std::string(split::kCompatComment))) {
     dependents.push_back(row[0].c_str());
   }
   out.push_back({"nothing_depends", dependents.empty(),
@@ -147,7 +184,9 @@ std::vector<engine::Gate> SplitFinalizeStep::gates(const engine::PlanContext& ct
 }
 
 std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& ctx) const {
-  std::vector<engine::Action> actions;
+  // The views first: a table with a view on it cannot be dropped alone.
+  std::vector<engine::Action> actions =
+      split::retireActions(split::readCompatViews(ctx.catalog, ctx.plan));
   auto tables = droppedTables(ctx.plan);
   for (const plan::Service* s : split::movingServices(ctx.plan)) {
     const std::string name = split::replicationName(ctx.plan.migration.name, s->name);

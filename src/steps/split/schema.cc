@@ -7,6 +7,7 @@
 #include "fmt/format.h"
 #include "sql/quote.h"
 #include "sql/template.h"
+#include "steps/split/compat.h"
 #include "steps/split/refs.h"
 #include "util/text.h"
 
@@ -14,14 +15,15 @@ namespace dbsplit::steps::split {
 namespace {
 
 constexpr const char* kLocate = R"SQL(
-SELECT c.oid::text, n.nspname, c.relkind::text
+SELECT c.oid::text, n.nspname, c.relkind::text, pg_catalog.pg_get_userbyid(c.relowner)
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relname = $1 AND n.nspname IN ($2, $3)
    AND c.relkind IN ('r', 'p'))SQL";
 
 constexpr const char* kPartitions = R"SQL(
-SELECT c.oid::text, n.nspname, c.relname, c.relkind::text
+SELECT c.oid::text, n.nspname, c.relname, c.relkind::text,
+       pg_catalog.pg_get_userbyid(c.relowner)
   FROM pg_catalog.pg_partition_tree($1::oid::regclass) p
   JOIN pg_catalog.pg_class c ON c.oid = p.relid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -128,7 +130,7 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
     // runs split only after ownership (`dbsplit plan` shows every step before).
     services.insert(svc);
     pg::Result loc = catalog.execParams(kLocate, t.name.name, t.name.schema, svc);
-    std::string root_oid, root_schema;
+    std::string root_oid, root_schema, root_owner;
     char root_kind = 'r';
     bool at_plan = false, at_target = false;
     for (const auto& row : loc) {
@@ -152,10 +154,11 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
       root_oid = row[0].as<std::string>();
       root_schema = row[1].as<std::string>();
       root_kind = row[2].as<std::string>()[0];
+      root_owner = row[3].as<std::string>();
     }
     std::vector<Move> rels;
     if (root_schema != svc) {
-      rels.push_back({root_oid, {root_schema, t.name.name}, svc, root_kind, false, {}});
+      rels.push_back({root_oid, {root_schema, t.name.name}, svc, root_kind, false, {}, root_owner});
     }
     for (const auto& row : catalog.execParams(kPartitions, root_oid)) {
       std::string schema = row[1].as<std::string>();
@@ -168,8 +171,13 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
                         t.pos.str(), svc, name, schema, name));
         continue;
       }
-      rels.push_back(
-          {row[0].as<std::string>(), {schema, name}, svc, row[3].as<std::string>()[0], true, {}});
+      rels.push_back({row[0].as<std::string>(),
+                      {schema, name},
+                      svc,
+                      row[3].as<std::string>()[0],
+                      true,
+                      {},
+                      row[4].as<std::string>()});
     }
     for (Move& m : rels) {
       if (!seen.insert(m.oid).second) continue;
@@ -284,23 +292,23 @@ engine::Action rolePathAction(const std::string& id_kind, const RolePath& p,
 
 std::vector<engine::Action> schemaActions(const SchemaPlan& sp) {
   std::vector<engine::Action> actions;
+  // The owner roles' new search_path first: a session opened from then on finds
+  // each table wherever it is at that moment (still here, or moved already).
+  for (const RolePath& p : sp.paths)
+    actions.push_back(rolePathAction("search_path", p, sp.database));
   for (const Move& m : sp.moves) {
     engine::Action a;
     a.id = "split/move/" + m.from.display();
     std::string seqs = m.sequences.empty() ? "" : " with " + util::join(m.sequences, ", ");
-    a.description = fmt::format("move {} {}{} into schema {}", m.partition ? "partition" : "table",
-                                m.from.display(), seqs, m.to_schema);
-    a.forward =
-        sql::renderTemplate("split/set_schema.sql",
-                            {{"table", m.from.quoted()}, {"schema", sql::quoteIdent(m.to_schema)}});
-    a.inverse = sql::renderTemplate("split/set_schema.sql",
-                                    {{"table", sql::quoteQualified(m.to_schema, m.from.name)},
-                                     {"schema", sql::quoteIdent(m.from.schema)}});
+    a.description =
+        fmt::format("move {} {}{} into schema {}, leaving a compatibility view for older sessions",
+                    m.partition ? "partition" : "table", m.from.display(), seqs, m.to_schema);
+    CompatView v{m.from, {m.to_schema, m.from.name}, m.owner};
+    a.forward = moveWithViewSql(v);
+    a.inverse = moveBackSql(v);
     a.lock = {"ACCESS EXCLUSIVE", m.from.display()};
     actions.push_back(std::move(a));
   }
-  for (const RolePath& p : sp.paths)
-    actions.push_back(rolePathAction("search_path", p, sp.database));
   return actions;
 }
 

@@ -22,6 +22,7 @@ struct Move {
   char kind = 'r';        // r or p
   bool partition = false;
   std::vector<std::string> sequences;  // names of owned sequences (they follow the table)
+  std::string owner;                   // the relation's owner: its compatibility view's too
 };
 
 // One owner login role's search_path in this database.

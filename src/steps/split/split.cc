@@ -6,6 +6,8 @@
 #include "cutover/cutover.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
+#include "pgbouncer/console.h"
+#include "pgbouncer/movers.h"
 #include "replication/movers.h"
 #include "steps/split/database.h"
 #include "steps/split/schema.h"
@@ -28,11 +30,51 @@ class SplitStep : public engine::Step {
   std::string rollbackDestroys(const std::vector<std::string>& applied) const override;
 };
 
+// [step.split] pgbouncer: the console answers, and which pools serve this database.
+engine::Gate pgbouncerGate(const engine::PlanContext& ctx, const std::string& database) {
+  engine::Gate g{"pgbouncer", false, ""};
+  try {
+    auto console = pgbouncer::Console::open(ctx.plan.split.pgbouncer,
+                                            "dbsplit/" + ctx.plan.migration.name + "/split");
+    std::vector<std::string> pools = console->poolsFor(database);
+    g.passed = true;
+    g.evidence =
+        pools.empty()
+            ? fmt::format("the console at {} answers; no pool serves database {} yet",
+                          pg::redactDsn(ctx.plan.split.pgbouncer), database)
+            : fmt::format(
+                  "the console at {} answers; pools of database {}: {} (RECONNECT "
+                  "after the move)",
+                  pg::redactDsn(ctx.plan.split.pgbouncer), database, util::join(pools, ", "));
+  } catch (const Error& e) {
+    g.evidence = fmt::format("[step.split] pgbouncer: {}", e.what());
+  }
+  return g;
+}
+
+// After the moves: pooled server connections are replaced, once released, by
+// ones with the owner roles' new search_path (the old ones keep working
+// through the compatibility views meanwhile).
+engine::Action reconnectAction(const std::string& database) {
+  engine::Action a;
+  a.id = "split/pgbouncer_reconnect";
+  a.description = "PgBouncer: RECONNECT the pools of database " + database;
+  a.forward = "-- mover split.pgbouncer_reconnect: RECONNECT every pool whose server database is " +
+              database + " on the admin console ([step.split] pgbouncer)";
+  a.inverse = "SELECT 'RECONNECT changed nothing to undo';";
+  a.mover = "split.pgbouncer_reconnect";
+  a.mover_args = nlohmann::json{{"database", database}}.dump();
+  a.transactional = false;
+  a.lock = {"none", ""};
+  return a;
+}
+
 }  // namespace
 
 const engine::Step* splitStep() {
   replication::registerMovers();
   cutover::registerMover();
+  pgbouncer::registerMovers();
   static const SplitStep step;
   return &step;
 }
@@ -66,7 +108,8 @@ nlohmann::json SplitStep::inputs(const plan::Plan& plan) const {
           {"services", services},
           {"mode", plan.split.mode},
           {"allow_unqualified", plan.split.allow_unqualified},
-          {"on_cutover", plan.split.on_cutover}};
+          {"on_cutover", plan.split.on_cutover},
+          {"pgbouncer", pg::redactDsn(plan.split.pgbouncer)}};
 }
 
 std::vector<engine::Gate> SplitStep::gates(const engine::PlanContext& ctx) const {
@@ -95,6 +138,7 @@ std::vector<engine::Gate> SplitStep::gates(const engine::PlanContext& ctx) const
                              "follow the move: {}",
                              sp.follow.size(), util::join(sp.follow, ", "));
   out.push_back(views);
+  if (!ctx.plan.split.pgbouncer.empty()) out.push_back(pgbouncerGate(ctx, sp.database));
   if (ctx.plan.split.mode == "database") {
     for (engine::Gate& g :
          split::databaseGates(split::readDatabaseFacts(ctx.catalog, ctx.plan, sp))) {
@@ -107,6 +151,9 @@ std::vector<engine::Gate> SplitStep::gates(const engine::PlanContext& ctx) const
 std::vector<engine::Action> SplitStep::plan(const engine::PlanContext& ctx) const {
   split::SchemaPlan sp = split::readSchemaPlan(ctx.catalog, ctx.plan);
   std::vector<engine::Action> actions = split::schemaActions(sp);
+  if (!ctx.plan.split.pgbouncer.empty() && !sp.moves.empty()) {
+    actions.push_back(reconnectAction(sp.database));
+  }
   if (ctx.plan.split.mode == "database") {
     for (engine::Action& a :
          split::databaseActions(ctx.plan, split::readDatabaseFacts(ctx.catalog, ctx.plan, sp))) {
