@@ -52,11 +52,10 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
   std::string pgoptions =
       "-c standard_conforming_strings=on -c client_min_messages=warning -c client_encoding=UTF8";
   if (options.read_only) pgoptions += " -c default_transaction_read_only=on";
-  std::map<std::string, std::string> params = {
-      {"application_name", options.application_name},
-      {"connect_timeout", std::to_string(options.connect_timeout_s)}};
-  if (!options.console) params["options"] = pgoptions;
-  std::string conninfo = buildConninfo(options.dsn, params);
+  std::string conninfo =
+      buildConninfo(options.dsn, {{"application_name", options.application_name},
+                                  {"options", pgoptions},
+                                  {"connect_timeout", std::to_string(options.connect_timeout_s)}});
   try {
     auto conn = std::make_unique<Conn>(conninfo);
     std::unique_ptr<Session> session(new Session(std::move(conn), redacted));
@@ -64,9 +63,7 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
     // pg_catalog's in an unqualified call. A SET, not a startup option, so
     // pg_settings.reset_val still shows the path applications get (the split
     // step reads it).
-    if (!options.application && !options.console) {
-      session->exec("SET search_path = pg_catalog, pg_temp");
-    }
+    if (!options.application) session->exec("SET search_path = pg_catalog, pg_temp");
     return session;
   } catch (const std::exception& e) {
     std::string why = util::redactSecrets(trim(e.what()));

@@ -7,13 +7,9 @@
 namespace dbsplit::pgbouncer {
 
 std::unique_ptr<Console> Console::open(const std::string& dsn, const std::string& application) {
-  pg::ConnectOptions o;
-  o.dsn = dsn;
-  o.application_name = application;
-  o.console = true;
-  std::unique_ptr<Console> c(new Console(pg::Session::connect(o)));
+  std::unique_ptr<Console> c(new Console(pg::PlainConnection::connect(dsn, application)));
   try {
-    c->s_->exec("SHOW VERSION");
+    c->c_->query("SHOW VERSION");
   } catch (const Error& e) {
     throw Error::precondition(
         "pgbouncer_console",
@@ -27,11 +23,11 @@ std::unique_ptr<Console> Console::open(const std::string& dsn, const std::string
 
 std::vector<Pool> Console::pools() {
   std::vector<Pool> out;
-  for (const auto& row : s_->exec("SHOW DATABASES")) {
+  for (auto& row : c_->query("SHOW DATABASES")) {
     Pool p;
-    p.name = row["name"].as<std::string>();
-    p.database = row["database"].as<std::string>();
-    p.paused = row["paused"].as<std::string>() != "0";
+    p.name = row["name"];
+    p.database = row["database"];
+    p.paused = row["paused"] != "0";
     out.push_back(std::move(p));
   }
   return out;
@@ -52,7 +48,7 @@ void Console::command(const std::string& verb, const std::string& pool) {
     if (ch == '"') quoted += '"';
     quoted += ch;
   }
-  s_->exec(verb + " " + quoted + "\"");
+  c_->query(verb + " " + quoted + "\"");
 }
 
 void Console::reconnect(const std::string& pool) { command("RECONNECT", pool); }

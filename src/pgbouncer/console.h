@@ -1,14 +1,14 @@
 // PgBouncer's admin console (its `pgbouncer` database): the commands dbsplit
 // uses around a split. `[step.split] pgbouncer` names the console's DSN.
-// The console speaks only the simple query protocol and takes no startup
-// options, so its session is opened bare (pg::ConnectOptions::console).
+// The console is no PostgreSQL server: it is reached through a bare libpq
+// connection (pg::PlainConnection).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "pg/session.h"
+#include "pg/plain.h"
 
 namespace dbsplit::pgbouncer {
 
@@ -39,9 +39,9 @@ class Console {
   void resume(const std::string& pool);
 
  private:
-  explicit Console(std::unique_ptr<pg::Session> s) : s_(std::move(s)) {}
+  explicit Console(std::unique_ptr<pg::PlainConnection> c) : c_(std::move(c)) {}
   void command(const std::string& verb, const std::string& pool);
-  std::unique_ptr<pg::Session> s_;
+  std::unique_ptr<pg::PlainConnection> c_;
 };
 
 }  // namespace dbsplit::pgbouncer

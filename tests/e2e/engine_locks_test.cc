@@ -114,7 +114,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("a second concurrent run exits 4 naming the first; after kill -9 the lock is free",
+TEST_CASE("a second concurrent run exits 4 naming the first, and after kill -9 the lock is free",
           "[engine][locks][pg]") {
   Scenario s("CREATE TABLE public.t (id int PRIMARY KEY);", {"public.t"}, kOneColumn);
   // Keep the first run busy: it waits for a lock that an open reader holds.

@@ -14,7 +14,7 @@
 using namespace dbsplit::test;
 
 TEST_CASE(
-    "revoke severs the consumer's reads; rollback, also after a fault at every action "
+    "revoke severs the consumer's reads, and rollback, also after a fault at every action "
     "boundary, restores every ACL exactly",
     "[revoke][pg][slow]") {
   Lifecycle<RevokeScenario> c;

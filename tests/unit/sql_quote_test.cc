@@ -36,7 +36,7 @@ TEST_CASE("an empty identifier quotes to \"\", which PostgreSQL itself refuses",
   CHECK(quoteQualified("", "") == R"(""."")");
 }
 
-TEST_CASE("a qualified name quotes schema and name apart; the dot is never inside quotes",
+TEST_CASE("a qualified name quotes schema and name apart, the dot never inside quotes",
           "[sql][unit]") {
   CHECK(quoteQualified("public", "orders") == R"("public"."orders")");
   CHECK(quoteQualified("Sales Dept", R"(Order "Items")") == R"("Sales Dept"."Order ""Items""")");

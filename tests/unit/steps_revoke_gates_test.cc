@@ -184,7 +184,7 @@ TEST_CASE("observe gate lists today's cross-service statements and never passes"
 }
 
 TEST_CASE(
-    "revoke SQL: other grantors first, then the owner with CASCADE; NULL relacl keeps "
+    "revoke SQL: other grantors first, then the owner with CASCADE, and a NULL relacl keeps "
     "column form",
     "[revoke]") {
   dbsplit::relations::RelationState r;

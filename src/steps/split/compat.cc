@@ -7,6 +7,7 @@
 #include "sql/quote.h"
 #include "sql/template.h"
 #include "util/text.h"
+#include "util/time.h"
 
 namespace dbsplit::steps::split {
 
@@ -38,8 +39,9 @@ HAVING count(DISTINCT d.refobjid) = 1
  ORDER BY 1, 2)SQL";
 
 // backend_start is NULL for a session the connected role may not inspect:
-// counted as old, since nothing shows it is new. One second of margin for the
-// journal's clock against the server's.
+// counted as old, since nothing shows it is new. $2 is when the role's new
+// search_path was journaled (after its commit) on dbsplit's clock, $3 the
+// server's clock minus dbsplit's in milliseconds.
 constexpr const char* kOldSessions = R"SQL(
 SELECT count(*), coalesce(min(a.backend_start)::text, '')
   FROM pg_catalog.pg_stat_activity a
@@ -47,7 +49,17 @@ SELECT count(*), coalesce(min(a.backend_start)::text, '')
    AND a.pid <> pg_catalog.pg_backend_pid()
    AND a.application_name NOT LIKE 'dbsplit/%'
    AND (a.backend_start IS NULL
-        OR a.backend_start < $2::timestamptz + interval '1 second'))SQL";
+        OR a.backend_start < $2::timestamptz
+                             + pg_catalog.make_interval(secs => $3::float8 / 1000)))SQL";
+
+// The server's clock minus ours, in milliseconds (to a round trip's precision).
+std::int64_t clockSkewMs(pg::Session& catalog) {
+  const std::int64_t before = util::nowUnixMillis();
+  const auto server = catalog.scalar(
+      "SELECT (extract(epoch FROM pg_catalog.clock_timestamp()) * 1000)::bigint::text");
+  const std::int64_t after = util::nowUnixMillis();
+  return std::stoll(server.value_or("0")) - (before + after) / 2;
+}
 
 std::map<std::string, std::string> templateValues(const CompatView& v) {
   return {{"table", v.view.quoted()},          {"schema", sql::quoteIdent(v.table.schema)},
@@ -92,11 +104,13 @@ std::vector<OldSessions> readOldSessions(pg::Session& catalog, const plan::Plan&
     }
   }
   std::vector<OldSessions> out;
+  if (changed.empty()) return out;
+  const std::string skew = std::to_string(clockSkewMs(catalog));
   for (const plan::Service& s : plan.services) {
     for (const std::string& role : s.roles) {
       auto at = changed.find(role);
       if (at == changed.end()) continue;
-      pg::Result r = catalog.execParams(kOldSessions, role, at->second);
+      pg::Result r = catalog.execParams(kOldSessions, role, at->second, skew);
       OldSessions o{role, s.name, r[0][0].as<std::int64_t>(), r[0][1].as<std::string>()};
       if (o.count > 0) out.push_back(std::move(o));
     }
