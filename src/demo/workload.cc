@@ -233,9 +233,11 @@ void authTick(Tx& tx, std::mt19937_64& rng) {
              user, pick(rng, 1, 1000000));
     return;
   }
+  // No sequence by name: a session opened before the split would not find it
+  // under its old name (docs/steps/split.md); the id default needs none.
   tx.write("users", 1, false,
            "INSERT INTO users (email, password_hash)\n"
-           " VALUES ('new' || $1 || '.' || nextval('users_id_seq') || '@example.com',\n"
+           " VALUES ('new' || $1 || '.' || gen_random_uuid() || '@example.com',\n"
            "         md5($1::text))\n"
            " RETURNING id::text AS id, email",
            pick(rng, 1, 1000000));
