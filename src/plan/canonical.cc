@@ -74,10 +74,12 @@ json eventsJson(const Plan& plan) {
 json stepsJson(const Plan& plan) {
   std::vector<std::string> kinds = sorted(plan.selftest.kinds);
   if (kinds.empty()) kinds = sorted({"schema", "comment", "column", "index"});  // empty = all
-  return {{"revoke",
-           {{"deprecation_window_ms", durationMillis(plan.revoke.deprecation_window)},
-            {"require_compare", plan.revoke.require_compare},
-            {"mode", plan.revoke.mode}}},
+  json revoke = {{"deprecation_window_ms", durationMillis(plan.revoke.deprecation_window)},
+                 {"require_compare", plan.revoke.require_compare},
+                 {"mode", plan.revoke.mode}};
+  // Only when set, so that plans written before the key keep their hash.
+  if (plan.revoke.acknowledge_idle_window) revoke["acknowledge_idle_window"] = true;
+  return {{"revoke", revoke},
           {"split",
            {{"mode", plan.split.mode},
             {"allow_unqualified", plan.split.allow_unqualified},

@@ -70,6 +70,8 @@ struct RevokeSettings {
   std::string deprecation_window = "7d";
   bool require_compare = true;
   std::string mode = "enforce";  // "enforce" | "observe"
+  // The window may pass although the consumers ran no statement at all in it.
+  bool acknowledge_idle_window = false;
 };
 
 struct SplitSettings {

@@ -247,3 +247,57 @@ TEST_CASE(
   CHECK(r.aclState() == acl);
   CHECK(r.sqlstateAs(ful_app, write_back).empty());
 }
+
+TEST_CASE(
+    "revoke on an idle window: consumers that ran no statement at all block until the plan "
+    "acknowledges it",
+    "[revoke][pg]") {
+  RevokeScenario r(
+      "deprecation_window = \"1s\"\nrequire_compare = false\nacknowledge_idle_window = false", {},
+      true);
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  const std::string plan = readFile(r.s().planPath());
+
+  // The consumer's roles ran nothing at all: "no read" proves nothing.
+  CliResult idle = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(idle.out << idle.err);
+  CHECK(idle.exit_code == 3);
+  auto g = gates(idle);
+  CHECK_FALSE(g["deprecation_window"].first);
+  // Both services lose something (the owner's role reads the consumer's
+  // public.shipments): both are named.
+  CHECK(has(g["deprecation_window"].second,
+            r.consumer() + ", " + r.owner() + " ran no statement at all in the window"));
+  CHECK(has(g["deprecation_window"].second, "acknowledge_idle_window = true"));
+  CHECK(r.db().schemaDump() == before);
+
+  // Acknowledged in the plan: the gate passes and still says so (exit 5: the
+  // confirmation is next).
+  std::string acked = plan;
+  const std::string key = "acknowledge_idle_window = false";
+  REQUIRE(acked.find(key) != std::string::npos);
+  acked.replace(acked.find(key), key.size(), "acknowledge_idle_window = true");
+  r.s().dir().write("dbsplit.toml", acked);
+  CliResult ack = r.cli({"run", "revoke", "--json"});
+  INFO(ack.out << ack.err);
+  CHECK(ack.exit_code == 5);
+  g = gates(ack);
+  CHECK(g["deprecation_window"].first);
+  CHECK(has(g["deprecation_window"].second, "accepted: acknowledge_idle_window = true"));
+  CHECK(r.db().schemaDump() == before);
+
+  // Without the acknowledgement, consumers seen working (each on its own
+  // table) pass the gate.
+  r.s().dir().write("dbsplit.toml", plan);
+  REQUIRE(r.sqlstateAs(r.role("ful_app"), "SELECT count(*) FROM public.shipments").empty());
+  REQUIRE(r.sqlstateAs(r.role("orders_app"), "SELECT count(*) FROM public.orders").empty());
+  CliResult seen = r.cli({"run", "revoke", "--json"});
+  INFO(seen.out << seen.err);
+  CHECK(seen.exit_code == 5);
+  g = gates(seen);
+  CHECK(g["deprecation_window"].first);
+  CHECK_FALSE(has(g["deprecation_window"].second, "ran no statement"));
+  CHECK(r.db().schemaDump() == before);
+}
