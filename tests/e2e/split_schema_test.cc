@@ -100,6 +100,36 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "split gate: no object dbsplit made is listed and no function whose string literal only "
+    "equals a moving table's name",
+    "[split][pg]") {
+  // The outbox's trigger functions hold their aggregate_type ('orders') and
+  // source ('public.orders') as string literals; so does the user's label().
+  SplitScenario s({"orders"},
+                  std::string(kSetup) +
+                      "CREATE FUNCTION public.label() RETURNS text LANGUAGE sql\n"
+                      "  AS $$SELECT 'orders'::text || 'customers'$$;\n",
+                  std::string(kPlan) +
+                      "\n[[event]]\ntable = \"public.orders\"\naggregate_type = \"orders\"\n"
+                      "\n[[event]]\ntable = \"public.customers\"\naggregate_type = "
+                      "\"customers\"\n",
+                  {{"orders", {"app", "app2"}}});
+  s.advanceTo("split");
+  REQUIRE(s.db().scalar("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = "
+                        "p.pronamespace WHERE n.nspname = '" +
+                        s.service("orders") + "' AND p.proname LIKE 'outbox\\_%'") == "2");
+  CliResult blocked = s.cli({"run", "split"});
+  INFO(blocked.out << blocked.err);
+  CHECK(blocked.exit_code == 3);
+  const std::string all = blocked.out + blocked.err;
+  CHECK(all.find("2 object(s) would break") != std::string::npos);
+  CHECK(all.find("public.order_count() names orders") != std::string::npos);
+  CHECK(all.find("public.log_order() names events") != std::string::npos);
+  CHECK(all.find("outbox_") == std::string::npos);
+  CHECK(all.find("label") == std::string::npos);
+}
+
+TEST_CASE(
     "split schema mode with the plan's acceptance: move, unqualified application SQL, exact "
     "rollback, also after a fault at every action boundary",
     "[split][pg][slow]") {

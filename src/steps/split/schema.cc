@@ -222,8 +222,14 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
   fq.replace(
       fq.find("{sqlbody}"), 9,
       catalog.serverVersion() >= 140000 ? "(l.lanname <> 'sql' OR p.prosqlbody IS NULL)" : "true");
+  std::set<std::string> service_schemas;
+  for (const plan::Service& s : plan.services) service_schemas.insert(s.name);
   for (const auto& row : catalog.exec(fq)) {
     std::string lang = row[3].as<std::string>();
+    if (madeByDbsplit(service_schemas, row[0].as<std::string>(), row[1].as<std::string>(), lang,
+                      row[5].as<std::string>())) {
+      continue;
+    }
     BodyRefs refs = unqualifiedRefs(lang, row[5].as<std::string>());
     std::vector<std::string> used = namesUsed(refs, names);
     if (used.empty()) continue;
