@@ -170,6 +170,58 @@ engine::Action relationAction(
   return a;
 }
 
+// Same shape as a table's action, for a sequence no column owns: PostgreSQL
+// moves owned sequences with their table, this one is moved by hand. Other
+// roles lose nextval and setval (USAGE, UPDATE); SELECT stays until step 5.
+std::optional<engine::Action> sequenceAction(const relations::DefaultSequence& seq,
+                                             const plan::Plan& plan,
+                                             const std::vector<std::string>& waived) {
+  const RelationState& r = seq.state;
+  const std::string group = seq.owner();
+  const plan::Service* service = plan.findService(group);
+  std::set<std::string> owners = {group};
+  if (service) owners.insert(service->roles.begin(), service->roles.end());
+  std::set<std::string> kept = owners;
+  kept.insert(waived.begin(), waived.end());
+  const std::string name = r.quoted();
+  const bool moves = r.owner != group;
+  RelationAcl after_owner = moves ? relabel(r.acl, r.owner, group) : r.acl;
+  std::vector<std::string> revokes = acl::revokeSequenceWrites(name, after_owner, group, kept);
+  const bool grant_old = moves && !owners.count(r.owner) && !r.owner_is_superuser;
+  if (!moves && revokes.empty()) return std::nullopt;
+
+  std::vector<std::string> forward, inverse;
+  const std::map<std::string, std::string> to_group = {
+      {"kind", "SEQUENCE"}, {"view", name}, {"owner", sql::quoteIdent(group)}};
+  if (moves) forward.push_back(render("alter_view_owner.sql", to_group));
+  forward.insert(forward.end(), revokes.begin(), revokes.end());
+  if (grant_old) forward.push_back(grant("SELECT", name, r.owner));
+  if (!revokes.empty() || grant_old) {
+    std::vector<std::string> extra;
+    if (grant_old) extra.push_back(r.owner);
+    auto rebuilt = rebuild(name, after_owner, group, extra, grant_old);
+    inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
+  }
+  if (moves) {
+    inverse.push_back(
+        render("alter_view_owner.sql",
+               {{"kind", "SEQUENCE"}, {"view", name}, {"owner", sql::quoteIdent(r.owner)}}));
+  }
+
+  engine::Action a;
+  a.id = "ownership/sequence/" + r.display();
+  a.description = fmt::format(
+      "{}{}{}; it is no column's (no OWNED BY), the defaults of {}'s tables use it: {}",
+      moves ? "group " + group + " owns sequence " + r.display() + " (was " + r.owner + ")"
+            : "sequence " + r.display() + " already owned by group " + group,
+      revokes.empty() ? "" : "; nextval and setval revoked from other roles",
+      grant_old ? "; the old owner keeps SELECT" : "", group, util::join(seq.users, ", "));
+  a.forward = joinStatements(forward);
+  a.inverse = joinStatements(inverse);
+  a.lock = {"ACCESS EXCLUSIVE", r.display()};
+  return a;
+}
+
 // Same shape as a table's action without the revokes and the comment: reads
 // (and any other grant) on the view stay as they are.
 engine::Action viewAction(const ViewState& v, const std::string& group, const plan::Plan& plan) {

@@ -6,9 +6,13 @@
 //                                table and per partition)
 //   ownership/view/<relation>    ALTER [MATERIALIZED] VIEW OWNER (a view over
 //                                one service's tables only)
+//   ownership/sequence/<seq>     ALTER SEQUENCE OWNER, REVOKE USAGE, UPDATE (a
+//                                sequence no column owns, used by the defaults
+//                                of one service's tables)
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +37,14 @@ engine::Action schemaAction(const plan::Service& service);
 // (heldWrites()); those roles keep them.
 engine::Action relationAction(const RelationState& relation, const plan::Plan& plan,
                               const std::map<std::string, std::vector<std::string>>& waived_writes);
+
+// REQUIRES: seq.owner() is a service; its group is not in the sequence's ACL
+// unless it owns it already. `waived`: login roles of services a [[waiver]]
+// lets write a table whose default uses it (they keep their grants on it).
+// nullopt when there is nothing to change.
+std::optional<engine::Action> sequenceAction(const relations::DefaultSequence& seq,
+                                             const plan::Plan& plan,
+                                             const std::vector<std::string>& waived);
 
 // REQUIRES: the view is not owned by `group` and `group` is not in its ACL.
 engine::Action viewAction(const ViewState& view, const std::string& group, const plan::Plan& plan);

@@ -70,10 +70,44 @@ nlohmann::json OwnershipStep::inputs(const plan::Plan& plan) const {
   return in;
 }
 
+namespace {
+
+// A sequence no column owns belongs to the owner of the tables whose defaults
+// use it; used by two owners' tables (or one outside the plan), it has none.
+engine::Gate sharedSequencesGate(const engine::PlanContext& ctx) {
+  std::vector<relations::DefaultSequence> seqs;
+  try {
+    seqs = relations::readDefaultSequences(ctx.catalog, readRelations(ctx.catalog, ctx.plan));
+  } catch (const Error&) {
+    return {"shared_sequences", true, "checked once the plan's tables exist"};
+  }
+  std::vector<std::string> shared, taken;
+  for (const auto& d : seqs) (d.owner().empty() ? shared : taken).push_back(d.describe());
+  if (!shared.empty()) {
+    return {"shared_sequences", false,
+            fmt::format("{} sequence(s) no column owns are used by the defaults of tables of "
+                        "more than one owner (or of a table outside the plan), so they belong "
+                        "to no service: {}; give each table its own sequence (or declare the "
+                        "other table with the same owner)",
+                        shared.size(), util::join(shared, "; "))};
+  }
+  if (taken.empty()) {
+    return {"shared_sequences", true,
+            "every sequence the plan's tables' defaults use is owned by a column (OWNED BY)"};
+  }
+  return {"shared_sequences", true,
+          fmt::format("{} sequence(s) no column owns follow the owner of the tables whose "
+                      "defaults use them: {}",
+                      taken.size(), util::join(taken, "; "))};
+}
+
+}  // namespace
+
 std::vector<engine::Gate> OwnershipStep::gates(const engine::PlanContext& ctx) const {
   std::optional<journal::SnapshotRecord> snapshot;
   if (ctx.journal) snapshot = ctx.journal->latestSnapshot("catalogue");
   std::vector<engine::Gate> gates = catalogueGates(ctx.plan, snapshot ? &*snapshot : nullptr);
+  gates.push_back(sharedSequencesGate(ctx));
   // Creating roles, taking over tables from any owner and granting as other
   // grantors (to restore ACLs exactly) is what a superuser can do.
   bool super = currentUserIsSuperuser(ctx.catalog);
@@ -159,6 +193,33 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
     for (const auto& role : waivedRoles(*r.table, plan))
       waived_writes[role] = heldWrites(catalog, role, r.oid);
     actions.push_back(relationAction(r, plan, waived_writes));
+  }
+  // Sequences no column owns, used by one service's tables' defaults, after
+  // the tables (a shared one is the shared_sequences gate's).
+  for (const auto& seq : relations::readDefaultSequences(catalog, relations)) {
+    const std::string group = seq.owner();
+    if (group.empty()) continue;
+    auto gs = seq.state.acl.grantees();
+    if (seq.state.owner != group && std::find(gs.begin(), gs.end(), group) != gs.end()) {
+      // ALTER OWNER would merge the group's items: no exact inverse.
+      problems.push_back(fmt::format(
+          "sequence {} grants privileges to role {} already; ALTER OWNER would merge them and "
+          "rollback could not restore them exactly",
+          seq.state.display(), group));
+      continue;
+    }
+    std::vector<std::string> waived;
+    for (const plan::Table* t : seq.tables) {
+      for (const auto& role : waivedRoles(*t, plan)) {
+        if (std::find(waived.begin(), waived.end(), role) == waived.end()) waived.push_back(role);
+      }
+    }
+    if (auto a = sequenceAction(seq, plan, waived)) actions.push_back(std::move(*a));
+  }
+  if (!problems.empty()) {
+    throw Error::precondition("ownership_acl", "step ownership cannot start; nothing changed",
+                              "REVOKE those privileges from the group role first")
+        .withDetails(problems);
   }
   // Views over one service's tables follow them, after all tables' actions;
   // the others stay with their owner and are named in the description of the

@@ -193,6 +193,7 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
       sp.moves.push_back(std::move(m));
     }
   }
+  sp.sequence_moves = readSequenceMoves(catalog, plan, &problems);
   if (!problems.empty()) {
     throw Error::precondition(
         "split_tables",
@@ -217,6 +218,7 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
     names.insert(m.from.name);
     for (const std::string& q : m.sequences) names.insert(q);
   }
+  for (const SequenceMove& m : sp.sequence_moves) names.insert(m.from.name);
   if (oids.empty()) return sp;
   std::string fq = kFunctions;
   fq.replace(
@@ -315,6 +317,7 @@ std::vector<engine::Action> schemaActions(const SchemaPlan& sp) {
     a.lock = {"ACCESS EXCLUSIVE", m.from.display()};
     actions.push_back(std::move(a));
   }
+  for (engine::Action& a : sequenceMoveActions(sp.sequence_moves)) actions.push_back(std::move(a));
   return actions;
 }
 
