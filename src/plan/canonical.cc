@@ -109,7 +109,10 @@ json projectionsJson(const Plan& plan) {
 json waiversJson(const Plan& plan) {
   std::vector<json> out;
   for (const auto& w : plan.waivers) {
-    out.push_back({{"service", w.service}, {"table", w.table.quoted()}, {"reason", w.reason}});
+    json entry = {{"service", w.service}, {"table", w.table.quoted()}, {"reason", w.reason}};
+    // Only when listed, so that plans written before the key keep their hash.
+    if (!w.columns.empty()) entry["columns"] = sorted(w.columns);
+    out.push_back(std::move(entry));
   }
   return sortedArray(std::move(out));
 }

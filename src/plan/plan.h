@@ -63,6 +63,9 @@ struct Waiver {
   std::string service;
   QualifiedName table;
   std::string reason;
+  // The columns the waived service may UPDATE; empty: those the catalogue saw
+  // it write.
+  std::vector<std::string> columns;
   SourcePos pos;
 };
 

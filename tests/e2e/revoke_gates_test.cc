@@ -218,15 +218,17 @@ TEST_CASE(
   RevokeScenario r("deprecation_window = \"1s\"\nrequire_compare = false",
                    "[[waiver]]\nservice = \"@consumer@\"\ntable = \"public.orders\"\n"
                    "reason = \"status write-back\"\n");
-  r.advanceToRevoke();
   const std::string ful_app = r.role("ful_app");
   const std::string write_back = "UPDATE public.orders SET status = 'shipped' WHERE id = 1";
+  // The catalogue of step 1 sees the write, so step 2 gives it back.
+  r.setConsumerSql(write_back + ";\n");
+  r.advanceToRevoke();
   REQUIRE(r.sqlstateAs(ful_app, write_back).empty());  // step 2 kept the waived write
   r.waitWindow();
   const std::string before = r.db().schemaDump();
   const std::string acl = r.aclState();
 
-  r.setConsumerSql(write_back + ";\n");
+  r.setConsumerSql(write_back + ";\n" + write_back + ";\n");  // once more in the window
   CliResult blocked = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(blocked.out << blocked.err);
   CHECK(blocked.exit_code == 3);
