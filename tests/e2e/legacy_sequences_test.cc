@@ -161,21 +161,24 @@ owner = "@orders@"
 
 }  // namespace
 
-TEST_CASE("split gate: a function naming a sequence no column owns without a schema is listed",
-          "[split][sequences][pg]") {
+TEST_CASE(
+    "split pins the search_path of a function naming a sequence no column owns without a schema",
+    "[split][sequences][pg]") {
   SplitScenario s({"orders"}, kSplitSetup, kSplitPlan, {{"orders", {"app"}}});
   s.advanceTo("split");
-  CliResult blocked = s.cli({"run", "split"});
-  INFO(blocked.out << blocked.err);
-  CHECK(blocked.exit_code == 3);
-  CHECK((blocked.out + blocked.err)
-            .find("function public.next_rental() names Rental \"Seq\" "
-                  "without a schema") != std::string::npos);
+  CliResult dry = s.cli({"run", "split", "--dry-run"});
+  INFO(dry.out << dry.err);
+  CHECK(dry.exit_code == 0);
+  CHECK(dry.out.find("ALTER FUNCTION public.next_rental()\n  SET search_path = \"" +
+                     s.service("orders") + "\", \"$user\", \"public\";") != std::string::npos);
+  CHECK(dry.out.find("ALTER FUNCTION public.next_rental()\n  RESET search_path;") !=
+        std::string::npos);
+  CHECK((dry.out + dry.err).find("get a pinned search_path first") != std::string::npos);
 }
 
 TEST_CASE(
-    "split moves a sequence no column owns with its table and the owner's inserts keep working "
-    "with exact rollback also after a fault at every action boundary",
+    "split moves a sequence no column owns with its table and the owner's inserts and functions "
+    "keep working with exact rollback also after a fault at every action boundary",
     "[split][sequences][pg][slow]") {
   Lifecycle<SplitScenario> c;
   c.step = "split";
@@ -183,13 +186,14 @@ TEST_CASE(
     auto s = std::make_unique<SplitScenario>(
         std::vector<std::string>{"orders"}, kSplitSetup, kSplitPlan,
         std::map<std::string, std::vector<std::string>>{{"orders", {"app"}}});
-    s->setPlanExtra("[step.split]\nallow_unqualified = true\n");
+    // No allow_unqualified: next_rental() gets a pinned search_path.
     s->advanceTo("split");
     return s;
   };
   c.state = [](SplitScenario& s) { return s.roleSettings(); };
   c.actions = [](SplitScenario& s, const std::vector<std::string>& ids) {
     CHECK(ids == std::vector<std::string>{"split/search_path/" + s.role("app"),
+                                          "split/pin_search_path/public.next_rental()",
                                           "split/move/public.rental",
                                           "split/move_sequence/public.Rental \"Seq\""});
   };
@@ -197,6 +201,8 @@ TEST_CASE(
     const std::string svc = s.service("orders");
     CHECK(s.db().scalar("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = "
                         "c.relnamespace WHERE c.relname = 'Rental \"Seq\"'") == svc);
+    // The function finds the moved sequence through its pinned path.
+    CHECK(s.db().scalar("SELECT public.next_rental() > 0") == "t");
     // The default is bound to the sequence's OID: it follows.
     auto conn = connect(s.roleDsn(s.role("app")));
     pg::Transaction tx(*conn);
