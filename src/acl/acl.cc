@@ -12,6 +12,7 @@ namespace dbsplit::acl {
 namespace {
 
 constexpr const char* kWrites = "INSERT, UPDATE, DELETE, TRUNCATE";
+constexpr const char* kSequenceWrites = "USAGE, UPDATE";
 
 void addUnique(std::vector<std::string>& list, const std::string& v) {
   if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
@@ -32,10 +33,6 @@ std::string granteeList(const std::vector<std::string>& grantees) {
   std::vector<std::string> quoted;
   for (const auto& g : grantees) quoted.push_back(granteeSql(g));
   return join(quoted, ", ");
-}
-
-bool hasWrite(const AclItem& item) {
-  return std::any_of(item.privileges.begin(), item.privileges.end(), isWritePrivilege);
 }
 
 // Runs `statements` as `role` when it is not the owner (the grantor of what a
@@ -81,6 +78,10 @@ std::vector<std::string> grantItem(const std::string& table_sql, const AclItem& 
   }
   return out;
 }
+
+std::vector<std::string> revokeWritesOf(const std::string& table_sql, const RelationAcl& acl,
+                                        const std::string& owner, const std::set<std::string>& kept,
+                                        bool sequence);
 
 }  // namespace
 
@@ -157,6 +158,26 @@ std::string granteeSql(const std::string& grantee) {
 
 std::vector<std::string> revokeWrites(const std::string& table_sql, const RelationAcl& acl,
                                       const std::string& owner, const std::set<std::string>& kept) {
+  return revokeWritesOf(table_sql, acl, owner, kept, false);
+}
+
+std::vector<std::string> revokeSequenceWrites(const std::string& sequence_sql,
+                                              const RelationAcl& acl, const std::string& owner,
+                                              const std::set<std::string>& kept) {
+  return revokeWritesOf(sequence_sql, acl, owner, kept, true);
+}
+
+namespace {
+
+std::vector<std::string> revokeWritesOf(const std::string& table_sql, const RelationAcl& acl,
+                                        const std::string& owner, const std::set<std::string>& kept,
+                                        bool sequence) {
+  // A sequence's writes: nextval (USAGE or UPDATE) and setval (UPDATE).
+  auto hasWrite = [sequence](const AclItem& i) {
+    return std::any_of(i.privileges.begin(), i.privileges.end(), [sequence](const auto& p) {
+      return sequence ? p == "USAGE" || p == "UPDATE" : isWritePrivilege(p);
+    });
+  };
   // Grantors in first-appearance order: the owner first, then kept roles
   // whose grants to others must go too. What other grantors passed on goes
   // with CASCADE when their own privileges are revoked.
@@ -197,13 +218,16 @@ std::vector<std::string> revokeWrites(const std::string& table_sql, const Relati
     // A table-level REVOKE would turn a NULL relacl into an explicit one that
     // no GRANT can turn back: with NULL, only column privileges exist.
     const Revokees& r = it->second;
-    std::string stmt = acl.table_null
-                           ? revokeStatement(table_sql, columnWrites(r.columns), r.grantees)
-                           : revokeStatement(table_sql, kWrites, r.grantees);
+    std::string stmt =
+        acl.table_null
+            ? revokeStatement(table_sql, columnWrites(r.columns), r.grantees)
+            : revokeStatement(table_sql, sequence ? kSequenceWrites : kWrites, r.grantees);
     out.push_back(asGrantor(grantor, owner, stmt));
   }
   return out;
 }
+
+}  // namespace
 
 std::vector<std::string> rebuild(const std::string& table_sql, const RelationAcl& acl,
                                  const std::string& owner,

@@ -94,6 +94,13 @@ std::string granteeSql(const std::string& grantee);
 std::vector<std::string> revokeWrites(const std::string& table_sql, const RelationAcl& acl,
                                       const std::string& owner, const std::set<std::string>& kept);
 
+// The same for a sequence (`sequence_sql` quoted; it has no columns): USAGE
+// and UPDATE, which nextval and setval need, from every grantee not in
+// `kept`; SELECT (currval, reads) stays.
+std::vector<std::string> revokeSequenceWrites(const std::string& sequence_sql,
+                                              const RelationAcl& acl, const std::string& owner,
+                                              const std::set<std::string>& kept);
+
 // The statements that turn any ACL reachable from `acl` by revokeWrites() and
 // by grants to `extra_grantees` back into exactly `acl` (items, order, grant
 // options, grantors), while `owner` owns the relation.

@@ -74,10 +74,12 @@ json eventsJson(const Plan& plan) {
 json stepsJson(const Plan& plan) {
   std::vector<std::string> kinds = sorted(plan.selftest.kinds);
   if (kinds.empty()) kinds = sorted({"schema", "comment", "column", "index"});  // empty = all
-  return {{"revoke",
-           {{"deprecation_window_ms", durationMillis(plan.revoke.deprecation_window)},
-            {"require_compare", plan.revoke.require_compare},
-            {"mode", plan.revoke.mode}}},
+  json revoke = {{"deprecation_window_ms", durationMillis(plan.revoke.deprecation_window)},
+                 {"require_compare", plan.revoke.require_compare},
+                 {"mode", plan.revoke.mode}};
+  // Only when set, so that plans written before the key keep their hash.
+  if (plan.revoke.acknowledge_idle_window) revoke["acknowledge_idle_window"] = true;
+  return {{"revoke", revoke},
           {"split",
            {{"mode", plan.split.mode},
             {"allow_unqualified", plan.split.allow_unqualified},
@@ -107,7 +109,10 @@ json projectionsJson(const Plan& plan) {
 json waiversJson(const Plan& plan) {
   std::vector<json> out;
   for (const auto& w : plan.waivers) {
-    out.push_back({{"service", w.service}, {"table", w.table.quoted()}, {"reason", w.reason}});
+    json entry = {{"service", w.service}, {"table", w.table.quoted()}, {"reason", w.reason}};
+    // Only when listed, so that plans written before the key keep their hash.
+    if (!w.columns.empty()) entry["columns"] = sorted(w.columns);
+    out.push_back(std::move(entry));
   }
   return sortedArray(std::move(out));
 }

@@ -63,6 +63,9 @@ struct Waiver {
   std::string service;
   QualifiedName table;
   std::string reason;
+  // The columns the waived service may UPDATE; empty: those the catalogue saw
+  // it write.
+  std::vector<std::string> columns;
   SourcePos pos;
 };
 
@@ -70,6 +73,8 @@ struct RevokeSettings {
   std::string deprecation_window = "7d";
   bool require_compare = true;
   std::string mode = "enforce";  // "enforce" | "observe"
+  // The window may pass although the consumers ran no statement at all in it.
+  bool acknowledge_idle_window = false;
 };
 
 struct SplitSettings {

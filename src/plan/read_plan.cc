@@ -166,7 +166,7 @@ void readWaivers(const toml::table& root, const ReadContext& ctx, Plan* plan, Pl
   forEachEntry(root, "waiver", ctx, [&](const toml::table& table) {
     EntryPositions& p = pos->waivers.emplace_back();
     EntryReader reader(table, "[[waiver]]", ctx.file, ctx.problems, &p);
-    reader.checkKeys({"service", "table", "reason"});
+    reader.checkKeys({"service", "table", "reason", "columns"});
     Waiver w;
     if (auto service = reader.string("service", true)) w.service = *service;
     w.table = readQualifiedName(reader, "table");
@@ -176,6 +176,20 @@ void readWaivers(const toml::table& root, const ReadContext& ctx, Plan* plan, Pl
         reader.problem("reason", "must say why the write is accepted for now");
       }
       w.reason = *reason;
+    }
+    if (auto columns = reader.strings("columns", false)) {
+      for (size_t i = 0; i < columns->size(); ++i) {
+        if ((*columns)[i].empty()) {
+          reader.itemProblem("columns", i, "a column name cannot be empty");
+        } else if (std::find(w.columns.begin(), w.columns.end(), (*columns)[i]) !=
+                   w.columns.end()) {
+          reader.itemProblem("columns", i,
+                             fmt::format("column \"{}\" is listed twice", (*columns)[i]));
+        } else {
+          w.columns.push_back((*columns)[i]);
+        }
+      }
+      if (columns->empty()) reader.problem("columns", "list at least one column, or leave it out");
     }
     w.pos = p.entry;
     plan->waivers.push_back(std::move(w));

@@ -40,7 +40,7 @@ void readCatalogue(EntryReader& reader, CatalogueSettings* s) {
 }
 
 void readRevoke(EntryReader& reader, RevokeSettings* s) {
-  reader.checkKeys({"deprecation_window", "require_compare", "mode"});
+  reader.checkKeys({"deprecation_window", "require_compare", "mode", "acknowledge_idle_window"});
   if (auto window = reader.string("deprecation_window", false)) {
     try {
       util::parseDurationMillis(*window, "deprecation_window");
@@ -53,6 +53,7 @@ void readRevoke(EntryReader& reader, RevokeSettings* s) {
     }
   }
   if (auto require = reader.boolean("require_compare")) s->require_compare = *require;
+  if (auto ack = reader.boolean("acknowledge_idle_window")) s->acknowledge_idle_window = *ack;
   if (auto mode = reader.string("mode", false)) {
     if (checkEnum(reader, "mode", *mode, {"enforce", "observe"})) s->mode = *mode;
   }

@@ -63,6 +63,32 @@ SELECT c.view::text, c.ref::text, k.relkind::text
   JOIN pg_catalog.pg_class k ON k.oid = c.ref
  ORDER BY 1, 2)SQL";
 
+// Every column default that uses a sequence no column owns (deptype 'n' from
+// the default to the sequence; an owned sequence has an 'a' or 'i' entry of
+// its own), with the table and column, for the sequences one of $1's tables
+// uses.
+constexpr const char* kDefaultSequences = R"SQL(
+WITH uses AS (
+  SELECT d.refobjid AS seq, ad.adrelid AS rel, a.attname
+    FROM pg_catalog.pg_attrdef ad
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+    JOIN pg_catalog.pg_depend d
+      ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid = ad.oid
+     AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'n'
+    JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
+   WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend o
+                      WHERE o.classid = 'pg_catalog.pg_class'::regclass AND o.objid = s.oid
+                        AND o.refclassid = 'pg_catalog.pg_class'::regclass
+                        AND o.deptype IN ('a', 'i'))
+)
+SELECT u.seq::text, u.rel::text, n.nspname, c.relname, u.attname
+  FROM uses u
+  JOIN pg_catalog.pg_class c ON c.oid = u.rel
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE u.seq IN (SELECT seq FROM uses
+                  WHERE rel IN (SELECT value::oid FROM json_array_elements_text($1::json)))
+ ORDER BY 1, 3, 4, 5)SQL";
+
 const char* relkindName(const std::string& k) {
   if (k == "v") return "a view";
   if (k == "m") return "a materialized view";
@@ -214,6 +240,53 @@ std::vector<ViewState> readViews(pg::Session& catalog,
     if (a.inner_views != b.inner_views) return a.inner_views < b.inner_views;
     return std::make_pair(a.relation.schema, a.relation.name) <
            std::make_pair(b.relation.schema, b.relation.name);
+  });
+  return out;
+}
+
+std::string DefaultSequence::describe() const {
+  std::string used;
+  for (const auto& u : users) used += (used.empty() ? "" : ", ") + u;
+  return state.display() + " (used by " + used + ")";
+}
+
+std::vector<DefaultSequence> readDefaultSequences(pg::Session& catalog,
+                                                  const std::vector<RelationState>& relations) {
+  std::vector<DefaultSequence> out;
+  if (relations.empty()) return out;
+  std::map<std::string, const RelationState*> by_oid;
+  nlohmann::json oids = nlohmann::json::array();
+  for (const auto& r : relations) {
+    by_oid[r.oid] = &r;
+    oids.push_back(r.oid);
+  }
+  std::map<std::string, DefaultSequence> seqs;
+  for (const auto& row : catalog.execParams(kDefaultSequences, oids.dump())) {
+    DefaultSequence& d = seqs[row[0].c_str()];
+    auto it = by_oid.find(row[1].c_str());
+    std::string column = std::string(row[2].c_str()) + "." + row[3].c_str() + "." + row[4].c_str();
+    if (it == by_oid.end() || !it->second->table) {
+      d.unplanned = true;
+      d.users.push_back(column + " (not in the plan)");
+    } else {
+      d.owners.insert(it->second->table->owner);
+      if (std::find(d.tables.begin(), d.tables.end(), it->second->table) == d.tables.end()) {
+        d.tables.push_back(it->second->table);
+      }
+      d.users.push_back(column + " of " + it->second->table->owner);
+    }
+  }
+  if (seqs.empty()) return out;
+  nlohmann::json seq_oids = nlohmann::json::array();
+  for (const auto& [oid, d] : seqs) seq_oids.push_back(oid);
+  std::map<std::string, RelationState> states = readStates(catalog, seq_oids);
+  for (auto& [oid, d] : seqs) {
+    d.state = states.at(oid);
+    out.push_back(std::move(d));
+  }
+  std::sort(out.begin(), out.end(), [](const DefaultSequence& a, const DefaultSequence& b) {
+    return std::make_pair(a.state.schema, a.state.name) <
+           std::make_pair(b.state.schema, b.state.name);
   });
   return out;
 }

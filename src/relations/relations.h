@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,31 @@ std::vector<ViewState> readViews(pg::Session& catalog, const std::vector<Relatio
 // Owner, comment and ACLs of the relations whose oids `oids` (a JSON array of
 // oid strings) lists, by oid; `table` is left null.
 std::map<std::string, RelationState> readStates(pg::Session& catalog, const nlohmann::json& oids);
+
+// A sequence no column owns (no OWNED BY: made apart from its table, as many
+// ORMs and old dumps do) that a column default of one of the step's relations
+// uses (pg_depend of the default, pg_attrdef -> pg_class, deptype 'n'). It
+// belongs to the owner of the tables whose defaults use it, as an owned
+// sequence belongs to its table's owner; when those tables have two owners
+// (or one is outside the plan) it belongs to nobody and a gate names it.
+struct DefaultSequence {
+  RelationState state;                     // the sequence (table: null)
+  std::set<std::string> owners;            // services owning the plan tables whose defaults use it
+  std::vector<const plan::Table*> tables;  // those plan tables (a partition: its root's)
+  std::vector<std::string> users;  // every column whose default uses it: "schema.table.column"
+                                   // (+ " (not in the plan)" for a table of no [[table]])
+  bool unplanned = false;          // a table outside the plan uses it too
+
+  // The service it belongs to, or "" when it is shared.
+  std::string owner() const { return owners.size() == 1 && !unplanned ? *owners.begin() : ""; }
+  // "public.rental_id_seq (used by public.rental.rental_id of rentals, ...)".
+  std::string describe() const;
+};
+
+// The sequences of DefaultSequence used by `relations` (plan tables and their
+// partitions, as readRelations returns them), by schema and name.
+std::vector<DefaultSequence> readDefaultSequences(pg::Session& catalog,
+                                                  const std::vector<RelationState>& relations);
 
 bool currentUserIsSuperuser(pg::Session& catalog);
 

@@ -58,6 +58,7 @@ outbox_plan_invalid 2 the plan's [[event]] entries do not match the database (co
 outbox_table_taken 3 an outbox table exists that dbsplit did not create
 ownership_acl 3 the ownership step would leave privileges it cannot restore exactly; nothing changed
 ownership_roles 3 roles the ownership step needs are missing or wrong (service roles, group role names); nothing changed
+ownership_waiver 3 a [[waiver]] lists columns its table does not have; nothing changed
 pg_dump_failed 1 pg_dump failed while dbsplit took a schema dump
 pg_error 1 a PostgreSQL driver failure that is neither SQL nor connection related (or a value that does not convert)
 pg_stat_statements_missing 3 pg_stat_statements is not installed in the database the catalogue reads

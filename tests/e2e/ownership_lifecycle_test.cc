@@ -3,6 +3,7 @@
 // pg_dump and ACLs, a fault at every action boundary), and what the applied
 // step enforces: non-owners cannot write, reads stay, the owner's roles write.
 #include "catch2/catch.hpp"
+#include "nlohmann/json.hpp"
 #include "sql/quote.h"
 #include "support/lifecycle.h"
 #include "support/ownership_fixture.h"
@@ -153,34 +154,64 @@ TEST_CASE(
   CHECK(db.scalar("SELECT count(*) FROM public.orders") == "1");
 }
 
-TEST_CASE(
-    "a waived service keeps the writes it had on the waived table only, rollback is exact, "
-    "changing the waiver is drift",
-    "[ownership][pg]") {
-  auto waiver = [](const std::string& service, const std::string& table,
-                   const std::string& reason) {
-    return "[[waiver]]\nservice = \"" + service + "\"\ntable = \"" + table + "\"\nreason = \"" +
-           reason + "\"\n";
+namespace {
+
+std::string waiverEntry(const std::string& service, const std::string& table,
+                        const std::string& reason, const std::string& columns = {}) {
+  return "[[waiver]]\nservice = \"" + service + "\"\ntable = \"" + table + "\"\nreason = \"" +
+         reason + "\"\n" + (columns.empty() ? "" : "columns = " + columns + "\n");
+}
+
+// A catalogue snapshot in which the consumer's role updated one column of
+// public.orders.
+std::string statusWriteBack(const OwnershipScenario& s) {
+  auto access = [&](const char* kind, const char* statement) {
+    return nlohmann::json{{"service", s.consumer()},  {"role", s.role("ful_app")},
+                          {"table", "public.orders"}, {"kind", kind},
+                          {"columns", {"status"}},    {"calls", 12},
+                          {"via", nullptr},           {"fingerprint", "f00dfeed"},
+                          {"statement", statement}};
   };
+  return nlohmann::json{
+      {"accesses", {access("write", "UPDATE public.orders SET status = $1 WHERE id = $2")}},
+      {"unresolved", nlohmann::json::array()}}
+      .dump();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a waiver gives back only the column the catalogue saw written: UPDATE of another column "
+    "and INSERT and DELETE are refused while rollback is exact and changing the waiver is drift",
+    "[ownership][pg]") {
   OwnershipScenario s;
   const std::string status_write_back = "status write-back until ShipmentDispatched is consumed";
-  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.orders", status_write_back));
+  s.writePlan(ownershipTables(), waiverEntry(s.consumer(), "public.orders", status_write_back));
   TestDb& db = s.db();
   const std::string original = db.schemaDump();
   const std::string acls = s.aclState();
   const std::string ful = s.role("ful_app");
   s.runCatalogue();
+  s.addSnapshot(statusWriteBack(s));
+  // Before: the fixture lets ful_app write the whole table.
+  REQUIRE(sqlstateAs(db, ful, "UPDATE public.orders SET total = 1 WHERE false") == "");
+  REQUIRE(sqlstateAs(db, ful, "DELETE FROM public.orders WHERE false") == "");
 
   CliResult run = s.cli({"run", "ownership"});
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
   INFO(db.scalar("SELECT relacl::text FROM pg_class WHERE oid = 'public.orders'::regclass"));
-  // Its own grants (UPDATE from a grantor that lost its grant option) and
-  // what it had through PUBLIC (INSERT, DELETE) stay; TRUNCATE it never had.
   CHECK(sqlstateAs(db, ful, "UPDATE public.orders SET status = 'shipped'") == "");
-  CHECK(sqlstateAs(db, ful, "INSERT INTO public.orders (status) VALUES ('w')") == "");
-  CHECK(sqlstateAs(db, ful, "DELETE FROM public.orders WHERE status = 'w'") == "");
+  CHECK(sqlstateAs(db, ful, "UPDATE public.orders SET total = 0") == "42501");
+  CHECK(sqlstateAs(db, ful, "INSERT INTO public.orders (status) VALUES ('w')") == "42501");
+  CHECK(sqlstateAs(db, ful, "DELETE FROM public.orders WHERE status = 'w'") == "42501");
   CHECK(sqlstateAs(db, ful, "TRUNCATE public.orders") == "42501");
+  CHECK(db.scalar("SELECT has_column_privilege('" + ful +
+                  "', 'public.orders', 'status', "
+                  "'UPDATE')::text || has_table_privilege('" +
+                  ful +
+                  "', 'public.orders', "
+                  "'UPDATE')::text") == "truefalse");
   // Everything else is as without the waiver.
   CHECK(sqlstateAs(db, ful, "INSERT INTO public.events VALUES (2, '2026-05-01')") == "42501");
   CHECK(sqlstateAs(db, ful, "TRUNCATE public.order_items") == "42501");
@@ -188,21 +219,54 @@ TEST_CASE(
   CHECK(sqlstateAs(db, s.role("reporter"), "UPDATE public.orders SET status = 'x'") == "42501");
   CHECK(db.scalar("SELECT has_table_privilege('public', 'public.orders', 'INSERT')") == "f");
 
-  // The reason is no input; the waived table is.
-  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.orders", "reworded"));
+  // The reason is no input; the waived table and its columns are.
+  s.writePlan(ownershipTables(), waiverEntry(s.consumer(), "public.orders", "reworded"));
   CHECK(s.cli({"status"}).exit_code == 0);
-  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.order_items", status_write_back));
-  CliResult drift = s.cli({"status"});
-  INFO(drift.out << drift.err);
-  CHECK(drift.exit_code == 6);
-  CHECK(drift.out.find("step ownership was applied from a different plan") != std::string::npos);
+  s.writePlan(ownershipTables(),
+              waiverEntry(s.consumer(), "public.orders", status_write_back, "[\"total\"]"));
+  CliResult narrowed = s.cli({"status"});
+  INFO(narrowed.out << narrowed.err);
+  CHECK(narrowed.exit_code == 6);
+  CHECK(narrowed.out.find("step ownership was applied from a different plan") != std::string::npos);
+  s.writePlan(ownershipTables(),
+              waiverEntry(s.consumer(), "public.order_items", status_write_back));
+  CHECK(s.cli({"status"}).exit_code == 6);
   s.writePlan(ownershipTables());
   CHECK(s.cli({"status"}).exit_code == 6);
 
-  s.writePlan(ownershipTables(), waiver(s.consumer(), "public.orders", status_write_back));
+  s.writePlan(ownershipTables(), waiverEntry(s.consumer(), "public.orders", status_write_back));
   CliResult rb = s.cli({"rollback", "ownership"});
   INFO(rb.out << rb.err);
   REQUIRE(rb.exit_code == 0);
   CHECK(s.aclState() == acls);
+  CHECK(db.schemaDump() == original);
+}
+
+TEST_CASE(
+    "a waiver's own column list replaces the columns seen and a column the table lacks stops "
+    "the step",
+    "[ownership][pg]") {
+  OwnershipScenario s;
+  TestDb& db = s.db();
+  const std::string ful = s.role("ful_app");
+  s.writePlan(ownershipTables(),
+              waiverEntry(s.consumer(), "public.orders", "back-office fixes", "[\"Total\"]"));
+  s.runCatalogue();
+  s.addSnapshot(statusWriteBack(s));
+  const std::string original = db.schemaDump();
+  CliResult bad = s.cli({"run", "ownership"});
+  INFO(bad.out << bad.err);
+  CHECK(bad.exit_code == 3);
+  CHECK((bad.out + bad.err).find("public.orders has no column Total") != std::string::npos);
+  CHECK(db.schemaDump() == original);
+
+  s.writePlan(ownershipTables(),
+              waiverEntry(s.consumer(), "public.orders", "back-office fixes", "[\"total\"]"));
+  CliResult run = s.cli({"run", "ownership"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(sqlstateAs(db, ful, "UPDATE public.orders SET total = 0") == "");
+  CHECK(sqlstateAs(db, ful, "UPDATE public.orders SET status = 'x'") == "42501");
+  REQUIRE(s.cli({"rollback", "ownership"}).exit_code == 0);
   CHECK(db.schemaDump() == original);
 }

@@ -218,15 +218,17 @@ TEST_CASE(
   RevokeScenario r("deprecation_window = \"1s\"\nrequire_compare = false",
                    "[[waiver]]\nservice = \"@consumer@\"\ntable = \"public.orders\"\n"
                    "reason = \"status write-back\"\n");
-  r.advanceToRevoke();
   const std::string ful_app = r.role("ful_app");
   const std::string write_back = "UPDATE public.orders SET status = 'shipped' WHERE id = 1";
+  // The catalogue of step 1 sees the write, so step 2 gives it back.
+  r.setConsumerSql(write_back + ";\n");
+  r.advanceToRevoke();
   REQUIRE(r.sqlstateAs(ful_app, write_back).empty());  // step 2 kept the waived write
   r.waitWindow();
   const std::string before = r.db().schemaDump();
   const std::string acl = r.aclState();
 
-  r.setConsumerSql(write_back + ";\n");
+  r.setConsumerSql(write_back + ";\n" + write_back + ";\n");  // once more in the window
   CliResult blocked = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(blocked.out << blocked.err);
   CHECK(blocked.exit_code == 3);
@@ -246,4 +248,58 @@ TEST_CASE(
   CHECK(r.db().schemaDump() == before);
   CHECK(r.aclState() == acl);
   CHECK(r.sqlstateAs(ful_app, write_back).empty());
+}
+
+TEST_CASE(
+    "revoke on an idle window: consumers that ran no statement at all block until the plan "
+    "acknowledges it",
+    "[revoke][pg]") {
+  RevokeScenario r(
+      "deprecation_window = \"1s\"\nrequire_compare = false\nacknowledge_idle_window = false", {},
+      true);
+  r.advanceToRevoke();
+  r.waitWindow();
+  const std::string before = r.db().schemaDump();
+  const std::string plan = readFile(r.s().planPath());
+
+  // The consumer's roles ran nothing at all: "no read" proves nothing.
+  CliResult idle = r.cli({"run", "revoke", "--yes", "--json"});
+  INFO(idle.out << idle.err);
+  CHECK(idle.exit_code == 3);
+  auto g = gates(idle);
+  CHECK_FALSE(g["deprecation_window"].first);
+  // Both services lose something (the owner's role reads the consumer's
+  // public.shipments): both are named.
+  CHECK(has(g["deprecation_window"].second,
+            r.consumer() + ", " + r.owner() + " ran no statement at all in the window"));
+  CHECK(has(g["deprecation_window"].second, "acknowledge_idle_window = true"));
+  CHECK(r.db().schemaDump() == before);
+
+  // Acknowledged in the plan: the gate passes and still says so (exit 5: the
+  // confirmation is next).
+  std::string acked = plan;
+  const std::string key = "acknowledge_idle_window = false";
+  REQUIRE(acked.find(key) != std::string::npos);
+  acked.replace(acked.find(key), key.size(), "acknowledge_idle_window = true");
+  r.s().dir().write("dbsplit.toml", acked);
+  CliResult ack = r.cli({"run", "revoke", "--json"});
+  INFO(ack.out << ack.err);
+  CHECK(ack.exit_code == 5);
+  g = gates(ack);
+  CHECK(g["deprecation_window"].first);
+  CHECK(has(g["deprecation_window"].second, "accepted: acknowledge_idle_window = true"));
+  CHECK(r.db().schemaDump() == before);
+
+  // Without the acknowledgement, consumers seen working (each on its own
+  // table) pass the gate.
+  r.s().dir().write("dbsplit.toml", plan);
+  REQUIRE(r.sqlstateAs(r.role("ful_app"), "SELECT count(*) FROM public.shipments").empty());
+  REQUIRE(r.sqlstateAs(r.role("orders_app"), "SELECT count(*) FROM public.orders").empty());
+  CliResult seen = r.cli({"run", "revoke", "--json"});
+  INFO(seen.out << seen.err);
+  CHECK(seen.exit_code == 5);
+  g = gates(seen);
+  CHECK(g["deprecation_window"].first);
+  CHECK_FALSE(has(g["deprecation_window"].second, "ran no statement"));
+  CHECK(r.db().schemaDump() == before);
 }

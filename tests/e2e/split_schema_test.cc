@@ -41,6 +41,13 @@ BEGIN
 END $$;
 CREATE TRIGGER orders_log AFTER INSERT ON public.orders
   FOR EACH ROW EXECUTE FUNCTION public.log_order();
+CREATE FUNCTION public.dyn_count() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  SELECT count(*) INTO n FROM orders;
+  EXECUTE 'SELECT count(*) FROM customers' INTO n;
+  RETURN n;
+END $$;
 ALTER ROLE "@app2@" IN DATABASE "@db@" SET search_path = public, "$user";
 )SQL";
 
@@ -81,7 +88,7 @@ void applicationWorks(const SplitScenario& s, const std::string& role) {
 
 TEST_CASE(
     "split schema mode: the gate lists exactly the function bodies that name moving tables "
-    "without a schema",
+    "without a schema and that no pinned search_path can keep working",
     "[split][pg]") {
   SplitScenario s({"orders"}, kSetup, kPlan, {{"orders", {"app", "app2"}}});
   s.advanceTo("split");
@@ -90,13 +97,45 @@ TEST_CASE(
   INFO(blocked.out << blocked.err);
   CHECK(blocked.exit_code == 3);
   const std::string all = blocked.out + blocked.err;
-  CHECK(all.find("2 object(s) would break") != std::string::npos);
-  CHECK(all.find("function public.order_count() names orders without a schema") !=
-        std::string::npos);
-  CHECK(all.find("function public.log_order() names events without a schema") != std::string::npos);
+  CHECK(all.find("1 object(s) would break") != std::string::npos);
+  // Dynamic SQL cannot be analysed: the function stays listed.
+  CHECK(all.find("function public.dyn_count() names orders without a schema") != std::string::npos);
+  // The analysable ones get a pinned search_path instead.
+  CHECK(all.find("2 function(s) that name moving relations without a schema get a pinned "
+                 "search_path first (split/pin_search_path) and keep working: "
+                 "public.log_order(), public.order_count()") != std::string::npos);
   CHECK(all.find("qualified_count") == std::string::npos);
   CHECK(all.find("view public.order_totals") != std::string::npos);  // listed as following
   CHECK(s.db().schemaDump() == before);
+}
+
+TEST_CASE(
+    "split gate: no object dbsplit made is listed and no function whose string literal only "
+    "equals a moving table's name",
+    "[split][pg]") {
+  // The outbox's trigger functions hold their aggregate_type ('orders') and
+  // source ('public.orders') as string literals; so does the user's label().
+  SplitScenario s({"orders"},
+                  std::string(kSetup) +
+                      "CREATE FUNCTION public.label() RETURNS text LANGUAGE sql\n"
+                      "  AS $$SELECT 'orders'::text || 'customers'$$;\n",
+                  std::string(kPlan) +
+                      "\n[[event]]\ntable = \"public.orders\"\naggregate_type = \"orders\"\n"
+                      "\n[[event]]\ntable = \"public.customers\"\naggregate_type = "
+                      "\"customers\"\n",
+                  {{"orders", {"app", "app2"}}});
+  s.advanceTo("split");
+  REQUIRE(s.db().scalar("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = "
+                        "p.pronamespace WHERE n.nspname = '" +
+                        s.service("orders") + "' AND p.proname LIKE 'outbox\\_%'") == "2");
+  CliResult blocked = s.cli({"run", "split"});
+  INFO(blocked.out << blocked.err);
+  CHECK(blocked.exit_code == 3);
+  const std::string all = blocked.out + blocked.err;
+  CHECK(all.find("1 object(s) would break") != std::string::npos);
+  CHECK(all.find("public.dyn_count() names orders") != std::string::npos);
+  CHECK(all.find("outbox_") == std::string::npos);
+  CHECK(all.find("label") == std::string::npos);
 }
 
 TEST_CASE(
@@ -117,8 +156,10 @@ TEST_CASE(
   c.actions = [](SplitScenario& s, const std::vector<std::string>& ids) {
     CHECK(ids == std::vector<std::string>{
                      "split/search_path/" + s.role("app"), "split/search_path/" + s.role("app2"),
-                     "split/move/public.customers", "split/move/public.orders",
-                     "split/move/public.events", "split/move/public.events_2026"});
+                     "split/pin_search_path/public.log_order()",
+                     "split/pin_search_path/public.order_count()", "split/move/public.customers",
+                     "split/move/public.orders", "split/move/public.events",
+                     "split/move/public.events_2026"});
   };
   c.dry_run = [](SplitScenario& s, const CliResult& dry) {
     CHECK(dry.out.find("SET SCHEMA \"" + s.service("orders") + "\"") != std::string::npos);
@@ -131,6 +172,10 @@ TEST_CASE(
       CHECK(schemaOf(s.db(), rel) == (std::string(rel) == "unrelated" ? "public" : svc));
     }
     CHECK(s.db().scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'orders_log'") == "1");
+    // Pinned: the function finds the moved table for any caller, whatever its path.
+    CHECK(s.db().scalar("SELECT public.order_count() >= 0") == "t");
+    CHECK(s.db().scalar("SELECT array_to_string(proconfig, ' ') FROM pg_proc WHERE proname = "
+                        "'order_count'") == "search_path=" + svc + ", \"$user\", public");
     // app2 had `public, "$user"` in this database; app had nothing.
     CHECK(s.roleSettings().find("search_path=" + svc + ", public, \\\"$user\\\"") !=
           std::string::npos);

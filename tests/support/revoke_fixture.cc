@@ -36,8 +36,15 @@ RevokeScenario::RevokeScenario(const std::string& revoke_settings, const std::st
       "CREATE TABLE public.shipments (id int PRIMARY KEY, order_id bigint);\n"
       "GRANT SELECT ON public.shipments TO " +
       quoteIdent(role("orders_app")));
+  // The SQL files stand in for the consumer's statements and never grow, so
+  // the consumer looks idle to the window gate: acknowledged here unless the
+  // test says otherwise (tests/e2e/revoke_gates_test.cc tests the idle window).
+  std::string settings = revoke_settings;
+  if (settings.find("acknowledge_idle_window") == std::string::npos) {
+    settings += "\nacknowledge_idle_window = true";
+  }
   std::string plan = "[[table]]\nname = \"public.shipments\"\nowner = " + str(s_.consumer()) +
-                     "\n\n[step.revoke]\n" + revoke_settings + "\n\n" + extra;
+                     "\n\n[step.revoke]\n" + settings + "\n\n" + extra;
   s_.writePlan(ownershipTables(), plan);
   std::string text = readFile(s_.planPath());
   const std::string sources = "sources = [";

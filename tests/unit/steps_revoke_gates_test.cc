@@ -50,8 +50,20 @@ journal::SnapshotRecord record(std::int64_t id, const std::string& at, const jso
   return {id, at, "", body.dump()};
 }
 
-json catalogueBody(std::int64_t calls) {
+// `own_calls`: the consumer's reads of its own projection (its activity).
+json catalogueBody(std::int64_t calls, std::int64_t own_calls = 0) {
   json accesses = json::array();
+  if (own_calls > 0) {
+    accesses.push_back({{"service", "ful"},
+                        {"role", "ful_app"},
+                        {"table", "ful.order_view"},
+                        {"kind", "read"},
+                        {"columns", {"id"}},
+                        {"calls", own_calls},
+                        {"via", nullptr},
+                        {"fingerprint", "own"},
+                        {"statement", "SELECT id FROM order_view"}});
+  }
   if (calls > 0) {
     accesses.push_back({{"service", "ful"},
                         {"role", "ful_app"},
@@ -120,7 +132,7 @@ TEST_CASE("window gate: judged against the newest snapshot older than the window
       record(1, "2026-06-01T10:00:00.000Z", catalogueBody(5)),
       record(2, "2026-06-01T10:30:00.000Z", catalogueBody(7)),
       record(3, "2026-06-01T11:30:00.000Z", catalogueBody(9))};
-  auto quiet = catalogue::Snapshot::fromJson(catalogueBody(7));
+  auto quiet = catalogue::Snapshot::fromJson(catalogueBody(7, 4));  // reads its own table
   auto busy = catalogue::Snapshot::fromJson(catalogueBody(10));
   CHECK(windowGate(plan, {"ful"}, kOwners, snaps, &quiet, "", now).passed);
   auto g = windowGate(plan, {"ful"}, kOwners, snaps, &busy, "", now);
@@ -139,6 +151,39 @@ TEST_CASE("window gate: judged against the newest snapshot older than the window
 }
 
 TEST_CASE(
+    "window gate: consumers that ran no statement at all block until the plan acknowledges the "
+    "idle window",
+    "[revoke]") {
+  const std::int64_t now = parseIsoMillis("2026-06-01T12:00:00.000Z");
+  std::vector<journal::SnapshotRecord> snaps = {
+      record(1, "2026-06-01T10:00:00.000Z", catalogueBody(7, 3))};
+  auto idle = catalogue::Snapshot::fromJson(catalogueBody(7, 3));  // nothing moved at all
+  auto active = catalogue::Snapshot::fromJson(catalogueBody(7, 5));
+  plan::Plan plain = twoServices("deprecation_window = \"1h\"");
+  auto blocked = windowGate(plain, {"ful"}, kOwners, snaps, &idle, "", now);
+  CHECK_FALSE(blocked.passed);
+  CHECK(blocked.evidence.find("ful ran no statement at all in the window") != std::string::npos);
+  CHECK(blocked.evidence.find("silence proves nothing") != std::string::npos);
+  CHECK(blocked.evidence.find("acknowledge_idle_window = true") != std::string::npos);
+  // Activity on its own table is what proves the sources see the consumer.
+  auto seen = windowGate(plain, {"ful"}, kOwners, snaps, &active, "", now);
+  CHECK(seen.passed);
+  CHECK(seen.evidence.find("ran no statement") == std::string::npos);
+  plan::Plan acked = twoServices("deprecation_window = \"1h\"\nacknowledge_idle_window = true");
+  REQUIRE(acked.revoke.acknowledge_idle_window);
+  auto passed = windowGate(acked, {"ful"}, kOwners, snaps, &idle, "", now);
+  CHECK(passed.passed);
+  CHECK(passed.evidence.find("ful ran no statement at all in the window") != std::string::npos);
+  CHECK(passed.evidence.find("accepted: acknowledge_idle_window = true") != std::string::npos);
+  // Acknowledging an idle window never excuses a read inside it.
+  auto busy = catalogue::Snapshot::fromJson(catalogueBody(9, 3));
+  CHECK_FALSE(windowGate(acked, {"ful"}, kOwners, snaps, &busy, "", now).passed);
+  // The key is part of the plan's canonical form only when set.
+  CHECK(plain.canonical()["steps"]["revoke"].count("acknowledge_idle_window") == 0);
+  CHECK(acked.canonical()["steps"]["revoke"]["acknowledge_idle_window"] == true);
+}
+
+TEST_CASE(
     "a write a waiver accepted in step 2 is judged by the window (revoke takes it too), not by "
     "compare",
     "[revoke]") {
@@ -146,10 +191,10 @@ TEST_CASE(
       "deprecation_window = \"1h\"\n\n[[waiver]]\nservice = \"ful\"\ntable = "
       "\"public.orders\"\nreason = \"status write-back\"\n");
   REQUIRE(plan.waivers.size() == 1);
-  auto writes = [](std::int64_t calls) {
-    json body = catalogueBody(calls);
-    body["accesses"][0]["kind"] = "write";
-    body["accesses"][0]["statement"] = "UPDATE orders SET status = $1";
+  auto writes = [](std::int64_t calls, std::int64_t own_calls = 0) {
+    json body = catalogueBody(calls, own_calls);
+    body["accesses"][own_calls > 0 ? 1 : 0]["kind"] = "write";
+    body["accesses"][own_calls > 0 ? 1 : 0]["statement"] = "UPDATE orders SET status = $1";
     return body;
   };
   const std::int64_t now = parseIsoMillis("2026-06-01T12:00:00.000Z");
@@ -161,7 +206,7 @@ TEST_CASE(
   CHECK(g.evidence.find("3 call(s) in the window") != std::string::npos);
   CHECK(g.evidence.find("waived in step 2: \"status write-back\"; this step revokes waived "
                         "writes too: stop the write first") != std::string::npos);
-  auto stopped = catalogue::Snapshot::fromJson(writes(5));
+  auto stopped = catalogue::Snapshot::fromJson(writes(5, 2));  // it still reads its own
   CHECK(windowGate(plan, {"ful"}, kOwners, snaps, &stopped, "", now).passed);
   // An unwaived write gets no such note.
   auto unwaived = windowGate(twoServices("deprecation_window = \"1h\""), {"ful"}, kOwners, snaps,

@@ -96,19 +96,16 @@ engine::Action schemaAction(const plan::Service& service) {
   return a;
 }
 
-engine::Action relationAction(
-    const RelationState& r, const plan::Plan& plan,
-    const std::map<std::string, std::vector<std::string>>& waived_writes) {
+engine::Action relationAction(const RelationState& r, const plan::Plan& plan,
+                              const std::map<std::string, WaivedGrant>& waived_grants) {
   const std::string& group = r.table->owner;
   const plan::Service* service = plan.findService(group);
   std::set<std::string> owners = {group};
   if (service) owners.insert(service->roles.begin(), service->roles.end());
-  // A [[waiver]] accepts a service's write "for now": its login roles keep
-  // their own write grants on the waived table (and its partitions), and are
-  // granted back what they could write only through PUBLIC, another role or
-  // as the old owner.
-  std::set<std::string> kept = owners;
-  for (const auto& [role, privileges] : waived_writes) kept.insert(role);
+  // A [[waiver]] accepts a service's write "for now": its login roles lose
+  // their writes on the waived table (and its partitions) with everyone
+  // else's, then get back only what the catalogue saw them write (waivers.h).
+  const std::set<std::string>& kept = owners;
   const std::string table = r.quoted();
   const bool moves = r.owner != group;
   // The ACL as it is right after ALTER OWNER: what the revokes start from and
@@ -119,11 +116,17 @@ engine::Action relationAction(
   // (Superusers and the owner's own login roles read anyway.)
   const bool grant_old = moves && !owners.count(r.owner) && !r.owner_is_superuser;
   std::vector<std::string> regrants, waived;  // GRANTs to waived roles; who keeps what
-  for (const auto& [role, privileges] : waived_writes) {
-    if (privileges.empty()) continue;
-    std::string list = util::join(privileges, ", ");
-    waived.push_back(role + " (" + list + ")");
-    regrants.push_back(grant(list, table, role));
+  std::vector<std::string> regranted;         // roles with a GRANT
+  for (const auto& [role, g] : waived_grants) {
+    std::vector<std::string> list = g.privileges;
+    if (!g.update_columns.empty()) {
+      list.push_back("UPDATE (" + sql::quoteIdentList(g.update_columns) + ")");
+    }
+    waived.push_back(role + " (" + (list.empty() ? "nothing" : util::join(list, ", ")) + "; " +
+                     g.evidence + ")");
+    if (list.empty()) continue;
+    regrants.push_back(grant(util::join(list, ", "), table, role));
+    regranted.push_back(role);
   }
 
   std::vector<std::string> forward, inverse;
@@ -145,9 +148,7 @@ engine::Action relationAction(
   if (!revokes.empty() || grant_old || !regrants.empty()) {
     std::vector<std::string> extra;
     if (grant_old) extra.push_back(r.owner);
-    for (const auto& [role, privileges] : waived_writes) {
-      if (!privileges.empty()) extra.push_back(role);
-    }
+    extra.insert(extra.end(), regranted.begin(), regranted.end());
     auto rebuilt = rebuild(table, after_owner, group, extra, grant_old || !regrants.empty());
     inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
   }
@@ -162,11 +163,65 @@ engine::Action relationAction(
       moves ? "group " + group + " owns it (was " + r.owner + ")"
             : "already owned by group " + group,
       revokes.empty() ? "" : "; writes revoked from other roles",
-      waived.empty() ? "" : "; waived writers keep their writes: " + util::join(waived, ", "),
+      waived.empty()
+          ? ""
+          : "; waived writers get back what they were seen writing: " + util::join(waived, ", "),
       "; owner recorded in the comment");
   a.forward = joinStatements(forward);
   a.inverse = joinStatements(inverse);
   a.lock = {moves ? "ACCESS EXCLUSIVE" : "SHARE UPDATE EXCLUSIVE", r.display()};
+  return a;
+}
+
+// Same shape as a table's action, for a sequence no column owns: PostgreSQL
+// moves owned sequences with their table, this one is moved by hand. Other
+// roles lose nextval and setval (USAGE, UPDATE); SELECT stays until step 5.
+std::optional<engine::Action> sequenceAction(const relations::DefaultSequence& seq,
+                                             const plan::Plan& plan,
+                                             const std::vector<std::string>& waived) {
+  const RelationState& r = seq.state;
+  const std::string group = seq.owner();
+  const plan::Service* service = plan.findService(group);
+  std::set<std::string> owners = {group};
+  if (service) owners.insert(service->roles.begin(), service->roles.end());
+  std::set<std::string> kept = owners;
+  kept.insert(waived.begin(), waived.end());
+  const std::string name = r.quoted();
+  const bool moves = r.owner != group;
+  RelationAcl after_owner = moves ? relabel(r.acl, r.owner, group) : r.acl;
+  std::vector<std::string> revokes = acl::revokeSequenceWrites(name, after_owner, group, kept);
+  const bool grant_old = moves && !owners.count(r.owner) && !r.owner_is_superuser;
+  if (!moves && revokes.empty()) return std::nullopt;
+
+  std::vector<std::string> forward, inverse;
+  const std::map<std::string, std::string> to_group = {
+      {"kind", "SEQUENCE"}, {"view", name}, {"owner", sql::quoteIdent(group)}};
+  if (moves) forward.push_back(render("alter_view_owner.sql", to_group));
+  forward.insert(forward.end(), revokes.begin(), revokes.end());
+  if (grant_old) forward.push_back(grant("SELECT", name, r.owner));
+  if (!revokes.empty() || grant_old) {
+    std::vector<std::string> extra;
+    if (grant_old) extra.push_back(r.owner);
+    auto rebuilt = rebuild(name, after_owner, group, extra, grant_old);
+    inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
+  }
+  if (moves) {
+    inverse.push_back(
+        render("alter_view_owner.sql",
+               {{"kind", "SEQUENCE"}, {"view", name}, {"owner", sql::quoteIdent(r.owner)}}));
+  }
+
+  engine::Action a;
+  a.id = "ownership/sequence/" + r.display();
+  a.description = fmt::format(
+      "{}{}{}; it is no column's (no OWNED BY), the defaults of {}'s tables use it: {}",
+      moves ? "group " + group + " owns sequence " + r.display() + " (was " + r.owner + ")"
+            : "sequence " + r.display() + " already owned by group " + group,
+      revokes.empty() ? "" : "; nextval and setval revoked from other roles",
+      grant_old ? "; the old owner keeps SELECT" : "", group, util::join(seq.users, ", "));
+  a.forward = joinStatements(forward);
+  a.inverse = joinStatements(inverse);
+  a.lock = {"ACCESS EXCLUSIVE", r.display()};
   return a;
 }
 

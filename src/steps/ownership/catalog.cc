@@ -19,6 +19,40 @@ std::vector<std::string> heldWrites(pg::Session& catalog, const std::string& rol
   return out;
 }
 
+std::vector<std::string> heldColumnUpdates(pg::Session& catalog, const std::string& role,
+                                           const std::string& oid,
+                                           const std::vector<std::string>& columns) {
+  std::vector<std::string> out;
+  if (columns.empty()) return out;
+  for (const auto& row : catalog.execParams(
+           "SELECT a.attname FROM pg_catalog.pg_attribute a"
+           " WHERE a.attrelid = $2::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped"
+           "   AND a.attname IN (SELECT value FROM json_array_elements_text($3::json))"
+           "   AND NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = $1)"
+           "   AND pg_catalog.has_column_privilege($1, $2::pg_catalog.oid, a.attnum, 'UPDATE')"
+           " ORDER BY a.attnum",
+           role, oid, nlohmann::json(columns).dump())) {
+    out.push_back(row[0].c_str());
+  }
+  return out;
+}
+
+std::vector<std::string> missingColumns(pg::Session& catalog, const std::string& oid,
+                                        const std::vector<std::string>& columns) {
+  std::vector<std::string> out;
+  if (columns.empty()) return out;
+  for (const auto& row : catalog.execParams(
+           "SELECT c.value FROM json_array_elements_text($2::json) WITH ORDINALITY AS c(value, n)"
+           " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
+           "                    WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = c.value"
+           "                      AND a.attnum > 0 AND NOT a.attisdropped)"
+           " ORDER BY c.n",
+           oid, nlohmann::json(columns).dump())) {
+    out.push_back(row[0].c_str());
+  }
+  return out;
+}
+
 RoleState readRole(pg::Session& catalog, const std::string& name) {
   RoleState s;
   pg::Result r = catalog.execParams(

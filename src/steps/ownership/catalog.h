@@ -40,6 +40,16 @@ struct SchemaState {
 std::vector<std::string> heldWrites(pg::Session& catalog, const std::string& role,
                                     const std::string& oid);
 
+// Of `columns`, those `role` may UPDATE on relation `oid` (table or column
+// grant, in any way), in column order; none for a superuser.
+std::vector<std::string> heldColumnUpdates(pg::Session& catalog, const std::string& role,
+                                           const std::string& oid,
+                                           const std::vector<std::string>& columns);
+
+// Of `columns`, those relation `oid` does not have.
+std::vector<std::string> missingColumns(pg::Session& catalog, const std::string& oid,
+                                        const std::vector<std::string>& columns);
+
 RoleState readRole(pg::Session& catalog, const std::string& name);
 SchemaState readSchema(pg::Session& catalog, const std::string& name);
 

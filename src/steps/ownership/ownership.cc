@@ -9,6 +9,7 @@
 #include "steps/ownership/actions.h"
 #include "steps/ownership/catalog.h"
 #include "steps/ownership/gates.h"
+#include "steps/ownership/waivers.h"
 #include "util/text.h"
 
 namespace dbsplit::steps {
@@ -47,11 +48,11 @@ std::string roleComment(const std::string& service) {
 
 }  // namespace ownership
 
-// Waivers change actions (a waived service's login roles keep their writes
-// on the waived table), so their service and table are inputs: adding,
-// removing or retargeting one after the step ran is drift. Their reason is
-// not. The key is left out when there is no waiver, so that journals written
-// before waivers counted keep their hash.
+// Waivers change actions (a waived service's login roles get back what they
+// were seen writing on the waived table), so their service, table and columns
+// are inputs: adding, removing, retargeting or narrowing one after the step
+// ran is drift. Their reason is not. The key is left out when there is no
+// waiver, so that journals written before waivers counted keep their hash.
 nlohmann::json OwnershipStep::inputs(const plan::Plan& plan) const {
   nlohmann::json services = nlohmann::json::array();
   for (const auto& s : plan.services) services.push_back({{"name", s.name}, {"roles", s.roles}});
@@ -60,20 +61,86 @@ nlohmann::json OwnershipStep::inputs(const plan::Plan& plan) const {
     tables.push_back({{"name", t.name.display()}, {"owner", t.owner}});
   nlohmann::json in = {{"services", services}, {"tables", tables}};
   if (!plan.waivers.empty()) {
-    std::set<std::pair<std::string, std::string>> waived;  // order in the plan is no input
-    for (const auto& w : plan.waivers) waived.insert({w.service, w.table.display()});
+    // Order in the plan is no input. The columns are (only when listed, so
+    // that journals written before the key keep their hash).
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> waived;
+    for (const auto& w : plan.waivers) {
+      std::vector<std::string> columns = w.columns;
+      std::sort(columns.begin(), columns.end());
+      waived[{w.service, w.table.display()}] = columns;
+    }
     nlohmann::json waivers = nlohmann::json::array();
-    for (const auto& [service, table] : waived)
-      waivers.push_back({{"service", service}, {"table", table}});
+    for (const auto& [key, columns] : waived) {
+      nlohmann::json entry = {{"service", key.first}, {"table", key.second}};
+      if (!columns.empty()) entry["columns"] = columns;
+      waivers.push_back(entry);
+    }
     in["waivers"] = waivers;
   }
   return in;
 }
 
+namespace {
+
+// What a waived role gets back on relation `oid`: what it was seen writing,
+// within what it holds now (a waiver never widens a role's rights).
+WaivedGrant waivedGrant(pg::Session& catalog, const std::string& role, const std::string& oid,
+                        const WaivedWrite& ww) {
+  WaivedGrant g;
+  g.evidence = ww.evidence;
+  std::vector<std::string> held = heldWrites(catalog, role, oid);
+  auto holds = [&](const std::string& p) {
+    return std::find(held.begin(), held.end(), p) != held.end();
+  };
+  if (ww.unanalysed) {
+    g.privileges = held;
+    return g;
+  }
+  for (const char* p : {"INSERT", "UPDATE", "DELETE", "TRUNCATE"}) {
+    bool seen = std::find(ww.privileges.begin(), ww.privileges.end(), p) != ww.privileges.end();
+    if (std::string(p) == "UPDATE") seen = ww.update_all;
+    if (seen && holds(p)) g.privileges.push_back(p);
+  }
+  if (!ww.update_all) g.update_columns = heldColumnUpdates(catalog, role, oid, ww.update_columns);
+  return g;
+}
+
+// A sequence no column owns belongs to the owner of the tables whose defaults
+// use it; used by two owners' tables (or one outside the plan), it has none.
+engine::Gate sharedSequencesGate(const engine::PlanContext& ctx) {
+  std::vector<relations::DefaultSequence> seqs;
+  try {
+    seqs = relations::readDefaultSequences(ctx.catalog, readRelations(ctx.catalog, ctx.plan));
+  } catch (const Error&) {
+    return {"shared_sequences", true, "checked once the plan's tables exist"};
+  }
+  std::vector<std::string> shared, taken;
+  for (const auto& d : seqs) (d.owner().empty() ? shared : taken).push_back(d.describe());
+  if (!shared.empty()) {
+    return {"shared_sequences", false,
+            fmt::format("{} sequence(s) no column owns are used by the defaults of tables of "
+                        "more than one owner (or of a table outside the plan), so they belong "
+                        "to no service: {}; give each table its own sequence (or declare the "
+                        "other table with the same owner)",
+                        shared.size(), util::join(shared, "; "))};
+  }
+  if (taken.empty()) {
+    return {"shared_sequences", true,
+            "every sequence the plan's tables' defaults use is owned by a column (OWNED BY)"};
+  }
+  return {"shared_sequences", true,
+          fmt::format("{} sequence(s) no column owns follow the owner of the tables whose "
+                      "defaults use them: {}",
+                      taken.size(), util::join(taken, "; "))};
+}
+
+}  // namespace
+
 std::vector<engine::Gate> OwnershipStep::gates(const engine::PlanContext& ctx) const {
   std::optional<journal::SnapshotRecord> snapshot;
   if (ctx.journal) snapshot = ctx.journal->latestSnapshot("catalogue");
   std::vector<engine::Gate> gates = catalogueGates(ctx.plan, snapshot ? &*snapshot : nullptr);
+  gates.push_back(sharedSequencesGate(ctx));
   // Creating roles, taking over tables from any owner and granting as other
   // grantors (to restore ACLs exactly) is what a superuser can do.
   bool super = currentUserIsSuperuser(ctx.catalog);
@@ -150,15 +217,62 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
                               "REVOKE those privileges from the group role first")
         .withDetails(problems);
   }
+  std::optional<journal::SnapshotRecord> snapshot;
+  if (ctx.journal) snapshot = ctx.journal->latestSnapshot("catalogue");
   std::map<std::string, std::string> service_of;    // relation oid -> owning service
   std::map<std::string, size_t> last_table_action;  // service -> index in actions
   for (const auto& r : relations) {
     service_of[r.oid] = r.table->owner;
     last_table_action[r.table->owner] = actions.size();
-    std::map<std::string, std::vector<std::string>> waived_writes;
-    for (const auto& role : waivedRoles(*r.table, plan))
-      waived_writes[role] = heldWrites(catalog, role, r.oid);
-    actions.push_back(relationAction(r, plan, waived_writes));
+    std::map<std::string, WaivedGrant> waived;
+    for (const auto& w : plan.waivers) {
+      if (w.table != r.table->name || w.service == r.table->owner) continue;
+      const plan::Service* s = plan.findService(w.service);
+      if (!s) continue;
+      WaivedWrite ww = waivedWrite(w, snapshot ? &*snapshot : nullptr);
+      std::vector<std::string> missing = missingColumns(catalog, r.oid, w.columns);
+      if (!missing.empty()) {
+        problems.push_back(fmt::format("{}: [[waiver]] columns: {} has no column {}", w.pos.str(),
+                                       r.display(), util::join(missing, ", ")));
+        continue;
+      }
+      for (const auto& role : s->roles) {
+        waived[role] = waivedGrant(catalog, role, r.oid, ww);
+      }
+    }
+    actions.push_back(relationAction(r, plan, waived));
+  }
+  if (!problems.empty()) {
+    throw Error::precondition("ownership_waiver", "step ownership cannot start; nothing changed",
+                              "list only columns the waived table has")
+        .withDetails(problems);
+  }
+  // Sequences no column owns, used by one service's tables' defaults, after
+  // the tables (a shared one is the shared_sequences gate's).
+  for (const auto& seq : relations::readDefaultSequences(catalog, relations)) {
+    const std::string group = seq.owner();
+    if (group.empty()) continue;
+    auto gs = seq.state.acl.grantees();
+    if (seq.state.owner != group && std::find(gs.begin(), gs.end(), group) != gs.end()) {
+      // ALTER OWNER would merge the group's items: no exact inverse.
+      problems.push_back(fmt::format(
+          "sequence {} grants privileges to role {} already; ALTER OWNER would merge them and "
+          "rollback could not restore them exactly",
+          seq.state.display(), group));
+      continue;
+    }
+    std::vector<std::string> waived;
+    for (const plan::Table* t : seq.tables) {
+      for (const auto& role : waivedRoles(*t, plan)) {
+        if (std::find(waived.begin(), waived.end(), role) == waived.end()) waived.push_back(role);
+      }
+    }
+    if (auto a = sequenceAction(seq, plan, waived)) actions.push_back(std::move(*a));
+  }
+  if (!problems.empty()) {
+    throw Error::precondition("ownership_acl", "step ownership cannot start; nothing changed",
+                              "REVOKE those privileges from the group role first")
+        .withDetails(problems);
   }
   // Views over one service's tables follow them, after all tables' actions;
   // the others stay with their owner and are named in the description of the

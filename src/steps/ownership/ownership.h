@@ -4,8 +4,10 @@
 // per owned table (and each partition) one action that makes the group the
 // owner (indexes and owned sequences follow), revokes INSERT, UPDATE, DELETE
 // and TRUNCATE from every other role and PUBLIC (reads stay; the login roles
-// of a service a [[waiver]] names keep their writes on the waived table), and
-// records the owner in the table's comment; then per view (or materialized view) that
+// of a service a [[waiver]] names get back what the catalogue saw them write
+// on the waived table), and records the owner in the table's comment; per
+// sequence no column owns that one service's tables' defaults use, the same
+// for nextval and setval; then per view (or materialized view) that
 // reads only one service's tables, one action that makes the group its owner
 // (nothing revoked on it). Inverses restore the prior owner, ACL (order,
 // grantors and grant options included), column ACLs and comment exactly.

@@ -10,7 +10,7 @@ namespace {
 using acl::AclItem;
 using acl::ExplodedRow;
 
-// Sequences that belong to a table (serial: 'a', identity: 'i').
+// Sequences that belong to a table's column (serial: 'a', identity: 'i').
 constexpr const char* kSequences = R"SQL(
 SELECT d.refobjid::text, s.oid::text
   FROM pg_catalog.pg_depend d
@@ -71,6 +71,12 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
       const std::string& service = service_of.at(table);
       out.relations.push_back({states.at(seq), "sequence", service, {service}});
     }
+  }
+  // So do the sequences no column owns that one service's tables' defaults use
+  // (a shared one belongs to nobody: step ownership's shared_sequences gate).
+  for (auto& seq : relations::readDefaultSequences(catalog, tables)) {
+    const std::string service = seq.owner();
+    if (!service.empty()) out.relations.push_back({seq.state, "sequence", service, {service}});
   }
   // Views: the service of their planned base tables; a view over several
   // services' tables is everyone's to lose (and its action is that of the first

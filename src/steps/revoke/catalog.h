@@ -1,8 +1,8 @@
 // What the revoke step reads from the live catalog (read-only session): every
 // relation that holds one service's data (its tables and their partitions, the
-// sequences they own, the views over them) with its ACL, the ACL of each
-// service's schema, and the default privileges of the services' roles. A few
-// set-based queries, so that thousands of tables cost a handful of round trips.
+// sequences they own or their defaults alone use, the views over them) with its ACL, the ACL of
+// each service's schema, and the default privileges of the services' roles. A few set-based
+// queries, so that thousands of tables cost a handful of round trips.
 #pragma once
 
 #include <map>

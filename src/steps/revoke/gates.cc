@@ -103,6 +103,33 @@ std::string waiverNote(const plan::Plan& plan, const CrossAccess& a) {
   return {};
 }
 
+// The consumers none of whose statements (on any table, their own included)
+// moved between `before` and `now`, sorted.
+std::vector<std::string> idleConsumers(const std::set<std::string>& consumers,
+                                       const catalogue::Snapshot& before,
+                                       const catalogue::Snapshot& now) {
+  auto ofConsumers = [&](const catalogue::Snapshot& s) {
+    std::map<Key, std::int64_t> out;
+    for (const auto& a : s.accesses) {
+      if (consumers.count(a.service)) {
+        out[{a.service, a.role, a.table, a.fingerprint, a.via + "\n" + a.kind}] += a.calls;
+      }
+    }
+    return out;
+  };
+  auto was = ofConsumers(before);
+  std::set<std::string> active;
+  for (const auto& [key, calls] : ofConsumers(now)) {
+    auto it = was.find(key);
+    if (it == was.end() ? calls != 0 : it->second != calls) active.insert(std::get<0>(key));
+  }
+  std::vector<std::string> idle;
+  for (const auto& c : consumers) {
+    if (!active.count(c)) idle.push_back(c);
+  }
+  return idle;
+}
+
 }  // namespace
 
 std::int64_t parseIsoMillis(const std::string& iso) {
@@ -280,10 +307,25 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
                                     last_below, shortStatement(a.statement), waiverNote(plan, a)));
   }
   if (offending.empty()) {
-    return {name, true,
-            fmt::format("catalogue snapshot #{} of {} (older than {}) against now: no read by {} "
-                        "of a table its service does not own",
-                        baseline->id, baseline->taken_at, window_text, who)};
+    std::string quiet = fmt::format(
+        "catalogue snapshot #{} of {} (older than {}) against now: no read by {} of a table its "
+        "service does not own",
+        baseline->id, baseline->taken_at, window_text, who);
+    std::vector<std::string> idle = idleConsumers(consumers, *base_snapshot, *now);
+    if (idle.empty()) return {name, true, quiet};
+    // "No read" proves nothing about a service that ran nothing at all.
+    std::string silence = fmt::format(
+        "{} ran no statement at all in the window (no call on any table, its own included), so "
+        "their silence proves nothing: the sources may not see them, or they were down",
+        util::join(idle, ", "));
+    if (plan.revoke.acknowledge_idle_window) {
+      return {name, true,
+              fmt::format("{}; {} (accepted: acknowledge_idle_window = true)", quiet, silence)};
+    }
+    return {name, false,
+            fmt::format("{}; but {}. Check that the catalogue sources cover their roles, or set "
+                        "[step.revoke] acknowledge_idle_window = true to accept an idle window",
+                        quiet, silence)};
   }
   return {name, false,
           fmt::format("{} statement(s) read tables their service does not own since catalogue "

@@ -14,7 +14,9 @@ namespace dbsplit::steps::split {
 
 struct BodyRefs {
   std::set<std::string> relations;    // unqualified relation names (RangeVar without schema)
-  std::set<std::string> strings;      // string constants (nextval('x'), 'x'::regclass candidates)
+  std::set<std::string> strings;      // string constants PostgreSQL resolves as relation names:
+                                      // 'x'::regclass, nextval('x') and the like; other
+                                      // literals are not references
   std::vector<std::string> problems;  // "does not parse", "dynamic SQL at line 4"
 };
 
@@ -25,6 +27,13 @@ BodyRefs unqualifiedRefs(const std::string& language, const std::string& text);
 // The names of `candidates` that `refs` uses unqualified (relations and string
 // constants naming a bare relation), sorted.
 std::vector<std::string> namesUsed(const BodyRefs& refs, const std::set<std::string>& candidates);
+
+// Whether the function `schema`.`name` (`language`, `text` as for
+// unqualifiedRefs) is one dbsplit made: the outbox step's trigger functions,
+// in a service's schema (`service_schemas`), named outbox_..., marked in their
+// body. dbsplit qualifies every name it renders, so they never break.
+bool madeByDbsplit(const std::set<std::string>& service_schemas, const std::string& schema,
+                   const std::string& name, const std::string& language, const std::string& text);
 
 // A search_path setting as stored in pg_db_role_setting (`"$user", public`)
 // split into its elements, unquoted.

@@ -193,6 +193,7 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
       sp.moves.push_back(std::move(m));
     }
   }
+  sp.sequence_moves = readSequenceMoves(catalog, plan, &problems);
   if (!problems.empty()) {
     throw Error::precondition(
         "split_tables",
@@ -217,16 +218,30 @@ SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
     names.insert(m.from.name);
     for (const std::string& q : m.sequences) names.insert(q);
   }
+  for (const SequenceMove& m : sp.sequence_moves) names.insert(m.from.name);
   if (oids.empty()) return sp;
   std::string fq = kFunctions;
   fq.replace(
       fq.find("{sqlbody}"), 9,
       catalog.serverVersion() >= 140000 ? "(l.lanname <> 'sql' OR p.prosqlbody IS NULL)" : "true");
+  std::set<std::string> service_schemas;
+  for (const plan::Service& s : plan.services) service_schemas.insert(s.name);
+  const auto targets = targetSchemas(sp.moves, sp.sequence_moves);
   for (const auto& row : catalog.exec(fq)) {
     std::string lang = row[3].as<std::string>();
+    if (madeByDbsplit(service_schemas, row[0].as<std::string>(), row[1].as<std::string>(), lang,
+                      row[5].as<std::string>())) {
+      continue;
+    }
     BodyRefs refs = unqualifiedRefs(lang, row[5].as<std::string>());
     std::vector<std::string> used = namesUsed(refs, names);
     if (used.empty()) continue;
+    if (auto pin = readFunctionPin(catalog, row[0].as<std::string>(), row[1].as<std::string>(),
+                                   row[2].as<std::string>(), row[4].as<std::string>(), refs, used,
+                                   targets)) {
+      sp.pins.push_back(std::move(*pin));
+      continue;
+    }
     sp.blocked.push_back(fmt::format("{} {}.{}({}) names {} without a schema",
                                      row[4].as<std::string>() == "p" ? "procedure" : "function",
                                      row[0].as<std::string>(), row[1].as<std::string>(),
@@ -296,6 +311,7 @@ std::vector<engine::Action> schemaActions(const SchemaPlan& sp) {
   // each table wherever it is at that moment (still here, or moved already).
   for (const RolePath& p : sp.paths)
     actions.push_back(rolePathAction("search_path", p, sp.database));
+  for (engine::Action& a : pinActions(sp.pins)) actions.push_back(std::move(a));
   for (const Move& m : sp.moves) {
     engine::Action a;
     a.id = "split/move/" + m.from.display();
@@ -309,6 +325,7 @@ std::vector<engine::Action> schemaActions(const SchemaPlan& sp) {
     a.lock = {"ACCESS EXCLUSIVE", m.from.display()};
     actions.push_back(std::move(a));
   }
+  for (engine::Action& a : sequenceMoveActions(sp.sequence_moves)) actions.push_back(std::move(a));
   return actions;
 }
 

@@ -11,6 +11,8 @@
 #include "engine/action.h"
 #include "pg/session.h"
 #include "plan/plan.h"
+#include "steps/split/pin_functions.h"
+#include "steps/split/sequences.h"
 
 namespace dbsplit::steps::split {
 
@@ -39,6 +41,11 @@ struct SchemaPlan {
   std::vector<RolePath> paths;       // roles whose setting changes
   std::vector<std::string> blocked;  // one line per function/role the move would break
   std::vector<std::string> follow;   // views and matviews bound by OID: they follow
+  // Sequences no column owns that move with their tables' owner (sequences.h).
+  std::vector<SequenceMove> sequence_moves;
+  // Functions whose search_path is pinned before the moves (pin_functions.h);
+  // they are not in `blocked`.
+  std::vector<FunctionPin> pins;
 };
 
 // Each service's schema is created by step ownership (it may not exist yet

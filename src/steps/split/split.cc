@@ -129,6 +129,14 @@ std::vector<engine::Gate> SplitStep::gates(const engine::PlanContext& ctx) const
                                             : ". Qualify them, or set [step.split] "
                                               "allow_unqualified = true to accept");
   }
+  if (!sp.pins.empty()) {
+    std::vector<std::string> pinned;
+    for (const split::FunctionPin& p : sp.pins) pinned.push_back(p.signature);
+    refs.evidence += fmt::format(
+        "; {} function(s) that name moving relations without a schema get a pinned "
+        "search_path first (split/pin_search_path) and keep working: {}",
+        pinned.size(), util::join(pinned, ", "));
+  }
   out.push_back(refs);
   engine::Gate views{"views_follow", true, ""};
   views.evidence = sp.follow.empty()

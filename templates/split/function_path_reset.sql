@@ -1,0 +1,2 @@
+ALTER FUNCTION {{function}}
+  RESET search_path;

@@ -1,0 +1,2 @@
+ALTER FUNCTION {{function}}
+  SET search_path = {{path}};

@@ -1,0 +1,2 @@
+ALTER SEQUENCE {{sequence}}
+  SET SCHEMA {{schema}};
