@@ -13,7 +13,7 @@
 
 namespace fs = std::filesystem;
 
-TEST_CASE("no test name holds a ';' (ctest would split it and run nothing)", "[util]") {
+TEST_CASE("no test name holds a semicolon (ctest would split it and run nothing)", "[util]") {
   const fs::path tests = fs::path(DBSPLIT_TEST_DEFAULT_SOURCE_DIR) / "tests";
   const std::regex test_case(R"re(TEST_CASE\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+))re");
   const std::regex literal(R"re("((?:[^"\\]|\\.)*)")re");

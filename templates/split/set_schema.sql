@@ -1,2 +1,0 @@
-ALTER TABLE {{table}}
-  SET SCHEMA {{schema}};
