@@ -73,7 +73,7 @@ std::pair<long long, long long> longestTransaction(const std::string& dir) {
 
 TEST_CASE(
     "split schema mode: sessions opened before the step keep working unqualified, new ones "
-    "find the tables; finalize waits for the old ones, then drops the views; rollback is exact",
+    "find the tables, finalize waits for the old ones, then drops the views, rollback is exact",
     "[split][pg]") {
   SplitScenario s({"orders"}, kSetup, kPlan, {{"orders", {"app"}}});
   s.advanceTo("split");
@@ -118,13 +118,13 @@ TEST_CASE(
 
   {  // a session opened after the step
     auto fresh = connect(s.roleDsn(s.role("app")));
-    CHECK(fresh->exec("SELECT current_schemas(false)[1]")[0][0].as<std::string>() == svc);
+    CHECK(fresh->exec("SELECT (current_schemas(false))[1]")[0][0].as<std::string>() == svc);
     CHECK(fresh->exec("INSERT INTO orders (status) VALUES ('b') RETURNING id")[0][0].as<int>() ==
           1003);
     auto source = s.db().session();
     {
       dbsplit::pg::Transaction tx(*fresh);
-      CHECK(source->copyInto("SELECT 7, 3", *fresh, "items", "(order_id, qty)") == 1);
+      CHECK(source->copyInto("SELECT 7, 3", *fresh, "items", "order_id, qty") == 1);
       tx.commit();
     }
     CHECK(fresh->exec("SELECT count(*) FROM items")[0][0].as<int>() == 2);
@@ -166,7 +166,7 @@ TEST_CASE(
 
 TEST_CASE(
     "split schema mode under pgbench holding its connections: no failed transaction through run, "
-    "a crash and resume, and rollback; no write waits longer than lock timeout + 200 ms",
+    "a crash and resume, and rollback, no write waits longer than lock timeout + 200 ms",
     "[split][pg][slow]") {
   SplitScenario s({"orders"}, kSetup, kPlan, {{"orders", {"app"}}});
   s.advanceTo("split");
@@ -233,7 +233,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "split schema mode through PgBouncer in transaction pooling: no failed transaction; its "
+    "split schema mode through PgBouncer in transaction pooling: no failed transaction, its "
     "RECONNECT retires the old server connections, so finalize drops the views under load",
     "[split][pg][pgbouncer][slow]") {
   SplitScenario s({"orders"}, kSetup, kPlan, {{"orders", {"app"}}});
