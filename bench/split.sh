@@ -170,7 +170,9 @@ for _ in $(seq 50); do [ -S "$bdir/.s.PGSQL.$bport" ] && break; sleep 0.1; done
 console="host=$bdir port=$bport user=postgres dbname=pgbouncer"
 printf '#!/bin/sh\nset -e\ncp "%s" "%s"\n"%s/psql" -X -q -d "$DBSPLIT_PGBOUNCER" -c RELOAD\n' \
   "$work/bouncer-after.ini" "$bdir/pgbouncer.ini" "$PG_BIN" >"$work/repoint.sh"
-plan "$work/pgb.toml" "database = \"$sock user=postgres dbname=split_pgb_new\"
+# A folder of its own: the plan's journal goes beside it (.dbsplit/bench.db).
+mkdir -p "$work/pgb"
+plan "$work/pgb/pgb.toml" "database = \"$sock user=postgres dbname=split_pgb_new\"
 pgbouncer_pool = \"${tag}_svc\"
 
 [[table]]
@@ -181,7 +183,7 @@ owner = \"${tag}_svc\"
 mode = \"database\"
 pgbouncer = \"$console\"
 on_cutover = \"sh $work/repoint.sh\""
-to_split "$work/pgb.toml" "$dsn"
+to_split "$work/pgb/pgb.toml" "$dsn"
 echo "INSERT INTO w DEFAULT VALUES;" >"$work/insert.sql"
 pgb() {  # PREFIX SECONDS
   "$PG_BIN/pgbench" -n -M simple -c 4 -j 2 -R 100 -T "$2" -f "$work/insert.sql" -l \
@@ -200,7 +202,7 @@ base_err=$(errors "$work/pgb_base.txt")
 pgb pgb_cut 16 &
 bench_pid=$!
 sleep 3
-"$DBSPLIT" --plan "$work/pgb.toml" --dsn "$dsn" --no-progress --json --yes run split >"$work/pgb.json"
+"$DBSPLIT" --plan "$work/pgb/pgb.toml" --dsn "$dsn" --no-progress --json --yes run split >"$work/pgb.json"
 crc=0; wait $bench_pid || crc=$?
 pause_ms=$(maxlat "$work"/pgb_cut.[0-9]*)
 cut_err=$(errors "$work/pgb_cut.txt")
