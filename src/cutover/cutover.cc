@@ -70,10 +70,20 @@ void runHook(const engine::MoverContext& ctx, const MoverArgs& a) {
   const std::string& hook = ctx.plan.split.on_cutover;
   if (hook.empty()) return;
   // The new DSN (it may hold a password) goes in the hook's environment only.
-  util::ProcessResult r = util::runProcess({"/bin/sh", "-c", hook}, {},
-                                           {{"DBSPLIT_NEW_DSN", ctx.target_dsn},
-                                            {"DBSPLIT_SERVICE", a.service},
-                                            {"DBSPLIT_MIGRATION", ctx.plan.migration.name}});
+  util::Environment env = {{"DBSPLIT_NEW_DSN", ctx.target_dsn},
+                           {"DBSPLIT_SERVICE", a.service},
+                           {"DBSPLIT_MIGRATION", ctx.plan.migration.name}};
+  // With PgBouncer, the pools are paused while the hook runs: it may repoint
+  // the service's pool ([databases] entry, then RELOAD on the console).
+  if (!ctx.plan.split.pgbouncer.empty()) {
+    env["DBSPLIT_PGBOUNCER"] = ctx.plan.split.pgbouncer;
+    for (const plan::Service& s : ctx.plan.services) {
+      if (s.name == a.service && !s.pgbouncer_pool.empty()) {
+        env["DBSPLIT_PGBOUNCER_POOL"] = s.pgbouncer_pool;
+      }
+    }
+  }
+  util::ProcessResult r = util::runProcess({"/bin/sh", "-c", hook}, {}, env);
   if (r.exit_code != 0) {
     throw Error::stepFailed(
         "on_cutover_failed",

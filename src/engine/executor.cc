@@ -121,8 +121,7 @@ void ApplyExecutor::runNonTransactional(pg::Session& s, const Action& action,
   }
 }
 
-void ApplyExecutor::runMover(pg::Session& s, const Action& action) {
-  const MoverFn& mover = findMover(action.mover);
+MoverContext ApplyExecutor::moverContext(const Action& action) {
   std::string main_dsn = ctx_.targets ? ctx_.targets->dsn("") : std::string();
   MoverContext mc{*ctx_.plan, action, *ctx_.out, {}, {}, 500, {}, nullptr, {}};
   mc.main_dsn = main_dsn;
@@ -134,6 +133,12 @@ void ApplyExecutor::runMover(pg::Session& s, const Action& action) {
   mc.check_alive = [lock] {
     if (lock) lock->checkAlive();
   };
+  return mc;
+}
+
+void ApplyExecutor::runMover(pg::Session& s, const Action& action) {
+  const MoverFn& mover = findMover(action.mover);
+  MoverContext mc = moverContext(action);
   mover(mc);
   requireVerified(s, action);
   s.execParams(markers::kInsert, ctx_.migration, action.id, action.sha256);
@@ -203,7 +208,12 @@ void ApplyExecutor::revert(const Action& action) {
   faultPoint(action.id, FaultPoint::kBefore);
   try {
     pg::Session& s = sessionFor(action);
-    if (action.transactional && action.mover.empty()) {
+    if (const MoverFn* undo = action.mover.empty() ? nullptr : findUndo(action.mover)) {
+      // Undone outside the database (engine/mover.h): `inverse` only describes it.
+      MoverContext mc = moverContext(action);
+      (*undo)(mc);
+      s.execParams(markers::kDelete, ctx_.migration, action.id);
+    } else if (action.transactional && action.mover.empty()) {
       runTransactional(s, action, action.inverse, false);
     } else {
       runNonTransactional(s, action, action.inverse, false);

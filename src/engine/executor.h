@@ -13,6 +13,7 @@
 
 #include "engine/action.h"
 #include "engine/backoff.h"
+#include "engine/mover.h"
 #include "engine/run_lock.h"
 #include "engine/targets.h"
 #include "journal/journal.h"
@@ -82,6 +83,7 @@ class ApplyExecutor : public Executor {
   void runNonTransactional(pg::Session& s, const Action& action, const std::string& sql,
                            bool forward);
   void runMover(pg::Session& s, const Action& action);
+  MoverContext moverContext(const Action& action);
   // The session of the database the action runs on, its marker table ensured.
   pg::Session& sessionFor(const Action& action);
 };

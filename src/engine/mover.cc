@@ -13,9 +13,26 @@ std::map<std::string, MoverFn>& movers() {
   return m;
 }
 
+std::map<std::string, MoverFn>& undos() {
+  static std::map<std::string, MoverFn> m;
+  return m;
+}
+
 }  // namespace
 
-void registerMover(const std::string& name, MoverFn fn) { movers()[name] = std::move(fn); }
+void registerMover(const std::string& name, MoverFn fn, MoverFn undo) {
+  movers()[name] = std::move(fn);
+  if (undo) {
+    undos()[name] = std::move(undo);
+  } else {
+    undos().erase(name);
+  }
+}
+
+const MoverFn* findUndo(const std::string& name) {
+  auto it = undos().find(name);
+  return it == undos().end() ? nullptr : &it->second;
+}
 
 const MoverFn& findMover(const std::string& name) {
   auto it = movers().find(name);

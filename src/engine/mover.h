@@ -40,8 +40,18 @@ struct MoverContext {
 using MoverFn = std::function<void(MoverContext&)>;
 
 // Registers `fn` under `name`; registering a name again replaces it.
-void registerMover(const std::string& name, MoverFn fn);
+//
+// `undo`, when given, is how the engine reverses the action outside the
+// database (PgBouncer's PAUSE, which no SQL can see or undo): rollback calls
+// it instead of running the action's `inverse` SQL, which then only describes
+// it. An undo must be idempotent and safe when the mover never ran or ran in
+// part: rollback also calls it for an action a crash interrupted before its
+// marker committed (journal `started`, no marker), because such a mover may
+// have left its effect behind without the database showing it.
+void registerMover(const std::string& name, MoverFn fn, MoverFn undo = {});
 // The mover registered under `name`; throws Error(kStepFailed, "unknown_mover").
 const MoverFn& findMover(const std::string& name);
+// The undo registered with `name`; nullptr when it has none (or no such mover).
+const MoverFn* findUndo(const std::string& name);
 
 }  // namespace dbsplit::engine

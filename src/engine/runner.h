@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,9 @@ class Runner {
   // The journaled run in progress, if any: executors flush its buffered events
   // inside their journal transactions.
   RunScope* scope_ = nullptr;
+  // Actions reconcile found interrupted (started or failed, no marker) whose
+  // mover has an undo: rollback undoes them too (engine/mover.h).
+  std::set<std::string> interrupted_undos_;
   ExecContext execContext(journal::Journal& journal, Targets& targets, RunLock* lock,
                           const std::string& step) const;
 

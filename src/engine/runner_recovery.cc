@@ -7,6 +7,7 @@
 
 #include "engine/executor.h"
 #include "engine/markers.h"
+#include "engine/mover.h"
 #include "engine/run_lock.h"
 #include "engine/run_scope.h"
 #include "engine/runner.h"
@@ -41,6 +42,11 @@ std::vector<journal::ActionRecord> Runner::reconcile(journal::Journal& journal, 
         break;
       case ActionStatus::kStarted:
       case ActionStatus::kFailed:
+        // A mover may have acted outside the database before its marker
+        // committed: rollback calls its undo, which is safe either way.
+        if (!there && !r.mover.empty() && findUndo(r.mover)) interrupted_undos_.insert(r.id);
+        truth = there ? ActionStatus::kApplied : ActionStatus::kPending;
+        break;
       case ActionStatus::kPending:
         truth = there ? ActionStatus::kApplied : ActionStatus::kPending;
         break;
@@ -84,11 +90,13 @@ int Runner::revertApplied(journal::Journal& journal, Targets& targets, RunLock* 
   }
   ApplyExecutor executor(execContext(journal, targets, lock, step));
   int count = 0;
-  auto todo = std::count_if(records.begin(), records.end(),
-                            [](const auto& r) { return r.status == ActionStatus::kApplied; });
+  auto undo = [&](const journal::ActionRecord& r) {
+    return r.status == ActionStatus::kApplied || interrupted_undos_.count(r.id) > 0;
+  };
+  auto todo = std::count_if(records.begin(), records.end(), undo);
   auto progress = out_.progress("rollback " + step, todo, "actions");
   for (auto it = records.rbegin(); it != records.rend(); ++it) {
-    if (it->status != ActionStatus::kApplied) continue;
+    if (!undo(*it)) continue;
     Action a = fromRecord(*it);
     auto start = std::chrono::steady_clock::now();
     try {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -19,13 +20,22 @@ struct ResultData {
       names.emplace_back(rows.column_name(c));
     }
   }
+  ResultData(std::vector<std::string> n, std::vector<std::vector<std::optional<std::string>>> t)
+      : names(std::move(n)), text(std::move(t)), is_text(true) {}
   pqxx::result rows;
   std::vector<std::string> names;  // column names, cached for Row::operator[](name)
+  // A console's result (session.cc reads it with libpq): the values as text.
+  std::vector<std::vector<std::optional<std::string>>> text;
+  bool is_text = false;
 };
 
 // Used by session.cc, the one place that runs statements.
 Result adoptResult(pqxx::result r) {
   return Result(std::make_shared<const ResultData>(std::move(r)));
+}
+Result adoptText(std::vector<std::string> names,
+                 std::vector<std::vector<std::optional<std::string>>> rows) {
+  return Result(std::make_shared<const ResultData>(std::move(names), std::move(rows)));
 }
 
 namespace {
@@ -53,9 +63,24 @@ T integer(const Field& f, const char* type) {
 
 }  // namespace
 
-bool Field::is_null() const { return at(*data_, row_, column_).is_null(); }
-const char* Field::c_str() const { return at(*data_, row_, column_).c_str(); }
-std::size_t Field::size() const { return at(*data_, row_, column_).size(); }
+bool Field::is_null() const {
+  if (data_->is_text) return !data_->text[row_][column_].has_value();
+  return at(*data_, row_, column_).is_null();
+}
+const char* Field::c_str() const {
+  if (data_->is_text) {
+    const auto& v = data_->text[row_][column_];
+    return v ? v->c_str() : "";
+  }
+  return at(*data_, row_, column_).c_str();
+}
+std::size_t Field::size() const {
+  if (data_->is_text) {
+    const auto& v = data_->text[row_][column_];
+    return v ? v->size() : 0;
+  }
+  return at(*data_, row_, column_).size();
+}
 
 template <>
 std::string Field::as<std::string>() const {
@@ -123,7 +148,9 @@ Field Row::operator[](const std::string& column) const {
 Result::Result() : Result(std::make_shared<const ResultData>(pqxx::result())) {}
 Result::Result(std::shared_ptr<const ResultData> data) : data_(std::move(data)) {}
 
-std::size_t Result::size() const { return data_->rows.size(); }
+std::size_t Result::size() const {
+  return data_->is_text ? data_->text.size() : data_->rows.size();
+}
 
 Row Result::operator[](std::size_t row) const {
   if (row >= size()) {
@@ -135,6 +162,8 @@ Row Result::operator[](std::size_t row) const {
 
 std::size_t Result::columns() const { return data_->names.size(); }
 const std::string& Result::column_name(std::size_t column) const { return data_->names.at(column); }
-std::int64_t Result::affected_rows() const { return data_->rows.affected_rows(); }
+std::int64_t Result::affected_rows() const {
+  return data_->is_text ? 0 : data_->rows.affected_rows();
+}
 
 }  // namespace dbsplit::pg

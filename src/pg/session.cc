@@ -1,6 +1,7 @@
 #include "pg/session.h"
 
 #include "fmt/format.h"
+#include "libpq-fe.h"
 #include "pg/conninfo.h"
 #include "pqxx/pqxx"
 #include "pqxx/tablereader"
@@ -9,13 +10,32 @@
 
 namespace dbsplit::pg {
 
+// libpqxx refuses a server that reports a version below 9.0, and PgBouncer's
+// admin console reports its own ("1.18.0/bouncer"): console sessions use
+// libpq directly (`raw`), with the simple query protocol only.
 struct Session::Conn {
-  explicit Conn(const std::string& conninfo) : c(conninfo) {}
-  pqxx::connection c;
+  explicit Conn(const std::string& conninfo) : cx(std::make_unique<pqxx::connection>(conninfo)) {}
+  explicit Conn(PGconn* console) : raw(console) {}
+  ~Conn() {
+    if (raw) PQfinish(raw);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  pqxx::connection& c() {
+    if (!cx) {
+      throw Error(ExitCode::kStepFailed, "pg_error",
+                  "PgBouncer's admin console runs simple queries only");
+    }
+    return *cx;
+  }
+  std::unique_ptr<pqxx::connection> cx;
+  PGconn* raw = nullptr;
 };
 
 // Defined in result.cc, which owns the layout of a Result.
 Result adoptResult(pqxx::result r);
+Result adoptText(std::vector<std::string> names,
+                 std::vector<std::vector<std::optional<std::string>>> rows);
 
 Param param::of(double v) { return fmt::format("{}", v); }
 
@@ -52,10 +72,21 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
   std::string pgoptions =
       "-c standard_conforming_strings=on -c client_min_messages=warning -c client_encoding=UTF8";
   if (options.read_only) pgoptions += " -c default_transaction_read_only=on";
-  std::string conninfo =
-      buildConninfo(options.dsn, {{"application_name", options.application_name},
-                                  {"options", pgoptions},
-                                  {"connect_timeout", std::to_string(options.connect_timeout_s)}});
+  std::map<std::string, std::string> params = {
+      {"application_name", options.application_name},
+      {"connect_timeout", std::to_string(options.connect_timeout_s)}};
+  if (!options.console) params["options"] = pgoptions;
+  std::string conninfo = buildConninfo(options.dsn, params);
+  if (options.console) {
+    PGconn* raw = PQconnectdb(conninfo.c_str());
+    auto conn = std::make_unique<Conn>(raw);  // owns it, even when it failed
+    if (raw == nullptr || PQstatus(raw) != CONNECTION_OK) {
+      std::string why = util::redactSecrets(trim(raw ? PQerrorMessage(raw) : "out of memory"));
+      throw Error(ExitCode::kPrecondition, "connection_failed",
+                  fmt::format("cannot connect to {}: {}", redacted, why), connectHint(why));
+    }
+    return std::unique_ptr<Session>(new Session(std::move(conn), redacted));
+  }
   try {
     auto conn = std::make_unique<Conn>(conninfo);
     std::unique_ptr<Session> session(new Session(std::move(conn), redacted));
@@ -63,7 +94,9 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
     // pg_catalog's in an unqualified call. A SET, not a startup option, so
     // pg_settings.reset_val still shows the path applications get (the split
     // step reads it).
-    if (!options.application) session->exec("SET search_path = pg_catalog, pg_temp");
+    if (!options.application && !options.console) {
+      session->exec("SET search_path = pg_catalog, pg_temp");
+    }
     return session;
   } catch (const std::exception& e) {
     std::string why = util::redactSecrets(trim(e.what()));
@@ -77,14 +110,15 @@ Session::Session(std::unique_ptr<Conn> conn, std::string redacted)
 
 Session::~Session() {
   try {
-    if (conn_) conn_->c.disconnect();
+    if (conn_ && conn_->cx) conn_->cx->disconnect();
   } catch (...) {
   }
 }
 
 Result Session::exec(const std::string& sql) {
+  if (conn_->raw) return consoleExec(sql);
   try {
-    pqxx::nontransaction tx(conn_->c);
+    pqxx::nontransaction tx(conn_->c());
     return adoptResult(tx.exec(sql));
   } catch (...) {
     rethrowAsError(sql);
@@ -97,20 +131,55 @@ Result Session::execParamList(const std::string& sql, const std::vector<Param>& 
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
   try {
-    pqxx::nontransaction tx(conn_->c);
+    pqxx::nontransaction tx(conn_->c());
     return adoptResult(tx.exec_params(sql, pqxx::prepare::make_dynamic_params(values)));
   } catch (...) {
     rethrowAsError(sql);
   }
 }
 
-int Session::backendPid() const { return conn_->c.backendpid(); }
-int Session::serverVersion() const { return conn_->c.server_version(); }
-bool Session::isOpen() const { return conn_ && conn_->c.is_open(); }
+Result Session::consoleExec(const std::string& sql) {
+  PGresult* r = PQexec(conn_->raw, sql.c_str());
+  std::unique_ptr<PGresult, void (*)(PGresult*)> owned(r, PQclear);
+  ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string why = trim(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_->raw));
+    throw Error(ExitCode::kStepFailed, "pg_error",
+                fmt::format("{} failed on {}: {}", sql, redacted_dsn_, why), {},
+                state ? state : "");
+  }
+  std::vector<std::string> names;
+  for (int c = 0; c < PQnfields(r); ++c) names.emplace_back(PQfname(r, c));
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (int i = 0; i < PQntuples(r); ++i) {
+    auto& row = rows.emplace_back();
+    for (int c = 0; c < PQnfields(r); ++c) {
+      if (PQgetisnull(r, i, c)) {
+        row.emplace_back();
+      } else {
+        row.emplace_back(std::string(PQgetvalue(r, i, c), PQgetlength(r, i, c)));
+      }
+    }
+  }
+  return adoptText(std::move(names), std::move(rows));
+}
+
+int Session::backendPid() const {
+  return conn_->raw ? PQbackendPID(conn_->raw) : conn_->c().backendpid();
+}
+int Session::serverVersion() const {
+  return conn_->raw ? PQserverVersion(conn_->raw) : conn_->c().server_version();
+}
+bool Session::isOpen() const {
+  if (!conn_) return false;
+  return conn_->raw ? PQstatus(conn_->raw) == CONNECTION_OK : conn_->c().is_open();
+}
 
 bool Session::ping() {
+  if (conn_->raw) return PQstatus(conn_->raw) == CONNECTION_OK;
   try {
-    pqxx::nontransaction tx(conn_->c);
+    pqxx::nontransaction tx(conn_->c());
     tx.exec("SELECT 1");
     return true;
   } catch (...) {
@@ -131,10 +200,10 @@ std::int64_t Session::copyInto(const std::string& select_sql, Session& into,
   std::int64_t rows = 0;
   bool reading = true;  // whose error is it: this session's or `into`'s
   try {
-    pqxx::nontransaction from_tx(conn_->c);
+    pqxx::nontransaction from_tx(conn_->c());
     pqxx::tablereader reader(from_tx, "(" + select_sql + ")");
     reading = false;
-    pqxx::nontransaction to_tx(into.conn_->c);
+    pqxx::nontransaction to_tx(into.conn_->c());
     pqxx::tablewriter writer(to_tx, table + " (" + column_list + ")");
     std::string line;
     for (;;) {

@@ -113,7 +113,8 @@ class Session {
   [[noreturn]] void rethrowAsError(const std::string& sql) const;
 
  private:
-  struct Conn;  // libpqxx's connection, defined in session.cc
+  struct Conn;  // libpqxx's connection (or libpq's, for a console), defined in session.cc
+  Result consoleExec(const std::string& sql);
   Session(std::unique_ptr<Conn> conn, std::string redacted);
 
   std::unique_ptr<Conn> conn_;

@@ -1,14 +1,15 @@
 // PgBouncer's admin console (its `pgbouncer` database): the commands dbsplit
 // uses around a split. `[step.split] pgbouncer` names the console's DSN.
-// The console is no PostgreSQL server: it is reached through a bare libpq
-// connection (pg::PlainConnection).
+// The console speaks only the simple query protocol and takes no startup
+// options, so its session is opened bare (pg::ConnectOptions::console).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "pg/plain.h"
+#include "pg/session.h"
 
 namespace dbsplit::pgbouncer {
 
@@ -33,15 +34,24 @@ class Console {
   // Every server connection of `pool` closes once released and is opened
   // again on demand: the new connection gets the roles' current settings.
   void reconnect(const std::string& pool);
-  // Waits until the pool's server connections are idle, then holds new
-  // transactions (clients wait, they see no error) until resume.
-  void pause(const std::string& pool);
+  // Holds new transactions of `pool` at once (clients wait, they see no
+  // error) and waits until its server connections are idle. PgBouncer's PAUSE
+  // has no timeout of its own: when the pool is not idle within `bound`, it
+  // is resumed and this throws Error(kStepFailed, "pgbouncer_pause_timeout").
+  // The PAUSE then runs on a session of its own, on a thread left behind until
+  // PgBouncer answers it or the process ends.
+  void pause(const std::string& pool, std::chrono::milliseconds bound);
+  // RESUME, when the pool is paused (PgBouncer refuses to resume a pool that
+  // is not): repeatable.
   void resume(const std::string& pool);
 
  private:
-  explicit Console(std::unique_ptr<pg::PlainConnection> c) : c_(std::move(c)) {}
+  Console(std::unique_ptr<pg::Session> s, std::string dsn, std::string application)
+      : s_(std::move(s)), dsn_(std::move(dsn)), application_(std::move(application)) {}
   void command(const std::string& verb, const std::string& pool);
-  std::unique_ptr<pg::PlainConnection> c_;
+  std::unique_ptr<pg::Session> s_;
+  std::string dsn_;
+  std::string application_;
 };
 
 }  // namespace dbsplit::pgbouncer

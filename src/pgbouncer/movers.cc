@@ -2,17 +2,77 @@
 #include "pgbouncer/movers.h"
 
 #include <mutex>
+#include <set>
 
+#include "engine/fault.h"
 #include "fmt/format.h"
 #include "pgbouncer/console.h"
+#include "util/error.h"
 #include "util/text.h"
+#include "util/time.h"
 
 namespace dbsplit::pgbouncer {
+namespace {
+
+struct PoolArgs {
+  std::string service;
+  std::vector<std::string> pools;  // named in the plan
+  std::string database;            // the source database
+  std::string target;              // the new database's name
+};
+
+PoolArgs parsePoolArgs(const engine::MoverContext& ctx) {
+  nlohmann::json j = nlohmann::json::parse(ctx.action.mover_args);
+  PoolArgs a;
+  a.service = j.at("service").get<std::string>();
+  a.pools = j.value("pools", std::vector<std::string>{});
+  a.database = j.at("database").get<std::string>();
+  a.target = j.value("target", std::string());
+  return a;
+}
+
+std::unique_ptr<Console> openConsole(const engine::MoverContext& ctx) {
+  return Console::open(ctx.plan.split.pgbouncer, ctx.application_name);
+}
+
+// The pools RESUME looks at: the named ones, or those in front of either database.
+std::vector<std::string> resumable(Console& console, const PoolArgs& a) {
+  if (!a.pools.empty()) return a.pools;
+  std::vector<std::string> out;
+  for (const Pool& p : console.pools()) {
+    if (p.name != "pgbouncer" && (p.database == a.database || p.database == a.target)) {
+      out.push_back(p.name);
+    }
+  }
+  return out;
+}
+
+void resumeAll(engine::MoverContext& ctx, const char* why) {
+  PoolArgs a = parsePoolArgs(ctx);
+  auto console = openConsole(ctx);
+  std::vector<std::string> resumed;
+  std::set<std::string> paused;
+  for (const Pool& p : console->pools()) {
+    if (p.paused) paused.insert(p.name);
+  }
+  for (const std::string& pool : resumable(*console, a)) {
+    if (!paused.count(pool)) continue;
+    console->resume(pool);
+    resumed.push_back(pool);
+  }
+  ctx.out.event(
+      {{"event", "pgbouncer_resume"}, {"service", a.service}, {"pools", resumed}, {"why", why}},
+      resumed.empty() ? fmt::format("  pgbouncer: no pool of {} is paused", a.service)
+                      : fmt::format("  pgbouncer: RESUME {} ({}): held transactions go on",
+                                    util::join(resumed, ", "), why));
+}
+
+}  // namespace
 
 void reconnectPools(engine::MoverContext& ctx) {
   const std::string database =
       nlohmann::json::parse(ctx.action.mover_args).at("database").get<std::string>();
-  auto console = Console::open(ctx.plan.split.pgbouncer, ctx.application_name);
+  auto console = openConsole(ctx);
   std::vector<std::string> pools = console->poolsFor(database);
   for (const std::string& pool : pools) console->reconnect(pool);
   ctx.out.event({{"event", "pgbouncer_reconnect"}, {"database", database}, {"pools", pools}},
@@ -23,9 +83,63 @@ void reconnectPools(engine::MoverContext& ctx) {
                                   util::join(pools, ", ")));
 }
 
+void pausePools(engine::MoverContext& ctx) {
+  PoolArgs a = parsePoolArgs(ctx);
+  auto console = openConsole(ctx);
+  std::vector<Pool> all = console->pools();
+  std::vector<std::string> pools = a.pools.empty() ? console->poolsFor(a.database) : a.pools;
+  for (const std::string& name : a.pools) {
+    bool known = false;
+    for (const Pool& p : all) known = known || p.name == name;
+    if (!known) {
+      throw Error::precondition(
+          "pgbouncer_pool_missing",
+          fmt::format("PgBouncer has no pool named {} (service {}'s pgbouncer_pool)", name,
+                      a.service),
+          "add it to PgBouncer's [databases] and RELOAD, or fix [[service]] pgbouncer_pool");
+    }
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> done;
+  try {
+    for (const std::string& pool : pools) {
+      bool paused = false;
+      for (const Pool& p : all) paused = paused || (p.name == pool && p.paused);
+      // A pool paused already was paused by an earlier, interrupted run.
+      if (!paused) console->pause(pool, kPauseBound);
+      done.push_back(pool);
+      if (ctx.check_alive) ctx.check_alive();
+    }
+  } catch (const Error&) {
+    // Never leave a pool paused behind a failure.
+    for (const std::string& pool : done) console->resume(pool);
+    throw;
+  }
+  // Testing aid: dies with the pools paused and the action's marker not
+  // written, which only the undo's look at SHOW DATABASES can tell.
+  engine::faultPoint(ctx.action.id + "#1", engine::FaultPoint::kAfter);
+  ctx.out.event(
+      {{"event", "pgbouncer_pause"},
+       {"service", a.service},
+       {"pools", pools},
+       {"ms", util::millisSince(start)}},
+      pools.empty()
+          ? fmt::format("  pgbouncer: no pool serves database {}: nothing to pause", a.database)
+          : fmt::format("  pgbouncer: PAUSE {} in {} ms: new transactions wait in "
+                        "PgBouncer until the cutover is over",
+                        util::join(pools, ", "), util::millisSince(start)));
+}
+
+void resumePools(engine::MoverContext& ctx) { resumeAll(ctx, "cutover done"); }
+
 void registerMovers() {
   static std::once_flag once;
-  std::call_once(once, [] { engine::registerMover("split.pgbouncer_reconnect", reconnectPools); });
+  std::call_once(once, [] {
+    engine::registerMover("split.pgbouncer_reconnect", reconnectPools);
+    engine::registerMover("split.pgbouncer_pause", pausePools,
+                          [](engine::MoverContext& ctx) { resumeAll(ctx, "rolled back"); });
+    engine::registerMover("split.pgbouncer_resume", resumePools);
+  });
 }
 
 }  // namespace dbsplit::pgbouncer

@@ -44,9 +44,12 @@ json servicesJson(const Plan& plan) {
   std::vector<json> out;
   for (const auto& s : plan.services) {
     // The target database may carry a password; a rotated password is not a new plan.
-    out.push_back({{"name", s.name},
-                   {"roles", sorted(s.roles)},
-                   {"database", util::redactSecrets(s.database)}});
+    json j = {{"name", s.name},
+              {"roles", sorted(s.roles)},
+              {"database", util::redactSecrets(s.database)}};
+    // Only when set: plans without it keep their hash.
+    if (!s.pgbouncer_pool.empty()) j["pgbouncer_pool"] = s.pgbouncer_pool;
+    out.push_back(std::move(j));
   }
   return sortedArray(std::move(out));
 }

@@ -30,6 +30,10 @@ struct Service {
   std::string name;
   std::vector<std::string> roles;
   std::string database;  // optional target database for step 6
+  // Database mode with [step.split] pgbouncer: the PgBouncer pool (a name in
+  // its [databases]) the service's applications connect through; empty = every
+  // pool whose server database is the migration's.
+  std::string pgbouncer_pool;
   SourcePos pos;
 };
 

@@ -127,7 +127,7 @@ void readServices(const toml::table& root, const ReadContext& ctx, Plan* plan, P
   forEachEntry(root, "service", ctx, [&](const toml::table& table) {
     EntryPositions& p = pos->services.emplace_back();
     EntryReader reader(table, "[[service]]", ctx.file, ctx.problems, &p);
-    reader.checkKeys({"name", "roles", "database"});
+    reader.checkKeys({"name", "roles", "database", "pgbouncer_pool"});
     Service s;
     if (auto name = reader.string("name", true)) {
       checkPlainName(reader, *name);
@@ -144,6 +144,10 @@ void readServices(const toml::table& root, const ReadContext& ctx, Plan* plan, P
       s.roles = *roles;
     }
     if (auto database = reader.string("database", false)) s.database = *database;
+    if (auto pool = reader.string("pgbouncer_pool", false)) {
+      if (pool->empty()) reader.problem("pgbouncer_pool", "must not be empty (omit it)");
+      s.pgbouncer_pool = *pool;
+    }
     s.pos = p.entry;
     plan->services.push_back(std::move(s));
   });

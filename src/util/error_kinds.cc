@@ -64,6 +64,8 @@ pg_error 1 a PostgreSQL driver failure that is neither SQL nor connection relate
 pg_stat_statements_missing 3 pg_stat_statements is not installed in the database the catalogue reads
 pgbouncer_console 3 [step.split] pgbouncer does not reach PgBouncer's admin console (database `pgbouncer`, as one of its admin_users)
 pgbouncer_missing 3 `sandbox start --pgbouncer`: PgBouncer is not installed (Debian package pgbouncer)
+pgbouncer_pause_timeout 1 database-mode cutover: a PgBouncer pool still had busy server connections when its PAUSE bound ran out; the pool is resumed and the run rolled back
+pgbouncer_pool_missing 3 a service's `pgbouncer_pool` is not a database of PgBouncer (SHOW DATABASES)
 pgbouncer_start_failed 1 `sandbox start --pgbouncer`: PgBouncer did not start (its log is named)
 plan_drift 6 the plan changed under applied steps (its hash differs from the journal's)
 plan_invalid 2 the plan has problems; each is listed as file:line:column with a suggestion

@@ -237,6 +237,23 @@ std::string pgbouncerDsn(const std::string& dbname, const std::string& user) {
 
 std::string pgbouncerConsoleDsn() { return pgbouncerDsn("pgbouncer"); }
 
+std::string secondSandboxDir() { return requiredEnv("DBSPLIT_TEST_SANDBOX2_DIR"); }
+
+int secondSandboxPort() {
+  std::string port = requiredEnv("DBSPLIT_TEST_PORT2");
+  try {
+    return std::stoi(port);
+  } catch (const std::exception&) {
+    throw std::runtime_error("DBSPLIT_TEST_PORT2 is not a number: " + port);
+  }
+}
+
+std::string secondSandboxDsn(const std::string& dbname, const std::string& user) {
+  return "host=" + pg::quoteConninfoValue(secondSandboxDir()) +
+         " port=" + std::to_string(secondSandboxPort()) + " user=" + pg::quoteConninfoValue(user) +
+         " dbname=" + pg::quoteConninfoValue(dbname);
+}
+
 std::string pgBindir() { return sandbox::findBindir(); }
 
 // pg::Session also keeps NOTICEs quiet ("role does not exist, skipping").

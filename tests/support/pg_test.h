@@ -26,6 +26,12 @@ std::string sandboxDsn(const std::string& dbname = "postgres");
 int pgbouncerPort();
 std::string pgbouncerDsn(const std::string& dbname, const std::string& user = "postgres");
 std::string pgbouncerConsoleDsn();
+// The suite's second cluster (fixture sandbox2.start: its own port and folder),
+// for a database-mode split onto another server. No PgBouncer beside it.
+std::string secondSandboxDir();
+int secondSandboxPort();
+std::string secondSandboxDsn(const std::string& dbname = "postgres",
+                             const std::string& user = "postgres");
 // Directory of the PostgreSQL server binaries (pg_dump, psql, pgbench).
 std::string pgBindir();
 

@@ -89,6 +89,8 @@ void SplitScenario::writePlan() {
     }
     auto db = databases_.find(base);
     if (db != databases_.end()) plan << "database = " << nlohmann::json(db->second).dump() << "\n";
+    auto more = service_extra_.find(base);
+    if (more != service_extra_.end()) plan << more->second << "\n";
     plan << "\n";
   }
   plan << expand(body_) << "\n" << expand(extra_);
@@ -97,6 +99,11 @@ void SplitScenario::writePlan() {
 
 void SplitScenario::setServiceDatabase(const std::string& base, const std::string& dsn) {
   databases_[base] = dsn;
+  writePlan();
+}
+
+void SplitScenario::setServiceExtra(const std::string& base, const std::string& lines) {
+  service_extra_[base] = lines;
   writePlan();
 }
 

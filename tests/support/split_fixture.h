@@ -38,6 +38,8 @@ class SplitScenario {
   void setPlanExtra(const std::string& extra);
   // Gives the service `base` a `database` DSN in the plan.
   void setServiceDatabase(const std::string& base, const std::string& dsn);
+  // Appends TOML lines (e.g. `pgbouncer_pool = "x"`) to the service `base`'s entry.
+  void setServiceExtra(const std::string& base, const std::string& lines);
 
   CliResult cli(const std::vector<std::string>& args,
                 const std::map<std::string, std::string>& env = {}) const;
@@ -65,6 +67,7 @@ class SplitScenario {
   std::vector<std::string> role_names_;
   std::vector<std::string> extra_dbs_;
   std::map<std::string, std::string> databases_;
+  std::map<std::string, std::string> service_extra_;
   std::string body_;
   std::string extra_;
   std::string plan_path_;

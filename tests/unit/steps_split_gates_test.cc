@@ -81,6 +81,18 @@ TEST_CASE("target databases: not empty, on another server, no superuser", "[spli
   CHECK_FALSE(gate(databaseGates(f), "target_database").passed);
 }
 
+TEST_CASE("a target on another server names the roles to create there first", "[split]") {
+  DatabaseFacts f = good();
+  f.targets[0].same_cluster = false;
+  f.targets[0].exists = true;
+  f.targets[0].missing_roles = {"orders", "orders_app"};
+  const auto& g = gate(databaseGates(f), "target_database");
+  CHECK_FALSE(g.passed);
+  CHECK(g.evidence.find("roles orders, orders_app do not exist") != std::string::npos);
+  f.targets[0].missing_roles.clear();
+  CHECK(gate(databaseGates(f), "target_database").passed);
+}
+
 TEST_CASE("replication names are folded and bounded", "[split]") {
   CHECK(replicationName("shop-breakup", "Orders") == "dbsplit_shop_breakup_orders");
   std::string longName = replicationName("m", std::string(80, 'x'));

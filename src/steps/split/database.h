@@ -45,6 +45,12 @@ struct TargetFacts {
   std::vector<std::string> publish;       // quoted relations to publish (after the move)
   std::vector<WriteGrant> fence;
   std::vector<RolePath> paths;  // owner roles' search_path in the target database
+  // On another server (roles are cluster-wide): the roles the copied schema
+  // and the service's connections need there, and those it lacks. The paths
+  // are then read and set on that server (`paths_remote`).
+  std::vector<std::string> roles_needed;
+  std::vector<std::string> missing_roles;
+  bool paths_remote = false;
   // Where the subscription's workers run: the target's system identifier, or
   // its host and port when that cannot be read; and how many more logical
   // replication workers that server can start (-1: unknown).
@@ -53,6 +59,7 @@ struct TargetFacts {
 };
 
 struct DatabaseFacts {
+  std::string database;  // the source database's name
   std::string wal_level;
   bool replication = false;  // the source user may create replication slots
   std::string user;

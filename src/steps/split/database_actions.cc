@@ -5,6 +5,7 @@
 #include <map>
 
 #include "fmt/format.h"
+#include "pgbouncer/movers.h"
 #include "sql/quote.h"
 #include "sql/template.h"
 #include "steps/split/database.h"
@@ -22,6 +23,50 @@ void carriedOutBy(const std::string& mover, const std::string& svc, const std::s
   a.mover_args = args;
   a.database = svc;
   a.transactional = false;
+}
+
+// [step.split] pgbouncer: the service's pools are paused before the fence and
+// resumed after the cutover (src/pgbouncer/movers.h), so that applications
+// connected through PgBouncer wait instead of meeting the fence.
+engine::Action pgbouncerAction(const plan::Plan& plan, const std::string& source_db,
+                               const TargetFacts& t, bool pause) {
+  std::string pool;
+  for (const plan::Service& s : plan.services) {
+    if (s.name == t.service) pool = s.pgbouncer_pool;
+  }
+  nlohmann::json args = {
+      {"service", t.service},
+      {"pools", pool.empty() ? std::vector<std::string>{} : std::vector<std::string>{pool}},
+      {"database", source_db},
+      {"target", t.dbname}};
+  const std::string which =
+      pool.empty() ? "every pool whose server database is " + source_db : "pool " + pool;
+  engine::Action a;
+  a.mover = pause ? "split.pgbouncer_pause" : "split.pgbouncer_resume";
+  a.mover_args = args.dump();
+  a.transactional = false;
+  a.lock = {"none", ""};
+  if (pause) {
+    a.id = "split/pgbouncer_pause/" + t.service;
+    a.description =
+        fmt::format("PgBouncer: PAUSE {} (clients wait, bounded) before the fence", which);
+    a.forward = fmt::format(
+        "-- mover split.pgbouncer_pause: PAUSE {} on the admin console ([step.split] pgbouncer),\n"
+        "-- waiting at most {} ms for its server connections to go idle",
+        which, pgbouncer::kPauseBound.count());
+    a.inverse = fmt::format(
+        "-- mover split.pgbouncer_pause, undone: RESUME {} if it is paused (SHOW DATABASES)",
+        which);
+  } else {
+    a.id = "split/pgbouncer_resume/" + t.service;
+    a.description = fmt::format("PgBouncer: RESUME {} after the cutover", which);
+    a.forward = fmt::format(
+        "-- mover split.pgbouncer_resume: RESUME {} (or, if repointed, every paused pool whose "
+        "server database is {}) on the admin console",
+        which, t.dbname);
+    a.inverse = "SELECT 'RESUME changed nothing to undo';";
+  }
+  return a;
 }
 
 }  // namespace
@@ -97,6 +142,8 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       // yet, skips it; verify tells whether it ran.
       engine::Action a = rolePathAction("target_search_path", p, t.dbname);
       a.transactional = false;
+      // On another server the setting lives there (roles are cluster-wide).
+      if (t.paths_remote) a.database = svc;
       a.verify = fmt::format(
           "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s\n"
           "                 JOIN pg_catalog.pg_roles r ON r.oid = s.setrole\n"
@@ -171,6 +218,8 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }
+    const bool bouncer = !plan.split.pgbouncer.empty();
+    if (bouncer) actions.push_back(pgbouncerAction(plan, f.database, t, true));
     {
       engine::Action a;
       a.id = "split/fence/" + svc;
@@ -210,6 +259,7 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.lock = {"none", "writes to " + svc + "'s tables are fenced"};
       actions.push_back(std::move(a));
     }
+    if (bouncer) actions.push_back(pgbouncerAction(plan, f.database, t, false));
   }
   return actions;
 }

@@ -1,6 +1,7 @@
 // Catalog reads of the split step's database mode (database.h): what the
 // source and each target database look like, collected into DatabaseFacts
 // for the gates (database_gates.cc) and the actions (database_actions.cc).
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -167,11 +168,27 @@ SELECT o, stmt FROM (
      AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
 ) x ORDER BY o, k)SQL";
 
+// Roles the schema copy refers to: owners and grantees of the service's
+// relations and of its schema (PUBLIC is no role).
+constexpr const char* kRolesUsed = R"SQL(
+SELECT DISTINCT r.rolname FROM (
+  SELECT c.relowner AS id FROM pg_catalog.pg_class c
+   WHERE c.oid IN (SELECT value::oid FROM json_array_elements_text($1::json))
+  UNION ALL
+  SELECT a.grantee FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+   WHERE c.oid IN (SELECT value::oid FROM json_array_elements_text($1::json))
+  UNION ALL
+  SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = $2
+  UNION ALL
+  SELECT a.grantee FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+   WHERE n.nspname = $2
+) x JOIN pg_catalog.pg_roles r ON r.oid = x.id ORDER BY 1)SQL";
+
 constexpr const char* kSystemId =
     "SELECT system_identifier::text FROM pg_catalog.pg_control_system()";
 
-void readTarget(TargetFacts& t, const std::string& source_system_id, const std::string& app,
-                const std::vector<std::string>& allowed) {
+void readTarget(TargetFacts& t, const plan::Service& service, const std::string& source_system_id,
+                const std::string& app, const std::vector<std::string>& allowed) {
   pg::ConnectOptions opts;
   opts.dsn = t.dsn;
   opts.application_name = app;
@@ -216,7 +233,31 @@ void readTarget(TargetFacts& t, const std::string& source_system_id, const std::
                              " - (SELECT count(*) FROM pg_catalog.pg_stat_subscription"
                              "     WHERE pid IS NOT NULL)")
                     .value_or("-1"));
+  if (!t.same_cluster) {
+    std::set<std::string> there;
+    for (const auto& row :
+         session->execParams("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname IN "
+                             "(SELECT value FROM json_array_elements_text($1::json))",
+                             util::jsonList(t.roles_needed))) {
+      there.insert(row[0].c_str());
+    }
+    for (const std::string& role : t.roles_needed) {
+      if (!there.count(role)) t.missing_roles.push_back(role);
+    }
+  }
   if (!t.exists) return;
+  if (!t.same_cluster) {
+    // The owner roles find the service's tables unqualified on that server too.
+    t.paths_remote = true;
+    for (const std::string& role : service.roles) {
+      if (std::find(t.missing_roles.begin(), t.missing_roles.end(), role) !=
+          t.missing_roles.end()) {
+        continue;
+      }
+      std::optional<RolePath> rp = readRolePath(*session, role, service.name, t.dbname);
+      if (rp) t.paths.push_back(std::move(*rp));
+    }
+  }
   for (const auto& row : session->execParams(kNotEmpty, t.service, util::jsonList(allowed))) {
     t.not_empty.push_back(row[0].c_str());
   }
@@ -260,6 +301,7 @@ std::vector<const plan::Service*> movingServices(const plan::Plan& plan) {
 DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
                                 const SchemaPlan& sp) {
   DatabaseFacts f;
+  f.database = sp.database;
   f.wal_level = catalog.scalar("SELECT current_setting('wal_level')").value_or("");
   pg::Result me = catalog.exec(
       "SELECT rolsuper OR rolreplication, current_user FROM pg_catalog.pg_roles "
@@ -336,8 +378,16 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
     for (const plan::Projection& p : plan.projections) {
       if (p.consumer == s->name) allowed.push_back(p.name);
     }
+    for (const auto& row : catalog.execParams(kRolesUsed, util::jsonList(oids), s->name)) {
+      t.roles_needed.push_back(row[0].c_str());
+    }
+    for (const std::string& role : s->roles) {
+      if (std::find(t.roles_needed.begin(), t.roles_needed.end(), role) == t.roles_needed.end()) {
+        t.roles_needed.push_back(role);
+      }
+    }
     if (t.error.empty()) {
-      readTarget(t, system_id, "dbsplit/" + plan.migration.name + "/split", allowed);
+      readTarget(t, *s, system_id, "dbsplit/" + plan.migration.name + "/split", allowed);
     }
     if (t.schema_exists) {
       bool tables = false;

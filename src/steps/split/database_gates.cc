@@ -100,6 +100,13 @@ std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
           "{}: database {} is not empty ({}): use a new or empty database (dbsplit's own step-4 "
           "projections of the service may stay)",
           t.service, t.dbname, util::join(t.not_empty, ", "));
+    } else if (!t.same_cluster && !t.missing_roles.empty()) {
+      g.evidence = fmt::format(
+          "{}: {} is on another server, where roles {} do not exist (roles are cluster-wide; "
+          "the copied schema and the service's connections need them): create them there "
+          "first, as on the source (CREATE ROLE with LOGIN and password for login roles, "
+          "GRANT of the group role to its members), and run again",
+          t.service, t.redacted, util::join(t.missing_roles, ", "));
     } else if (!t.exists && !t.same_cluster) {
       g.evidence = fmt::format(
           "{}: database {} does not exist on another server: create it "

@@ -30,22 +30,39 @@ class SplitStep : public engine::Step {
   std::string rollbackDestroys(const std::vector<std::string>& applied) const override;
 };
 
-// [step.split] pgbouncer: the console answers, and which pools serve this database.
+// [step.split] pgbouncer: the console answers, which pools serve this
+// database, and (database mode) every service's `pgbouncer_pool` exists.
 engine::Gate pgbouncerGate(const engine::PlanContext& ctx, const std::string& database) {
   engine::Gate g{"pgbouncer", false, ""};
   try {
     auto console = pgbouncer::Console::open(ctx.plan.split.pgbouncer,
                                             "dbsplit/" + ctx.plan.migration.name + "/split");
     std::vector<std::string> pools = console->poolsFor(database);
-    g.passed = true;
-    g.evidence =
-        pools.empty()
-            ? fmt::format("the console at {} answers; no pool serves database {} yet",
-                          pg::redactDsn(ctx.plan.split.pgbouncer), database)
-            : fmt::format(
-                  "the console at {} answers; pools of database {}: {} (RECONNECT "
-                  "after the move)",
-                  pg::redactDsn(ctx.plan.split.pgbouncer), database, util::join(pools, ", "));
+    std::vector<std::string> missing;
+    if (ctx.plan.split.mode == "database") {
+      std::vector<pgbouncer::Pool> all = console->pools();
+      for (const plan::Service& s : ctx.plan.services) {
+        if (s.pgbouncer_pool.empty()) continue;
+        bool known = false;
+        for (const pgbouncer::Pool& p : all) known = known || p.name == s.pgbouncer_pool;
+        if (!known) missing.push_back(s.pgbouncer_pool + " (service " + s.name + ")");
+      }
+    }
+    const std::string what = ctx.plan.split.mode == "database"
+                                 ? "RECONNECT after the move, PAUSE/RESUME around each cutover"
+                                 : "RECONNECT after the move";
+    g.passed = missing.empty();
+    g.evidence = !missing.empty()
+                     ? fmt::format(
+                           "PgBouncer at {} has no pool named {}: add it to its [databases] "
+                           "and RELOAD, or fix [[service]] pgbouncer_pool",
+                           pg::redactDsn(ctx.plan.split.pgbouncer), util::join(missing, ", "))
+                 : pools.empty()
+                     ? fmt::format("the console at {} answers; no pool serves database {} yet ({})",
+                                   pg::redactDsn(ctx.plan.split.pgbouncer), database, what)
+                     : fmt::format("the console at {} answers; pools of database {}: {} ({})",
+                                   pg::redactDsn(ctx.plan.split.pgbouncer), database,
+                                   util::join(pools, ", "), what);
   } catch (const Error& e) {
     g.evidence = fmt::format("[step.split] pgbouncer: {}", e.what());
   }
