@@ -35,6 +35,8 @@ struct ConnectOptions {
   // SQL dbsplit runs. A session that stands in for an application (the demo's
   // services, a test's own SQL) keeps the server's search_path instead.
   bool application = false;
+  // PgBouncer's admin console: no startup options, no SET (it refuses both).
+  bool console = false;
 };
 
 // SQLSTATEs the engine reacts to.
