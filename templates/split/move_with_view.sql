@@ -1,11 +1,5 @@
 ALTER TABLE {{table}}
   SET SCHEMA {{schema}};
 -- Sessions opened before the step keep the search_path they started with: they
--- find the table under its old name through this view (auto-updatable; owned
--- by the table's owner, so nobody else gains anything) until `dbsplit split finalize`.
-CREATE VIEW {{view}} AS
-  SELECT * FROM {{moved}};
-ALTER VIEW {{view}}
-  OWNER TO {{owner}};
-COMMENT ON VIEW {{view}}
-  IS {{comment}};
+-- find the table under its old name through the view that follows (auto-updatable;
+-- owned by the table's owner, so nobody else gains anything) until `dbsplit split finalize`.

@@ -10,6 +10,7 @@
 
 #include "catch2/catch.hpp"
 #include "support/ownership_fixture.h"
+#include "support/pgbench_log.h"
 
 using namespace dbsplit::test;
 namespace fs = std::filesystem;
@@ -44,20 +45,8 @@ TEST_CASE("ownership under pgbench load: no transaction waits longer than lock t
   CHECK(run.exit_code == 0);
   CHECK(rb.exit_code == 0);
 
-  // Per-transaction log: client_id transaction_no latency_us script_no epoch us
-  long long max_us = 0, transactions = 0;
-  for (const auto& f : fs::directory_iterator(s.dir().file("log"))) {
-    std::ifstream in(f.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string client, tx, latency;
-      fields >> client >> tx >> latency;
-      if (latency.empty() || latency == "skipped" || latency == "failed") continue;
-      max_us = std::max(max_us, std::stoll(latency));
-      ++transactions;
-    }
-  }
+  const PgbenchLog log = readPgbenchLogs(s.dir().file("log"));
+  const long long max_us = log.longest_us, transactions = log.transactions;
   INFO("transactions " << transactions << ", max latency " << max_us / 1000 << " ms");
   CHECK(transactions > 100);
   CHECK(max_us <= (lock_timeout_ms + 200) * 1000LL);

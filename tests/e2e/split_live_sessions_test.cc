@@ -14,6 +14,7 @@
 
 #include "catch2/catch.hpp"
 #include "pg/transaction.h"
+#include "support/pgbench_log.h"
 #include "support/scenario.h"
 #include "support/split_fixture.h"
 
@@ -49,24 +50,6 @@ std::string compatViews(TestDb& db) {
       "SELECT string_agg(n.nspname || '.' || c.relname, ',' ORDER BY c.relname)"
       "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
       " WHERE c.relkind = 'v' AND c.relname IN ('orders', 'items')");
-}
-
-// pgbench's per-transaction logs: the longest latency (µs) and the count.
-std::pair<long long, long long> longestTransaction(const std::string& dir) {
-  long long max_us = 0, transactions = 0;
-  for (const auto& f : fs::directory_iterator(dir)) {
-    std::ifstream in(f.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string client, tx, latency;
-      fields >> client >> tx >> latency;
-      if (latency.empty() || latency == "skipped" || latency == "failed") continue;
-      max_us = std::max(max_us, std::stoll(latency));
-      ++transactions;
-    }
-  }
-  return {max_us, transactions};
 }
 
 }  // namespace
@@ -219,7 +202,8 @@ TEST_CASE(
   CHECK(outputs.find("number of failed transactions: 0 (0.000%)") != std::string::npos);
   CHECK(outputs.find("aborted") == std::string::npos);
   for (const auto& m : modes) {
-    auto [max_us, transactions] = longestTransaction(s.dir().file("log-" + m));
+    const PgbenchLog log = readPgbenchLogs(s.dir().file("log-" + m));
+    const long long max_us = log.longest_us, transactions = log.transactions;
     INFO(m << ": " << transactions << " transactions, longest " << max_us / 1000 << " ms");
     CHECK(transactions > 500);
     CHECK(max_us <= (lock_timeout_ms + 200) * 1000LL);
@@ -227,7 +211,7 @@ TEST_CASE(
   // Every committed row is in the moved table: 1000 seeded plus one per
   // transaction's first insert (the upsert only changes rows).
   long long committed = 0;
-  for (const auto& m : modes) committed += longestTransaction(s.dir().file("log-" + m)).second;
+  for (const auto& m : modes) committed += readPgbenchLogs(s.dir().file("log-" + m)).transactions;
   CHECK(s.db().scalar("SELECT count(*) FROM \"" + s.service("orders") + "\".orders") ==
         std::to_string(1000 + committed));
 }
@@ -280,7 +264,8 @@ TEST_CASE(
   CHECK(views.empty());
   CHECK(rc == 0);
   CHECK(out.find("number of failed transactions: 0 (0.000%)") != std::string::npos);
-  auto [max_us, transactions] = longestTransaction(logdir);
+  const PgbenchLog log = readPgbenchLogs(logdir);
+  const long long max_us = log.longest_us, transactions = log.transactions;
   INFO(transactions << " transactions, longest " << max_us / 1000 << " ms");
   CHECK(transactions > 500);
   CHECK(max_us <= (lock_timeout_ms + 200) * 1000LL);

@@ -18,6 +18,7 @@
 #include "pg/transaction.h"
 #include "sql/quote.h"
 #include "support/bouncer.h"
+#include "support/pgbench_log.h"
 #include "support/scenario.h"
 #include "support/split_fixture.h"
 
@@ -40,42 +41,13 @@ name = "public.orders"
 owner = "@orders@"
 )TOML";
 
-// pgbench's per-transaction logs: the longest latency (µs) and the count.
-std::pair<long long, long long> longestTransaction(const std::string& dir) {
-  long long max_us = 0, transactions = 0;
-  for (const auto& f : fs::directory_iterator(dir)) {
-    std::ifstream in(f.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string client, tx, latency;
-      fields >> client >> tx >> latency;
-      if (latency.empty() || latency == "skipped" || latency == "failed") continue;
-      max_us = std::max(max_us, std::stoll(latency));
-      ++transactions;
-    }
-  }
-  return {max_us, transactions};
-}
-
 // The new database and the roles on the second server, removed at the end
 // (its subscriptions first: PostgreSQL refuses to drop a database that has one).
 struct SecondServer {
   std::string database;
   std::vector<std::string> roles;
   ~SecondServer() {
-    try {
-      auto c = connect(secondSandboxDsn(database));
-      for (const auto& row : c->exec("SELECT subname FROM pg_subscription s JOIN pg_database d "
-                                     "ON d.oid = s.subdbid WHERE d.datname = current_database()")) {
-        std::string sub = dbsplit::sql::quoteIdent(row[0].c_str());
-        c->exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
-        c->exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
-        c->exec("DROP SUBSCRIPTION " + sub);
-      }
-    } catch (const std::exception&) {
-      // never created, or already gone
-    }
+    dropSubscriptions(secondSandboxDsn(database));
     try {
       auto c = connect(secondSandboxDsn());
       c->exec("DROP DATABASE IF EXISTS " + dbsplit::sql::quoteIdent(database) + " WITH (FORCE)");
@@ -186,7 +158,8 @@ TEST_CASE(
   CHECK(rc == 0);  // pgbench exits 2 when a client aborted on an error
   CHECK(out.find("number of failed transactions: 0 (0.000%)") != std::string::npos);
   CHECK(out.find("aborted") == std::string::npos);
-  auto [max_us, transactions] = longestTransaction(logdir);
+  const PgbenchLog log = readPgbenchLogs(logdir);
+  const long long max_us = log.longest_us, transactions = log.transactions;
   std::cout << "split database mode through PgBouncer onto a second server: " << transactions
             << " transactions, 0 failed, longest write pause " << max_us / 1000 << " ms (pause "
             << eventsOf(lines, "pgbouncer_pause")[0]["ms"] << " ms to PAUSE, cutover "

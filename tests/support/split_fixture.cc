@@ -25,24 +25,26 @@ SplitScenario::SplitScenario(const std::vector<std::string>& services, const std
   writePlan();
 }
 
+void dropSubscriptions(const std::string& dsn) {
+  try {
+    auto c = connect(dsn);
+    for (const auto& row : c->exec("SELECT subname FROM pg_subscription s JOIN pg_database d "
+                                   "ON d.oid = s.subdbid WHERE d.datname = current_database()")) {
+      std::string sub = dbsplit::sql::quoteIdent(row[0].c_str());
+      c->exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
+      c->exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
+      c->exec("DROP SUBSCRIPTION " + sub);
+    }
+  } catch (const std::exception&) {
+    // The database may not exist (never created, or dropped by the test).
+  }
+}
+
 SplitScenario::~SplitScenario() {
   auto warn = [](const std::string& what, const std::exception& e) {
     std::cerr << "warning: " << what << ": " << e.what() << "\n";
   };
-  for (const std::string& name : extra_dbs_) {
-    try {
-      auto c = connect(sandboxDsn(name));
-      for (const auto& row : c->exec("SELECT subname FROM pg_subscription s JOIN pg_database d "
-                                     "ON d.oid = s.subdbid WHERE d.datname = current_database()")) {
-        std::string sub = dbsplit::sql::quoteIdent(row[0].c_str());
-        c->exec("ALTER SUBSCRIPTION " + sub + " DISABLE");
-        c->exec("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
-        c->exec("DROP SUBSCRIPTION " + sub);
-      }
-    } catch (const std::exception& e) {
-      // The database may not exist (never created, or dropped by the test).
-    }
-  }
+  for (const std::string& name : extra_dbs_) dropSubscriptions(sandboxDsn(name));
   try {
     auto c = connect(sandboxDsn());
     c->execParams(

@@ -16,6 +16,11 @@
 
 namespace dbsplit::test {
 
+// Drops every subscription of the database `dsn` names, detached from its slot
+// (PostgreSQL refuses to drop a database that has one). Quiet when the
+// database does not exist.
+void dropSubscriptions(const std::string& dsn);
+
 class SplitScenario {
  public:
   // `services`: base names; `roles[base]`: base names of login roles (created as

@@ -69,8 +69,10 @@ std::map<std::string, std::string> templateValues(const CompatView& v) {
 
 }  // namespace
 
+// The move, then the view: one action, so one transaction.
 std::string moveWithViewSql(const CompatView& v) {
-  return sql::renderTemplate("split/move_with_view.sql", templateValues(v));
+  return sql::renderTemplate("split/move_with_view.sql", templateValues(v)) +
+         sql::renderTemplate("split/compat_view.sql", templateValues(v));
 }
 
 std::string moveBackSql(const CompatView& v) {

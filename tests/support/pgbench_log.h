@@ -1,0 +1,16 @@
+// pgbench's per-transaction logs (--log): what the e2e load tests measure.
+#pragma once
+
+#include <string>
+
+namespace dbsplit::test {
+
+struct PgbenchLog {
+  long long transactions = 0;  // committed (skipped and failed ones are left out)
+  long long longest_us = 0;    // the longest latency
+};
+
+// Reads every log file in `dir` (lines: client_id transaction_no latency_us ...).
+PgbenchLog readPgbenchLogs(const std::string& dir);
+
+}  // namespace dbsplit::test
