@@ -35,20 +35,25 @@ void announce(Context& ctx) {
 }  // namespace
 
 void addSplitCommand(CLI::App& app, AppState& state) {
-  CLI::App* split = app.add_subcommand("split", "Step 6 maintenance: finalize a database split");
+  CLI::App* split = app.add_subcommand("split", "Step 6 maintenance: finalize a split");
   split->fallthrough();
   split->require_subcommand(1);
   auto dry_run = std::make_shared<bool>(false);
   CLI::App* finalize = addCommand(
-      *split, state, "finalize", "Drop the source copies after a cutover (irreversible)",
-      "  The one irreversible command. After `run split` in database mode has cut every\n"
-      "  service with a [[service]].database over, finalize drops, per service: the\n"
-      "  subscription in the new database, the replication slot and the publication on\n"
-      "  the source, and the service's tables (with their data) from the source. Until\n"
-      "  then `dbsplit rollback split` can go back. It names what it drops and asks on a\n"
-      "  terminal; without one it needs --yes (else exit 5). Gates: split is applied, the\n"
-      "  cutover of every service is done, nothing else on the source depends on the tables.\n"
-      "  Journaled as step `finalize`, whose actions have no inverse.",
+      *split, state, "finalize",
+      "Drop the compatibility views; after a database cutover, the source copies",
+      "  Schema mode: a moved table left a compatibility view under its old name for\n"
+      "  the sessions opened before the split. Finalize drops them (each with an\n"
+      "  inverse) once no session of an owner role predates its new search_path\n"
+      "  (gate old_sessions; `dbsplit status` counts them).\n"
+      "  Database mode, the one irreversible command: after `run split` has cut every\n"
+      "  service with a [[service]].database over, finalize also drops, per service:\n"
+      "  the subscription in the new database, the replication slot and the publication\n"
+      "  on the source, and the service's tables (with their data) from the source.\n"
+      "  Until then `dbsplit rollback split` can go back. It names what it drops and\n"
+      "  asks on a terminal; without one it needs --yes (else exit 5). Gates: split is\n"
+      "  applied, the cutover of every service is done, nothing else on the source\n"
+      "  depends on the tables. Journaled as the standalone step `finalize`.",
       "  dbsplit split finalize --dry-run\n"
       "  dbsplit split finalize --yes --json",
       [dry_run](Context& ctx) -> Outcome {
