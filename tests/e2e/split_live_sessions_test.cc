@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "catch2/catch.hpp"
 #include "pg/transaction.h"
@@ -22,6 +23,21 @@ using namespace dbsplit::test;
 namespace fs = std::filesystem;
 
 namespace {
+
+// The last lines of PgBouncer's log that name `db`: when pgbench failed
+// through PgBouncer, they say whether it was the pooler or the server.
+std::string bouncerLogAbout(const std::string& db, size_t keep = 6) {
+  std::ifstream in(sandboxDir() + "/pgbouncer/pgbouncer.log");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(db) != std::string::npos) lines.push_back(line);
+  }
+  std::string out;
+  for (size_t i = lines.size() > keep ? lines.size() - keep : 0; i < lines.size(); ++i) {
+    out += lines[i] + "\n";
+  }
+  return out;
+}
 
 const char* kSetup = R"SQL(
 CREATE TABLE public.orders (
@@ -193,6 +209,7 @@ TEST_CASE(
   for (const auto& m : modes) outputs += readFile(s.dir().file("pgbench-" + m + ".out"));
   INFO(crashed.out << crashed.err << resumed.out << resumed.err << rb.out << rb.err << again.out
                    << again.err << outputs);
+  CHECK(pgbenchErrors(outputs).empty());  // first: a truncated log still shows it
   CHECK(crashed.exit_code != 0);
   CHECK(resumed.exit_code == 0);
   CHECK(views == "public.items,public.orders");
@@ -257,6 +274,9 @@ TEST_CASE(
   load.join();
   const std::string out = readFile(s.dir().file("pgbench.out"));
   INFO(run.out << run.err << fin.out << fin.err << out);
+  // First, so that a truncated log still shows why pgbench failed.
+  const std::string errors = pgbenchErrors(out);
+  CHECK(errors + (errors.empty() ? "" : bouncerLogAbout(s.db().name())) == "");
   CHECK(run.exit_code == 0);
   CHECK(run.out.find("\"event\":\"pgbouncer_reconnect\"") != std::string::npos);
   CHECK(old_sessions == "\"old_sessions\":0,");

@@ -25,4 +25,19 @@ PgbenchLog readPgbenchLogs(const std::string& dir) {
   return log;
 }
 
+std::string pgbenchErrors(const std::string& output, int limit) {
+  std::istringstream in(output);
+  std::string line, found;
+  int n = 0;
+  while (n < limit && std::getline(in, line)) {
+    if (line.find("error") == std::string::npos && line.find("aborted") == std::string::npos &&
+        line.find("FATAL") == std::string::npos && line.find("ERROR") == std::string::npos) {
+      continue;
+    }
+    found += line + "\n";
+    ++n;
+  }
+  return found;
+}
+
 }  // namespace dbsplit::test

@@ -13,4 +13,8 @@ struct PgbenchLog {
 // Reads every log file in `dir` (lines: client_id transaction_no latency_us ...).
 PgbenchLog readPgbenchLogs(const std::string& dir);
 
+// The lines of pgbench's own output that report an error or an aborted client
+// (at most `limit`), so a failing test shows why in its first lines.
+std::string pgbenchErrors(const std::string& output, int limit = 6);
+
 }  // namespace dbsplit::test
