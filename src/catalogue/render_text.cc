@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "catalogue/render.h"
+#include "catalogue/shared.h"
 #include "fmt/format.h"
 #include "plan/qualified_name.h"
 #include "util/text.h"
@@ -92,6 +93,18 @@ std::string renderText(const Snapshot& s, const plan::Plan* plan) {
                          r.role.empty() ? "-" : r.role, r.calls, cols(r.columns),
                          r.via.empty() ? "" : "  via " + r.via,
                          is_cross ? "  << CROSS-SERVICE" : "");
+    }
+  }
+  std::vector<SharedSurface> shared = sharedSurface(s, plan);
+  if (!shared.empty()) {
+    out << "\nshared views and functions (" << shared.size()
+        << "): step 5 takes these reads away; decide for each with a [[view]] or [[function]]\n";
+    for (const auto& o : shared) {
+      std::vector<std::string> spans(o.spans.begin(), o.spans.end());
+      std::vector<std::string> readers(o.readers.begin(), o.readers.end());
+      out << fmt::format("  {:<8} {}  spans {}; read by {} ({} calls)\n", o.kind, o.name,
+                         spans.empty() ? "no planned table" : util::join(spans, ", "),
+                         util::join(readers, ", "), o.calls);
     }
   }
   if (!s.unresolved.empty()) {

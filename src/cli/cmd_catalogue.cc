@@ -6,6 +6,7 @@
 #include "catalogue/collector.h"
 #include "catalogue/delta.h"
 #include "catalogue/render.h"
+#include "catalogue/shared.h"
 #include "catalogue/source.h"
 #include "cli/app.h"
 #include "cli/common.h"
@@ -109,6 +110,7 @@ Outcome runCatalogue(Context& ctx, const CatalogueOptions& o) {
   if (ctx.out.json()) {
     nlohmann::json ev = snap.toJson();
     ev["event"] = "catalogue";
+    ev["shared"] = catalogue::sharedSurfaceJson(catalogue::sharedSurface(snap, plan.get()));
     ctx.out.event(ev);
     if (o.propose) {
       ctx.out.event({{"event", "proposal"}, {"toml", catalogue::renderProposal(snap, plan.get())}});
@@ -118,7 +120,9 @@ Outcome runCatalogue(Context& ctx, const CatalogueOptions& o) {
   if (o.propose) {
     ctx.out.say(catalogue::renderProposal(snap, plan.get()));
   } else if (o.format == "json") {
-    ctx.out.say(snap.toJson().dump(2));
+    nlohmann::json j = snap.toJson();
+    j["shared"] = catalogue::sharedSurfaceJson(catalogue::sharedSurface(snap, plan.get()));
+    ctx.out.say(j.dump(2));
   } else if (o.format == "csv") {
     ctx.out.say(catalogue::renderCsv(snap));
   } else if (o.format == "mermaid") {

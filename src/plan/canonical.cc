@@ -120,17 +120,33 @@ json waiversJson(const Plan& plan) {
   return sortedArray(std::move(out));
 }
 
+json sharedJson(const Plan& plan) {
+  std::vector<json> out;
+  for (const auto& o : plan.shared) {
+    out.push_back({{"kind", o.kind},
+                   {"name", o.name.quoted()},
+                   {"decision", o.decision},
+                   {"service", o.service},
+                   {"query", o.query},
+                   {"reason", o.reason}});
+  }
+  return sortedArray(std::move(out));
+}
+
 }  // namespace
 
 json Plan::canonical() const {
   // migration.database and the journal path are deliberately absent (see top).
-  return {{"migration", {{"name", migration.name}}},
-          {"services", servicesJson(*this)},
-          {"tables", tablesJson(*this)},
-          {"events", eventsJson(*this)},
-          {"projections", projectionsJson(*this)},
-          {"waivers", waiversJson(*this)},
-          {"steps", stepsJson(*this)}};
+  json out = {{"migration", {{"name", migration.name}}},
+              {"services", servicesJson(*this)},
+              {"tables", tablesJson(*this)},
+              {"events", eventsJson(*this)},
+              {"projections", projectionsJson(*this)},
+              {"waivers", waiversJson(*this)},
+              {"steps", stepsJson(*this)}};
+  // Only when there are any, so that plans written before them keep their hash.
+  if (!shared.empty()) out["shared"] = sharedJson(*this);
+  return out;
 }
 
 std::string Plan::hash() const { return util::sha256Hex(canonical().dump()); }

@@ -86,6 +86,15 @@ const Event* Plan::findEvent(const QualifiedName& table) const {
   return nullptr;
 }
 
+std::vector<const SharedObject*> Plan::decisionsFor(const std::string& kind,
+                                                    const QualifiedName& name) const {
+  std::vector<const SharedObject*> out;
+  for (const auto& o : shared) {
+    if (o.kind == kind && o.name == name) out.push_back(&o);
+  }
+  return out;
+}
+
 const Service* Plan::serviceOfRole(const std::string& role) const {
   for (const auto& s : services) {
     for (const auto& r : s.roles) {
@@ -112,6 +121,7 @@ Plan parsePlan(const std::string& text, const std::string& path) {
   readPlan(root, ctx, &plan, &positions);
   validateOwnership(plan, positions, &problems);
   validateEvents(plan, positions, &problems);
+  validateShared(plan, positions, &problems);
   throwIfAny(problems, path);
 
   plan.migration.journal = resolveJournal(plan.migration, fs::path(plan.file).parent_path());

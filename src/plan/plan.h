@@ -73,6 +73,19 @@ struct Waiver {
   SourcePos pos;
 };
 
+// A decision about a view or function that spans services: it reads more than
+// one service's tables, or a service was seen reading another's table through
+// it ([[view]] and [[function]]; step 5's `shared_objects` gate asks for one).
+struct SharedObject {
+  std::string kind;  // "view" | "function"
+  QualifiedName name;
+  std::string decision;  // "rebuild" (views) | "revoke" | "keep"
+  std::string service;   // rebuild: the consumer that gets its own view of that name
+  std::string query;     // rebuild: its SELECT, over the consumer's projections
+  std::string reason;    // keep: why it stays readable after step 5
+  SourcePos pos;
+};
+
 struct RevokeSettings {
   std::string deprecation_window = "7d";
   bool require_compare = true;
@@ -110,6 +123,7 @@ struct Plan {
   std::vector<Event> events;
   std::vector<Projection> projections;
   std::vector<Waiver> waivers;
+  std::vector<SharedObject> shared;  // [[view]]s, then [[function]]s
   CatalogueSettings catalogue;
   RevokeSettings revoke;
   SplitSettings split;
@@ -118,6 +132,9 @@ struct Plan {
   const Service* findService(const std::string& name) const;
   const Table* findTable(const QualifiedName& name) const;
   const Event* findEvent(const QualifiedName& table) const;
+  // The [[view]] or [[function]] entries of `kind` deciding about `name`.
+  std::vector<const SharedObject*> decisionsFor(const std::string& kind,
+                                                const QualifiedName& name) const;
   // The service whose `roles` lists `role`, or nullptr.
   const Service* serviceOfRole(const std::string& role) const;
   // Services that own at least one [[event]]'s table, in plan order: the ones

@@ -11,8 +11,8 @@
 namespace dbsplit::plan {
 namespace {
 
-const std::vector<std::string> kRootKeys = {"migration",  "service", "table", "event",
-                                            "projection", "waiver",  "step"};
+const std::vector<std::string> kRootKeys = {
+    "migration", "service", "table", "event", "projection", "waiver", "view", "function", "step"};
 
 // Migration and service names end up in file names, application_name and
 // schema names, so they are kept to characters that need no quoting anywhere.
@@ -88,6 +88,7 @@ void readPlan(const toml::table& root, const ReadContext& ctx, Plan* plan, PlanP
   readEvents(root, ctx, plan, pos);
   readProjections(root, ctx, plan, pos);
   readWaivers(root, ctx, plan, pos);
+  readShared(root, ctx, plan, pos);
   readSteps(root, ctx, plan, pos);
 }
 

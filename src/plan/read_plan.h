@@ -24,6 +24,7 @@ struct PlanPositions {
   std::vector<EntryPositions> events;
   std::vector<EntryPositions> projections;
   std::vector<EntryPositions> waivers;
+  std::vector<EntryPositions> shared;  // index for index with Plan::shared
   EntryPositions catalogue;
   EntryPositions revoke;
   EntryPositions split;
@@ -48,6 +49,8 @@ void readWaivers(const toml::table& root, const ReadContext& ctx, Plan* plan, Pl
 void readEvents(const toml::table& root, const ReadContext& ctx, Plan* plan, PlanPositions* pos);
 void readProjections(const toml::table& root, const ReadContext& ctx, Plan* plan,
                      PlanPositions* pos);
+// [[view]] and [[function]] (read_shared.cc).
+void readShared(const toml::table& root, const ReadContext& ctx, Plan* plan, PlanPositions* pos);
 void readSteps(const toml::table& root, const ReadContext& ctx, Plan* plan, PlanPositions* pos);
 
 // Calls `fn` with each table of the array of tables `key` ([[key]]), reporting
@@ -66,5 +69,6 @@ bool checkEnum(EntryReader& reader, const std::string& key, const std::string& v
 // validate_events.cc (events and projections).
 void validateOwnership(const Plan& plan, const PlanPositions& pos, Problems* problems);
 void validateEvents(const Plan& plan, const PlanPositions& pos, Problems* problems);
+void validateShared(const Plan& plan, const PlanPositions& pos, Problems* problems);
 
 }  // namespace dbsplit::plan

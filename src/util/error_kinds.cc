@@ -81,6 +81,7 @@ projection_table_taken 3 a projection table exists that dbsplit did not create
 projections_not_ready 3 the database does not meet the projections step's needs (outbox, keys); nothing changed
 projections_plan_invalid 2 the plan's [[projection]] entries do not match the database; nothing changed
 read_only_server 3 the server is a standby or read-only; nothing changed
+rebuilt_view_invalid 2 a [[view]] rebuild's query is not one SELECT over its consumer's own schema; nothing changed
 relay_bad_event 1 an outbox event cannot be applied to its projection; the batch was not applied
 relay_batch_changed 1 an outbox batch changed between two reads (edited by hand?)
 relay_cursor_moved 1 a consumer's cursor moved under the relay (another writer)

@@ -72,6 +72,42 @@ TEST_CASE(
   runLifecycle(c);
 }
 
+TEST_CASE(
+    "projections with a view rebuilt in the consumer's own database through dry-run, rehearse, "
+    "apply, rollback and a fault at every action boundary",
+    "[projections][shared][pg][slow]") {
+  Lifecycle<ProjectionsScenario> c;
+  c.step = "projections";
+  c.rollback_asks = true;
+  const std::string name = "Order Summary \u00fc";  // a space, capitals, non-ASCII
+  c.build = [name] {
+    ProjectionsOptions options;
+    options.consumer_database = true;
+    options.extra_plan = "[[view]]\nname = 'public.\"" + name +
+                         "\"'\ndecision = \"rebuild\"\nservice = \"@ship@\"\n"
+                         "query = \"SELECT status, count(*) AS n FROM @ship@.order_view GROUP BY "
+                         "status\"\n";
+    auto s = std::make_unique<ProjectionsScenario>(options);
+    s->advanceToProjections();
+    return s;
+  };
+  // The projection and the view live in the consumer's database: its dump too.
+  c.state = [](ProjectionsScenario& s) { return s.targetDump(); };
+  c.actions = [name](ProjectionsScenario& s, const std::vector<std::string>& ids) {
+    REQUIRE(ids.size() == 6);  // schema, table, cursor, backfill, start, view
+    CHECK(ids.back() == "projections/view/" + s.ship() + "." + name);
+  };
+  c.apply = [name](ProjectionsScenario& s, const CliResult&) {
+    const std::string view = "\"" + s.ship() + "\".\"" + name + "\"";
+    CHECK(s.targetScalar("SELECT sum(n) FROM " + view) == "200");
+    CHECK(s.targetScalar("SELECT relowner::regrole::text FROM pg_class WHERE oid = '" + view +
+                         "'::regclass") == s.ship());
+    CHECK(s.targetScalar("SELECT obj_description('" + view + "'::regclass, 'pg_class')")
+              .find("rebuilt for consumer") != std::string::npos);
+  };
+  runLifecycle(c);
+}
+
 TEST_CASE("the backfill copies without the primary key and puts the same one back",
           "[projections][pg]") {
   ProjectionsOptions options;

@@ -87,7 +87,7 @@ class Run {
     REQUIRE(!fileSha256(rig_.journal).empty());  // the rig names the journal the run wrote
     applied_ = rig_.dump();
     applied_state_ = rig_.state();
-    CHECK(applied_ != original_);
+    CHECK(applied_ + applied_state_ != original_ + original_state_);  // the step changed something
     CHECK(status()["status"] == "applied");
     if (h_.apply) h_.apply(r);
     if (h_.applied) h_.applied();

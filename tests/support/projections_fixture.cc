@@ -46,6 +46,9 @@ ProjectionsScenario::ProjectionsScenario(ProjectionsOptions options)
   plan << "[[projection]]\nconsumer = \"" << ship()
        << "\"\nsource = \"public.orders\"\nname = \"order_view\"\n"
           "columns = [\"id\", \"customer\", \"status\", \"total\", \"placed\"]\nkey = [\"id\"]\n";
+  std::string extra = options_.extra_plan;
+  for (size_t at; (at = extra.find("@ship@")) != std::string::npos;) extra.replace(at, 6, ship());
+  plan << extra;
   dir_.write("dbsplit.toml", plan.str());
   plan_path_ = dir_.file("dbsplit.toml");
 }

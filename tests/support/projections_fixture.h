@@ -22,6 +22,7 @@ struct ProjectionsOptions {
   bool consumer_database = false;  // the consumer keeps its projections in its own database
   std::string consumer_dsn;        // when set: [[service]] database of the consumer (bad input)
   int rows = 200;                  // rows in public.orders at the start
+  std::string extra_plan;          // appended to the plan; @ship@ stands for the consumer
 };
 
 class ProjectionsScenario {

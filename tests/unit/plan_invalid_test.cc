@@ -224,6 +224,34 @@ TEST_CASE("each kind of invalid plan is reported at the offending line and colum
        "13:20",
        "\"indexes\" is not one of schema, comment, column, index, remote, mover (did you mean "
        "\"index\"?)"},
+      {"view without a decision", kBase + "[[view]]\nname = \"public.v\"\n", "12:1",
+       "[[view]]: missing required key \"decision\""},
+      {"unknown view decision", kBase + "[[view]]\nname = \"public.v\"\ndecision = \"rebiuld\"\n",
+       "14:12", "\"rebiuld\" is not one of rebuild, revoke, keep (did you mean \"rebuild\"?)"},
+      {"a function cannot be rebuilt",
+       kBase + "[[function]]\nname = \"public.f\"\ndecision = \"rebuild\"\n", "14:12",
+       "\"rebuild\" is not one of revoke, keep"},
+      {"rebuild without a query",
+       kBase + kEvent + kProjectionHead + "columns = [\"id\"]\nkey = [\"id\"]\n" +
+           "[[view]]\nname = \"public.v\"\ndecision = \"rebuild\"\nservice = \"fulfillment\"\n",
+       "22:1", "[[view]]: missing required key \"query\""},
+      {"rebuild for a service without projections",
+       kBase + "[[view]]\nname = \"public.v\"\ndecision = \"rebuild\"\nservice = \"orders\"\n"
+               "query = \"SELECT 1\"\n",
+       "15:11",
+       "\"orders\" has no [[projection]]; a rebuilt view reads its consumer's projections"},
+      {"keep without a reason", kBase + "[[view]]\nname = \"public.v\"\ndecision = \"keep\"\n",
+       "12:1", "[[view]]: missing required key \"reason\""},
+      {"revoke takes no service",
+       kBase + "[[view]]\nname = \"public.v\"\ndecision = \"revoke\"\nservice = \"orders\"\n",
+       "15:11", "only a decision = \"rebuild\" takes service"},
+      {"a view decided twice",
+       kBase + "[[view]]\nname = \"public.v\"\ndecision = \"revoke\"\n" +
+           "[[view]]\nname = \"public.v\"\ndecision = \"keep\"\nreason = \"reports\"\n",
+       "15:1", "public.v is decided twice (\"keep\" here, \"revoke\" at plan.toml:12:1)"},
+      {"a table is not a view",
+       kBase + "[[view]]\nname = \"public.orders\"\ndecision = \"revoke\"\n", "13:8",
+       "[[view]] name: public.orders is a [[table]]"},
   };
   for (const auto& c : cases) {
     SECTION(c.what) {

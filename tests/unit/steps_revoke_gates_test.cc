@@ -278,7 +278,7 @@ TEST_CASE("relations with the same ACL share each statement of the action", "[re
     r.acl.table_null = false;
     r.acl.table = {{"orders", "orders", {"SELECT", "INSERT"}, {}},
                    {"ful_app", "orders", {"SELECT"}, {}}};
-    objects.relations.push_back({r, "table", "orders", {"orders"}});
+    objects.relations.push_back({r, "table", "orders", {"orders"}, {}});
   }
   auto revocations = planRevocations(plan, objects);
   REQUIRE(revocations.size() == 1);

@@ -13,6 +13,7 @@
 #include "relay/spec.h"
 #include "sql/quote.h"
 #include "sql/template.h"
+#include "steps/projections/rebuilt_views.h"
 #include "util/text.h"
 
 namespace dbsplit::steps {
@@ -221,7 +222,15 @@ nlohmann::json ProjectionsStep::inputs(const plan::Plan& plan) const {
                    // Hashed and kept in the journal: never the password.
                    {"database", s && !s->database.empty() ? pg::redactDsn(s->database) : ""}});
   }
-  return {{"projections", out}};
+  nlohmann::json views = nlohmann::json::array();
+  for (const plan::SharedObject& v : plan.shared) {
+    if (v.decision != "rebuild") continue;
+    views.push_back({{"name", v.name.display()}, {"service", v.service}, {"query", v.query}});
+  }
+  nlohmann::json inputs = {{"projections", out}};
+  // Only when there are any, so that steps applied before [[view]] keep their hash.
+  if (!views.empty()) inputs["views"] = views;
+  return inputs;
 }
 
 std::vector<engine::Action> ProjectionsStep::plan(const engine::PlanContext& ctx) const {
@@ -239,6 +248,13 @@ std::vector<engine::Action> ProjectionsStep::plan(const engine::PlanContext& ctx
     }
   }
   if (!problems.empty()) throw relay::projectionsNotReady(problems, "dbsplit run outbox");
+  if (auto bad = projections::rebuiltViewProblems(ctx.plan); !bad.empty()) {
+    throw Error::usage("rebuilt_view_invalid",
+                       "a [[view]] rebuild's query cannot be used; nothing changed",
+                       "write one SELECT over the consumer's projections, each named "
+                       "<consumer>.<projection>")
+        .withDetails(std::move(bad));
+  }
   for (const std::string& consumer : relay::consumers(ctx.plan)) {
     std::vector<const ProjectionSpec*> mine;
     for (const auto& p : specs) {
@@ -288,6 +304,20 @@ std::vector<engine::Action> ProjectionsStep::plan(const engine::PlanContext& ctx
     }
     for (const ProjectionSpec* p : mine) actions.push_back(backfillAction(*p));
     actions.push_back(startAction(mine));
+    // Views rebuilt for the consumer read its projections: after they are full.
+    for (const plan::SharedObject& v : ctx.plan.shared) {
+      if (v.decision != "rebuild" || v.service != consumer) continue;
+      auto it = facts.table_comments.find(projections::rebuiltViewName(v).name);
+      if (it == facts.table_comments.end()) {
+        actions.push_back(projections::rebuiltViewAction(ctx.plan, v));
+      } else if (it->second != projections::rebuiltViewComment(v)) {
+        throw Error::precondition(
+            "projection_table_taken",
+            fmt::format("{} already exists and was not created by dbsplit; nothing changed",
+                        projections::rebuiltViewName(v).display()),
+            "rename or drop it: the rebuilt view of " + v.name.display() + " takes its name");
+      }
+    }
   }
   return actions;
 }

@@ -50,7 +50,7 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
   nlohmann::json table_oids = nlohmann::json::array();
   for (const auto& t : tables) {
     bool partition = t.table->name.schema != t.schema || t.table->name.name != t.name;
-    out.relations.push_back({t, relationWhat(t, partition), t.table->owner, {t.table->owner}});
+    out.relations.push_back({t, relationWhat(t, partition), t.table->owner, {t.table->owner}, {}});
     out.owner_of[t.display()] = t.table->owner;
     out.root_of[t.display()] = t.table->name.display();
     service_of[t.oid] = t.table->owner;
@@ -69,14 +69,14 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
     auto states = relations::readStates(catalog, seq_oids);
     for (const auto& [table, seq] : seqs) {
       const std::string& service = service_of.at(table);
-      out.relations.push_back({states.at(seq), "sequence", service, {service}});
+      out.relations.push_back({states.at(seq), "sequence", service, {service}, {}});
     }
   }
   // So do the sequences no column owns that one service's tables' defaults use
   // (a shared one belongs to nobody: step ownership's shared_sequences gate).
   for (auto& seq : relations::readDefaultSequences(catalog, tables)) {
     const std::string service = seq.owner();
-    if (!service.empty()) out.relations.push_back({seq.state, "sequence", service, {service}});
+    if (!service.empty()) out.relations.push_back({seq.state, "sequence", service, {service}, {}});
   }
   // Views: the service of their planned base tables; a view over several
   // services' tables is everyone's to lose (and its action is that of the first
@@ -92,7 +92,7 @@ Objects readObjects(pg::Session& catalog, const plan::Plan& plan) {
       std::set<std::string> allowed;
       if (services.size() == 1) allowed = services;
       out.relations.push_back(
-          {v.relation, relationWhat(v.relation, false), *services.begin(), allowed});
+          {v.relation, relationWhat(v.relation, false), *services.begin(), allowed, services});
     }
   }
   // The services' own schemas (made by `ownership`).

@@ -23,6 +23,7 @@ struct Relation {
   std::string service;            // the service whose action revokes on it
   std::set<std::string> allowed;  // services that keep their access (empty: a view over
                                   // several services' tables)
+  std::set<std::string> spans;    // views: the services whose tables it reads
 };
 
 struct SchemaAcl {

@@ -7,12 +7,45 @@
 #include "relations/relations.h"
 #include "steps/revoke/catalog.h"
 #include "steps/revoke/gates.h"
+#include "steps/revoke/shared_gate.h"
 #include "steps/revoke/sql.h"
 #include "util/error.h"
 #include "util/time.h"
 
 namespace dbsplit::steps {
 namespace {
+
+// Functions (schema.name) among `names` whose every overload is SECURITY DEFINER.
+constexpr const char* kDefiners = R"SQL(
+SELECT n.nspname || '.' || p.proname
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname || '.' || p.proname IN (SELECT pg_catalog.json_array_elements_text($1::json))
+ GROUP BY 1
+HAVING pg_catalog.bool_and(p.prosecdef))SQL";
+
+revoke::SharedFacts readSharedFacts(const engine::PlanContext& ctx,
+                                    const std::vector<revoke::SharedItem>& items) {
+  revoke::SharedFacts facts;
+  const std::string prefix = "projections/view/";
+  if (ctx.journal) {
+    for (const journal::ActionRecord& a : ctx.journal->actions("projections")) {
+      if (a.status == journal::ActionStatus::kApplied && a.id.rfind(prefix, 0) == 0) {
+        facts.rebuilt.insert(a.id.substr(prefix.size()));
+      }
+    }
+  }
+  nlohmann::json functions = nlohmann::json::array();
+  for (const auto& item : items) {
+    if (item.kind == "function") functions.push_back(item.name);
+  }
+  if (!functions.empty()) {
+    for (const auto& row : ctx.catalog.execParams(kDefiners, functions.dump())) {
+      facts.definers.insert(row[0].c_str());
+    }
+  }
+  return facts;
+}
 
 class RevokeStep : public engine::Step {
  public:
@@ -42,7 +75,15 @@ nlohmann::json RevokeStep::inputs(const plan::Plan& plan) const {
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : plan.tables)
     tables.push_back({{"name", t.name.display()}, {"owner", t.owner}});
-  return {{"services", services}, {"tables", tables}};
+  nlohmann::json inputs = {{"services", services}, {"tables", tables}};
+  // A kept view is left out of the revocations; the other decisions only open
+  // the shared_objects gate. Only when there are any: older journals keep their hash.
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& o : plan.shared) {
+    if (o.kind == "view" && o.decision == "keep") kept.push_back(o.name.display());
+  }
+  if (!kept.empty()) inputs["kept_views"] = kept;
+  return inputs;
 }
 
 std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) const {
@@ -69,11 +110,13 @@ std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) cons
   for (const auto& s : catalogues) {
     if (!latest || s.id > latest->id) latest = &s;
   }
+  std::optional<catalogue::Snapshot> stored_snapshot;
   if (latest) {
     nlohmann::json j = nlohmann::json::parse(latest->body, nullptr, false);
     if (!j.is_discarded()) {
       try {
-        stored = crossAccesses(catalogue::Snapshot::fromJson(j), objects.owner_of);
+        stored_snapshot = catalogue::Snapshot::fromJson(j);
+        stored = crossAccesses(*stored_snapshot, objects.owner_of);
       } catch (const Error&) {
       }
     }
@@ -97,7 +140,17 @@ std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) cons
   std::vector<CrossAccess> today = now ? crossAccesses(*now, objects.owner_of) : stored;
   for (const auto& a : today) consumers.insert(a.service);
 
+  // Views and functions read across: today's statements when collected, else the snapshot's.
+  std::vector<catalogue::SharedSurface> seen;
+  if (now) {
+    seen = catalogue::sharedSurface(*now, objects.owner_of);
+  } else if (stored_snapshot) {
+    seen = catalogue::sharedSurface(*stored_snapshot, objects.owner_of);
+  }
+  std::vector<SharedItem> shared = sharedItems(objects, seen);
+
   std::vector<engine::Gate> gates;
+  gates.push_back(sharedObjectsGate(plan, shared, readSharedFacts(ctx, shared)));
   gates.push_back(compareGate(plan, today, objects.root_of, compares, relay_starts));
   gates.push_back(windowGate(plan, consumers, objects.owner_of, catalogues, now ? &*now : nullptr,
                              now_error, util::nowUnixMillis()));

@@ -271,6 +271,15 @@ std::vector<std::string> revokeRelation(const relations::RelationState& r,
   return out;
 }
 
+bool keptView(const plan::Plan& plan, const Relation& relation) {
+  if (relation.what != "view" && relation.what != "materialized view") return false;
+  for (const plan::SharedObject* d :
+       plan.decisionsFor("view", {relation.state.schema, relation.state.name})) {
+    if (d->decision == "keep") return true;
+  }
+  return false;
+}
+
 std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& objects) {
   ServiceRoles roles(plan);
   std::map<std::string, Revocation> by_service;
@@ -283,6 +292,7 @@ std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& o
   std::map<std::string, std::map<std::string, size_t>> shape_index;
   for (const auto& rel : objects.relations) {
     const relations::RelationState& r = rel.state;
+    if (keptView(plan, rel)) continue;
     std::set<std::string> losing;
     auto collect = [&](const std::vector<AclItem>& items) {
       auto l = losingGrantees(items, roles, rel.allowed, r.owner);

@@ -50,6 +50,10 @@ std::vector<std::string> revokeRelation(const relations::RelationState& relation
                                         const std::set<std::string>& losing,
                                         const std::string& table_sql = {});
 
+// A view the plan keeps readable after step 5 ([[view]] decision = "keep"):
+// no revocation touches it.
+bool keptView(const plan::Plan& plan, const Relation& relation);
+
 // One Revocation per service whose data someone else can read, in plan order.
 // Relations whose statements are the same but for their name share each
 // statement (`GRANT ... ON TABLE a, b, ...`, up to kBatch relations): one

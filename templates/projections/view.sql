@@ -1,0 +1,4 @@
+ALTER VIEW {{view}}
+  OWNER TO {{group}};
+COMMENT ON VIEW {{view}}
+  IS {{comment}};
