@@ -28,6 +28,7 @@ bool isOutboxTrigger(const std::string& trigger, const std::string& function) {
 void Catalog::addRelation(Relation r) {
   by_name_[{r.schema, r.name}] = r.oid;
   if (r.root) partitions_[r.root].push_back(r.oid);
+  if (r.made != Relation::Made::kNotByDbsplit) made_by_dbsplit_[r.display()] = r.made;
   relations_[r.oid] = std::move(r);
 }
 
@@ -107,6 +108,11 @@ std::vector<std::string> parseSearchPath(const std::string& text, const std::str
 std::vector<std::string> Catalog::searchPath(const std::string& role) const {
   auto it = role_paths_.find(role);
   return parseSearchPath(it != role_paths_.end() ? it->second : default_path_, role);
+}
+
+Relation::Made Catalog::madeBy(const std::string& display) const {
+  auto it = made_by_dbsplit_.find(display);
+  return it == made_by_dbsplit_.end() ? Relation::Made::kNotByDbsplit : it->second;
 }
 
 const Relation* Catalog::byOid(std::uint32_t oid) const {

@@ -64,6 +64,12 @@ struct Relation {
   // found through `root` (Catalog::triggersFiredBy).
   std::vector<Trigger> triggers;
   std::vector<Rule> rules;
+  // Made by dbsplit (its comment says so): kMachinery for outboxes, relay
+  // cursors and backfill progress (never application data); kReadModel for
+  // projections and views rebuilt over them (the consumer's to read, dbsplit's
+  // relay and compare to write and check).
+  enum class Made { kNotByDbsplit, kMachinery, kReadModel };
+  Made made = Made::kNotByDbsplit;
 
   std::string display() const { return schema + "." + name; }
   bool isView() const { return kind == 'v' || kind == 'm'; }
@@ -120,6 +126,8 @@ class Catalog {
       bool instead) const;
 
   size_t relationCount() const { return relations_.size(); }
+  // What made the relation named `display` (schema.name), by its comment.
+  Relation::Made madeBy(const std::string& display) const;
 
  private:
   std::map<std::uint32_t, Relation> relations_;
@@ -128,6 +136,7 @@ class Catalog {
   std::map<std::uint32_t, std::pair<std::pair<std::string, std::string>, size_t>> function_oids_;
   std::map<std::uint32_t, std::vector<std::uint32_t>> partitions_;  // root -> partitions
   std::set<std::string> system_relations_;
+  std::map<std::string, Relation::Made> made_by_dbsplit_;  // by display(): a few entries
   std::map<std::string, std::string> role_paths_;
   std::string default_path_ = "\"$user\", public";
 };

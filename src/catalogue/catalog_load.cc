@@ -136,13 +136,26 @@ void loadRules(pg::Session& session, std::map<std::uint32_t, Relation>* rels) {
   }
 }
 
+// dbsplit's objects carry comments saying so (the steps' templates).
+Relation::Made madeBy(const std::string& comment) {
+  for (const char* machinery : {"dbsplit outbox of service ", "dbsplit relay cursors of consumer ",
+                                "dbsplit backfill progress of consumer "}) {
+    if (comment.rfind(machinery, 0) == 0) return Relation::Made::kMachinery;
+  }
+  if (comment.rfind("dbsplit projection of ", 0) == 0 || comment.rfind("dbsplit: ", 0) == 0) {
+    return Relation::Made::kReadModel;
+  }
+  return Relation::Made::kNotByDbsplit;
+}
+
 void loadRelations(pg::Session& session, Catalog* catalog) {
   auto rows =
       session.exec(std::string("SELECT c.oid, n.nspname, c.relname, c.relkind,\n"
                                "       CASE WHEN c.relispartition\n"
                                "            THEN pg_catalog.pg_partition_root(c.oid)::oid END,\n"
                                "       CASE WHEN c.relkind IN ('v', 'm')\n"
-                               "            THEN pg_catalog.pg_get_viewdef(c.oid) END\n"
+                               "            THEN pg_catalog.pg_get_viewdef(c.oid) END,\n"
+                               "       pg_catalog.obj_description(c.oid, 'pg_class')\n"
                                "FROM pg_catalog.pg_class c\n"
                                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
                                "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n"
@@ -158,6 +171,7 @@ void loadRelations(pg::Session& session, Catalog* catalog) {
     r.root = row[4].is_null() ? 0 : row[4].as<std::uint32_t>();
     if (r.root == r.oid) r.root = 0;
     r.viewdef = text(row[5]);
+    r.made = madeBy(text(row[6]));
     rels[r.oid] = std::move(r);
   }
   auto cols = session.exec(std::string("SELECT a.attrelid, a.attname\n"

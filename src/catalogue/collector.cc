@@ -76,6 +76,8 @@ int Collector::shapeOf(const std::string& text) {
 }
 
 void Collector::statement(const Observation& obs) {
+  // dbsplit's own sessions (a log says who): its relay, compare and steps.
+  if (obs.application.rfind("dbsplit/", 0) == 0) return;
   ++stats_.statements;
   stats_.calls += obs.calls;
   int shape = shapeOf(obs.text);
@@ -160,6 +162,12 @@ Snapshot Collector::finish(const std::vector<std::string>& sources) {
     const ShapeAnalysis& a = found->second;
     std::string service = serviceFor(g);
     for (const auto& sa : a.accesses) {
+      // dbsplit's machinery is nobody's data; its read models are their
+      // consumer's, so only statements by no service (dbsplit's relay and
+      // compare, as the migration's role) are left out there.
+      const Relation::Made made = catalog_.madeBy(sa.table);
+      if (made == Relation::Made::kMachinery) continue;
+      if (made == Relation::Made::kReadModel && service == kUnassigned) continue;
       std::string kind = sa.write ? "write" : "read";
       AccessKey k{service,           g.role,        sa.table, kind, sa.via,
                   shape.fingerprint, g.application, g.source};

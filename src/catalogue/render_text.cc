@@ -152,7 +152,7 @@ std::string renderDelta(const Delta& d) {
   };
   list("new accesses", d.added);
   list("stopped accesses (gone, or no call since)", d.stopped);
-  out << "continuing accesses: " << d.continuing.size() << "\n";
+  list("continuing accesses", d.continuing);
   return out.str();
 }
 

@@ -94,8 +94,16 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
     // pg_catalog's in an unqualified call. A SET, not a startup option, so
     // pg_settings.reset_val still shows the path applications get (the split
     // step reads it).
+    // And dbsplit's own statements are not the applications': kept out of
+    // pg_stat_statements, which the catalogue reads, where the role may say so
+    // (a superuser; the setting is superuser-only).
     if (!options.application && !options.console) {
-      session->exec("SET search_path = pg_catalog, pg_temp");
+      session->exec(
+          "SET search_path = pg_catalog, pg_temp;\n"
+          "SELECT pg_catalog.set_config('pg_stat_statements.track', 'none', false)\n"
+          "  FROM pg_catalog.pg_settings\n"
+          " WHERE name = 'pg_stat_statements.track'\n"
+          "   AND (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)");
     }
     return session;
   } catch (const std::exception& e) {

@@ -159,3 +159,32 @@ TEST_CASE("a failing COPY reports the side that failed and leaves both sessions 
 }
 
 }  // namespace dbsplit::test
+
+namespace dbsplit::test {
+
+TEST_CASE(
+    "dbsplit's own sessions stay out of pg_stat_statements, which the catalogue reads, while "
+    "an application's are counted",
+    "[pg][catalogue]") {
+  TestDb db;
+  db.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  db.exec("CREATE TABLE public.marker_7f3a (id int)");
+  pg::ConnectOptions own;
+  own.dsn = db.dsn();
+  own.application_name = "dbsplit/t/compare";
+  pg::Session::connect(own)->exec("SELECT count(*) FROM public.marker_7f3a WHERE id = 1");
+  pg::ConnectOptions app = own;
+  app.application_name = "shop";
+  app.application = true;
+  pg::Session::connect(app)->exec("SELECT count(*) FROM public.marker_7f3a WHERE id > 1");
+  auto calls = [&](const std::string& op) {
+    return db.scalar(
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE "
+        "'%marker_7f3a WHERE id " +
+        op + "%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())");
+  };
+  CHECK(calls("=") == "0");
+  CHECK(calls(">") == "1");
+}
+
+}  // namespace dbsplit::test

@@ -86,3 +86,46 @@ TEST_CASE("bytes that are not UTF-8 never break the JSON output", "[catalogue]")
   CHECK(s.accesses.size() == 1);
   CHECK(s.unresolved.size() == 1);
 }
+
+TEST_CASE(
+    "dbsplit's own sessions and machinery are left out, and its read models count only for "
+    "their consumer",
+    "[catalogue]") {
+  Catalog catalog;
+  std::uint32_t oid = 100;
+  auto add = [&](const char* schema, const char* name, Relation::Made made) {
+    Relation r;
+    r.oid = ++oid;
+    r.schema = schema;
+    r.name = name;
+    r.columns = {"id", "status"};
+    r.made = made;
+    catalog.addRelation(r);
+  };
+  add("public", "orders", Relation::Made::kNotByDbsplit);
+  add("orders", "outbox", Relation::Made::kMachinery);
+  add("ship", "dbsplit_cursor", Relation::Made::kMachinery);
+  add("ship", "order_view", Relation::Made::kReadModel);
+  auto plan = dbsplit::plan::parsePlan(
+      "[migration]\nname = \"m\"\n[[service]]\nname = \"ship\"\nroles = [\"ship_app\"]\n",
+      "/tmp/p.toml");
+  Collector c(catalog, &plan);
+  c.setSource("test");
+  // The relay and compare, as the migration's role (no service).
+  c.statement(obs("SELECT id, status FROM orders.outbox", "postgres"));
+  c.statement(obs("UPDATE ship.dbsplit_cursor SET id = 1", "postgres"));
+  c.statement(obs("INSERT INTO ship.order_view (id, status) VALUES (1, 'x')", "postgres"));
+  // A log line that says it came from dbsplit.
+  Observation own = obs("SELECT id FROM public.orders", "postgres");
+  own.application = "dbsplit/m/compare";
+  c.statement(own);
+  // The consumer reading its projection, and someone reading the shared table.
+  c.statement(obs("SELECT status FROM ship.order_view", "ship_app"));
+  c.statement(obs("SELECT status FROM public.orders WHERE id = 1", "reporter"));
+  Snapshot s = c.finish({"test"});
+  std::set<std::string> seen;
+  for (const auto& a : s.accesses) seen.insert(a.service + " " + a.kind + " " + a.table);
+  CHECK(seen ==
+        std::set<std::string>{"ship read ship.order_view", "unassigned read public.orders"});
+  CHECK(s.stats.statements == 5);  // dbsplit's own session is not counted at all
+}

@@ -58,6 +58,10 @@ TEST_CASE("a delta lists new accesses and accesses with no call since", "[catalo
   CHECK(d.stopped.size() == 5);
   auto j = deltaJson(d);
   CHECK(j["added"][0]["table"] == "public.orders");
+  // The text lists the continuing accesses too, not only their count.
+  const std::string text = renderDelta(d);
+  CHECK_THAT(text, Catch::Contains("continuing accesses (1):\n  write  orders"));
+  CHECK_THAT(text, Catch::Contains("public.orders  calls 10 -> 12"));
 }
 
 TEST_CASE("the proposal loads as a valid plan and flags ties and unowned tables", "[catalogue]") {

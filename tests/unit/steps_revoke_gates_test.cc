@@ -219,6 +219,36 @@ TEST_CASE(
   CHECK(cmp.evidence.find("public.items") == std::string::npos);
 }
 
+TEST_CASE(
+    "window gate: an UPDATE that reads and writes the table counts its calls once and is called "
+    "a write",
+    "[revoke]") {
+  plan::Plan plan = twoServices("deprecation_window = \"1h\"");
+  // One statement, two accesses (its WHERE reads, its SET writes), same calls.
+  auto update = [](std::int64_t calls) {
+    json body = catalogueBody(calls);
+    json write = body["accesses"][0];
+    write["kind"] = "write";
+    body["accesses"].push_back(write);
+    for (auto& a : body["accesses"]) a["statement"] = "UPDATE orders SET status = $1 WHERE id = $2";
+    return body;
+  };
+  const std::int64_t now = parseIsoMillis("2026-06-01T12:00:00.000Z");
+  std::vector<journal::SnapshotRecord> snaps = {record(1, "2026-06-01T10:00:00.000Z", update(5))};
+  auto once_more = catalogue::Snapshot::fromJson(update(6));
+  auto g = windowGate(plan, {"ful"}, kOwners, snaps, &once_more, "", now);
+  CHECK_FALSE(g.passed);
+  CHECK_THAT(g.evidence, Catch::Contains("1 statement(s) read or wrote tables"));
+  CHECK_THAT(g.evidence, Catch::Contains("ful (ful_app) writes public.orders of orders"));
+  CHECK_THAT(g.evidence, Catch::Contains("1 call(s) in the window"));
+  CHECK_THAT(g.evidence, Catch::Contains("writes to the owner's API"));
+  // Reads alone are called reads.
+  auto reads = catalogue::Snapshot::fromJson(catalogueBody(9));
+  auto r = windowGate(plan, {"ful"}, kOwners,
+                      {record(1, "2026-06-01T10:00:00.000Z", catalogueBody(5))}, &reads, "", now);
+  CHECK_THAT(r.evidence, Catch::Contains("1 statement(s) read tables"));
+}
+
 TEST_CASE("observe gate lists today's cross-service statements and never passes", "[revoke]") {
   CrossAccess read{"ful", "ful_app", "public.orders", "orders", "f1", "SELECT 1", "", "read", 4};
   auto g = observeGate({read}, "today");

@@ -36,9 +36,14 @@ std::string humanDuration(std::int64_t ms) {
   return fmt::format("{}s", sec);
 }
 
+// Calls per statement and table. A statement that reads and writes a table is
+// one access per kind, each with the statement's calls: counted once (the
+// larger of its kinds' sums over sources), not twice.
 std::map<Key, std::int64_t> totals(const std::vector<CrossAccess>& accesses) {
+  std::map<std::pair<Key, std::string>, std::int64_t> per_kind;
+  for (const auto& a : accesses) per_kind[{keyOf(a), a.kind}] += a.calls;
   std::map<Key, std::int64_t> out;
-  for (const auto& a : accesses) out[keyOf(a)] += a.calls;
+  for (const auto& [key, calls] : per_kind) out[key.first] = std::max(out[key.first], calls);
   return out;
 }
 
@@ -282,6 +287,7 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
   std::sort(inside.begin(), inside.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> offending;
+  bool wrote = false;  // an offender writes: the message says "read or wrote"
   std::set<Key> listed, writes;
   // A statement that reads and writes the table is shown as a write.
   for (const auto& a : current) {
@@ -300,6 +306,7 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
       auto it = counts.find(k);
       if (it == counts.end() || it->second < is) last_below = at;
     }
+    wrote = wrote || a.kind == "write";
     offending.push_back(fmt::format("{}: fingerprint {}, {}, last seen after {}: {}{}", describe(a),
                                     a.fingerprint.empty() ? "?" : a.fingerprint,
                                     is > was ? fmt::format("{} call(s) in the window", is - was)
@@ -308,8 +315,8 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
   }
   if (offending.empty()) {
     std::string quiet = fmt::format(
-        "catalogue snapshot #{} of {} (older than {}) against now: no read by {} of a table its "
-        "service does not own",
+        "catalogue snapshot #{} of {} (older than {}) against now: no read or write by {} of a "
+        "table its service does not own",
         baseline->id, baseline->taken_at, window_text, who);
     std::vector<std::string> idle = idleConsumers(consumers, *base_snapshot, *now);
     if (idle.empty()) return {name, true, quiet};
@@ -328,11 +335,12 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
                         quiet, silence)};
   }
   return {name, false,
-          fmt::format("{} statement(s) read tables their service does not own since catalogue "
-                      "snapshot #{} of {} (window {}): {}; move them to projections, then wait "
-                      "the window out",
-                      offending.size(), baseline->id, baseline->taken_at, window_text,
-                      util::join(offending, "; "))};
+          fmt::format("{} statement(s) {} tables their service does not own since catalogue "
+                      "snapshot #{} of {} (window {}): {}; {}, then wait the window out",
+                      offending.size(), wrote ? "read or wrote" : "read", baseline->id,
+                      baseline->taken_at, window_text, util::join(offending, "; "),
+                      wrote ? "move reads to projections and writes to the owner's API"
+                            : "move them to projections")};
 }
 
 engine::Gate observeGate(const std::vector<CrossAccess>& today, const std::string& where) {
