@@ -102,7 +102,8 @@ Outcome runCompare(Context& ctx, CompareArgs& args) {
   journal.finish(code);
   std::vector<std::string> next;
   if (code == ExitCode::kOk) {
-    next = {"dbsplit run revoke --dry-run"};
+    // Not "run revoke": its other gates (the deprecation window) may still block.
+    next = {"dbsplit walk   (or: dbsplit run revoke --dry-run: revoke's gates, nothing changes)"};
   } else if (!unclean.empty()) {
     next = {"dbsplit compare --consumer " + unclean.front() + " --json"};
   }

@@ -1,6 +1,6 @@
 // dbsplit walk: guided mode. The loop a DBA runs on a real database: status,
-// then the next step's plan, then a choice -- apply, dry-run, rehearse, roll
-// back the last applied step, show the SQL again, quit. Every choice is the
+// then what the next step does and its gates, then a choice -- apply, dry-run,
+// rehearse, roll back the last applied step, show the SQL, quit. Every choice is the
 // engine's own Runner call (the same as `run`, `rollback`, `plan`), so the
 // walk adds no behaviour of its own; errors are shown and the loop goes on.
 #include <unistd.h>
@@ -60,21 +60,28 @@ Outcome runWalk(Context& ctx) {
     throw Error::usage("walk_no_tty", "dbsplit walk needs a terminal on stdin",
                        "for scripts: dbsplit run STEP --yes");
   }
-  bool show_plan = true;
+  // The first screen fits one terminal: status, what the next step does in a
+  // few lines, its gates; the SQL only when asked for ([s]).
+  bool show_preview = true, show_sql = false;
   for (;;) {
     auto ws = openSession(ctx);
     Position pos = position(ws->plan);
-    ctx.out.say("\n== status");
-    attempt(ctx, [&] { return ws->runner->status(); });
+    if (show_preview) {
+      ctx.out.say("\n== status");
+      attempt(ctx, [&] { return ws->runner->status(); });
+    }
     if (pos.next.empty()) {
       ctx.out.say(
           "\nEvery step is applied. `dbsplit split finalize` is the one irreversible "
           "command left; it is not offered here.");
-    } else if (show_plan) {
-      ctx.out.say(fmt::format("\n== next step: {} (SQL, locks, gates)", pos.next));
+    } else if (show_sql) {
+      ctx.out.say(fmt::format("\n== next step: {}: its SQL (forward, inverse, locks)", pos.next));
       attempt(ctx, [&] { return ws->runner->showPlan(pos.next); });
+    } else if (show_preview) {
+      ctx.out.say(fmt::format("\n== next step: {}", pos.next));
+      attempt(ctx, [&] { return ws->runner->preview(pos.next); });
     }
-    show_plan = false;
+    show_preview = show_sql = false;
     std::string menu = "\n";
     if (!pos.next.empty()) {
       menu += fmt::format("[a]pply {0}  [d]ry-run {0}  [r]ehearse {0}  [s]how SQL  ", pos.next);
@@ -88,16 +95,16 @@ Outcome runWalk(Context& ctx) {
     if (c == 'q') break;
     if (!pos.next.empty() && c == 'a') {
       attempt(ctx, [&] { return ws->runner->run(pos.next, engine::Mode::kApply); });
-      show_plan = true;
+      show_preview = true;
     } else if (!pos.next.empty() && c == 'd') {
       attempt(ctx, [&] { return ws->runner->run(pos.next, engine::Mode::kDryRun); });
     } else if (!pos.next.empty() && c == 'r') {
       attempt(ctx, [&] { return ws->runner->run(pos.next, engine::Mode::kRehearse); });
     } else if (!pos.next.empty() && c == 's') {
-      show_plan = true;
+      show_sql = true;
     } else if (!pos.last_applied.empty() && c == 'b') {
       attempt(ctx, [&] { return ws->runner->rollback(pos.last_applied); });
-      show_plan = true;
+      show_preview = true;
     } else {
       ctx.out.say("   ? type one of the letters in brackets");
     }
@@ -112,12 +119,13 @@ Outcome runWalk(Context& ctx) {
 
 void addWalkCommand(CLI::App& app, AppState& state) {
   addCommand(app, state, "walk", "Guided mode: status, the next step's plan, then a choice",
-             "  The interactive loop for a DBA on a live database. Shows the status and the\n"
-             "  next step's plan (forward and inverse SQL, locks, gates), then asks:\n"
+             "  The interactive loop for a DBA on a live database. Shows the status and, in\n"
+             "  a few lines, what the next step does (actions per kind, locks) with its\n"
+             "  gates evaluated now, then asks:\n"
              "    a  apply the next step          d  dry-run it (changes nothing)\n"
              "    r  rehearse it (BEGIN ... ROLLBACK, reports locks)\n"
              "    b  roll back the last applied step\n"
-             "    s  show the next step's SQL again   q  quit\n"
+             "    s  show the next step's SQL        q  quit\n"
              "  Each choice is exactly `dbsplit run STEP [--dry-run|--rehearse]` or\n"
              "  `dbsplit rollback STEP`: same engine, same journal, same confirmations.\n"
              "  Needs a terminal.",

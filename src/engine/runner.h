@@ -48,6 +48,9 @@ class Runner {
   util::Outcome resume();
   util::Outcome status();
   util::Outcome showPlan(const std::string& step);  // empty: every step
+  // A few lines on `step`: its actions counted per kind, the locks they take,
+  // and its gates evaluated now (walk's first screen; the SQL is showPlan's).
+  util::Outcome preview(const std::string& step);
   util::Outcome showLog(int limit);
 
  private:

@@ -204,6 +204,80 @@ util::Outcome Runner::showPlan(const std::string& only) {
   return {ExitCode::kOk, {}};
 }
 
+namespace {
+
+// At most `width` characters, on one line: a gate's evidence can list
+// hundreds of statements; the dry-run shows them all.
+std::string shortened(const std::string& text, size_t width) {
+  std::string flat;
+  for (char c : text) flat += (c == '\n' || c == '\t') ? ' ' : c;
+  if (flat.size() <= width) return flat;
+  size_t cut = width - 3;
+  while (cut > 0 && (static_cast<unsigned char>(flat[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return flat.substr(0, cut) + "...";
+}
+
+std::string kindOf(const std::string& id) {
+  size_t first = id.find('/');
+  if (first == std::string::npos) return id;
+  size_t second = id.find('/', first + 1);
+  return id.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+}
+
+}  // namespace
+
+util::Outcome Runner::preview(const std::string& name) {
+  const Step& step = findStep(name);
+  auto journal = openJournal(false);
+  if (journal) checkJournalOwner(*journal);
+  auto catalog = pg::Session::connect(connectOptions("plan", true));
+  PlanContext ctx{plan_, *catalog, journal.get()};
+  std::vector<Action> actions = step.plan(ctx);
+  std::map<std::string, int> kinds, locks;
+  int movers = 0, irreversible = 0;
+  bool destructive = false;
+  for (const Action& a : actions) {
+    ++kinds[kindOf(a.id)];
+    ++locks[a.lock.mode.empty() ? "none" : a.lock.mode];
+    movers += a.transactional ? 0 : 1;
+    irreversible += a.irreversible() ? 1 : 0;
+    destructive = destructive || a.destructive;
+  }
+  std::vector<std::string> kind_parts, lock_parts;
+  for (const auto& [kind, n] : kinds) kind_parts.push_back(fmt::format("{} {}", n, kind));
+  for (const auto& [mode, n] : locks) lock_parts.push_back(fmt::format("{} x {}", mode, n));
+  out_.say(fmt::format("   {}: {}", step.name(), step.summary()));
+  out_.say(fmt::format("   {} action(s){}{}", actions.size(),
+                       kind_parts.empty() ? "" : ": " + util::join(kind_parts, ", "),
+                       actions.empty() ? " (nothing to change)" : ""));
+  if (!actions.empty()) {
+    out_.say("   locks: " + util::join(lock_parts, ", ") +
+             (movers ? fmt::format("; {} not transactional (data movers)", movers) : "") +
+             (irreversible ? fmt::format("; {} irreversible", irreversible) : "") +
+             (destructive ? "; asks before it runs" : ""));
+  }
+  std::vector<Gate> gates = step.gates(ctx);
+  int failed = 0;
+  out_.say(gates.empty() ? "   gates: none" : "   gates, evaluated now:");
+  for (const Gate& g : gates) {
+    failed += g.passed ? 0 : 1;
+    out_.event({{"event", "gate"},
+                {"step", step.name()},
+                {"gate", g.name},
+                {"passed", g.passed},
+                {"evidence", g.evidence}},
+               fmt::format("     {} {:<20} {}", g.passed ? "pass" : "FAIL", g.name,
+                           shortened(g.evidence, 160)));
+  }
+  if (failed > 0) {
+    out_.say(
+        fmt::format("   {} gate(s) fail: applying it now changes nothing and exits 3; the "
+                    "dry-run shows each gate's whole evidence",
+                    failed));
+  }
+  return {ExitCode::kOk, {}};
+}
+
 util::Outcome Runner::showLog(int limit) {
   auto journal = openJournal(false);
   if (!journal) {

@@ -2,6 +2,7 @@
 // apply of the next step and a rollback of it, then quit.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -80,22 +81,33 @@ TEST_CASE("walk applies the next step and rolls it back through a terminal", "[w
   command = shellQuote(std::getenv("DBSPLIT_BINARY")) + command + "; echo WALK-EXIT=$?; sleep 60";
   Tmux t(command);
 
-  // Status, the next step's plan with its SQL, and the menu.
+  // The first screen: status, the next step in a few lines with its gates
+  // evaluated, and the menu; within one screen (80 lines), no SQL.
   REQUIRE(t.waitFor("[q]uit"));
   std::string first = t.screen();
+  first = first.substr(0, first.find("[q]uit"));
   INFO(first);
   CHECK(first.find("next step: ownership") != std::string::npos);
-  CHECK(first.find("ALTER TABLE") != std::string::npos);
+  CHECK(first.find("action(s): ") != std::string::npos);
+  CHECK(first.find("gates, evaluated now:") != std::string::npos);
+  CHECK(first.find("pass superuser") != std::string::npos);
+  CHECK(first.find("ALTER TABLE") == std::string::npos);
   CHECK(first.find("[a]pply ownership") != std::string::npos);
+  CHECK(std::count(first.begin(), first.end(), '\n') <= 80);
+
+  // The SQL on [s].
+  t.keys("s Enter");
+  REQUIRE(t.waitFor("ALTER TABLE"));
+  REQUIRE(t.waitFor("[q]uit", 2));
 
   t.keys("a Enter");
   REQUIRE(t.waitFor("[b]ack: roll back ownership"));
   CHECK(stepStatus(s, "ownership") == "applied");
 
   t.keys("b Enter");
-  REQUIRE(t.waitFor("[q]uit", 3));
+  REQUIRE(t.waitFor("[q]uit", 4));
   // The menu after the rollback offers ownership again.
-  REQUIRE(t.waitFor("[a]pply ownership", 2));
+  REQUIRE(t.waitFor("[a]pply ownership", 3));
   CHECK(stepStatus(s, "ownership") == "rolled_back");
 
   t.keys("q Enter");
