@@ -118,7 +118,7 @@ state_drift 6 the journal and the database disagree about an applied step's obje
 step_interrupted 3 the step was interrupted: `resume` or `rollback` it first
 step_order 3 the step needs an earlier step applied first
 store_needs_plan 2 `catalogue --store` needs a plan (its journal holds the snapshot)
-subscription_not_running 1 the split's subscription has had no apply worker for 60 s
+subscription_not_running 1 the split's subscription has had no apply worker streaming from its slot for 60 s
 table_missing 3 [[table]] entries name tables the database does not have; nothing changed
 unknown_consumer 2 --consumer names no consumer of a [[projection]]
 unknown_database 2 an action runs on a service database the plan does not name
