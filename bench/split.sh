@@ -18,6 +18,10 @@
 #     `pg_dump -Fc -t | pg_restore` of the same table, ratio printed.
 # Sizes: SPLIT_BENCH_TABLES (200), SPLIT_BENCH_ROWS (5000000); SPLIT_BENCH_PARTS picks
 # a subset of "schema cutover sync".
+# Each part is a migration of its own name: its journal, and its replication
+# slot (slot names are per server) apart from the others'. Every wait is
+# bounded (`bounded`; a dbsplit step: SPLIT_BENCH_STEP_TIMEOUT, 1800 s): a
+# command or a client that hangs fails the bench instead of stalling it.
 source "$(dirname "$0")/common.sh"
 N=${SPLIT_BENCH_TABLES:-200}
 ROWS=${SPLIT_BENCH_ROWS:-5000000}
@@ -27,14 +31,24 @@ mkdir -p "$work"
 tag=b$BENCH_PORT   # roles are cluster-wide: keep this run's apart
 sock="host=$BENCH_DIR/sandbox port=$BENCH_PORT"
 P() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+# bounded SECONDS CMD...: CMD, killed after SECONDS (exit 124, named on stderr).
+bounded() {
+  local secs=$1 rc=0; shift
+  timeout --kill-after=10 "$secs" "$@" || rc=$?
+  [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || echo "split: timed out after ${secs} s: $*" >&2
+  return "$rc"
+}
+DBSPLIT_BOUND=${SPLIT_BENCH_STEP_TIMEOUT:-1800}
 "$PG_BIN/psql" -X -q -d "$BENCH_ADMIN" -c "CREATE ROLE ${tag}_app LOGIN" >/dev/null
 
-# plan FILE DSN BODY...: a plan with service ${tag}_svc and a catalogue source.
+# plan FILE BODY: a plan of migration bench_<FILE's base name> with service
+# ${tag}_svc and a catalogue source.
 plan() {
   local file=$1 body=$2
   echo "SELECT 1;" >"$work/app.sql"
   {
-    printf '[migration]\nname = "bench"\n\n[[service]]\nname = "%s_svc"\nroles = ["%s_app"]\n' "$tag" "$tag"
+    printf '[migration]\nname = "bench_%s"\n\n[[service]]\nname = "%s_svc"\nroles = ["%s_app"]\n' \
+      "$(basename "$file" .toml)" "$tag" "$tag"
     printf '%s\n' "$body"
     printf '[step.catalogue]\nsources = ["sql:%s/app.sql@%s_svc"]\n' "$work" "$tag"
   } >"$file"
@@ -42,13 +56,13 @@ plan() {
 # Walks `run --next --yes` until split is the next step.
 to_split() {  # PLAN DSN
   for _ in 1 2 3 4 5 6; do
-    next=$("$DBSPLIT" --plan "$1" --dsn "$2" --no-progress status --json | python3 -c '
+    next=$(bounded 120 "$DBSPLIT" --plan "$1" --dsn "$2" --no-progress status --json | python3 -c '
 import json, sys
 for e in map(json.loads, sys.stdin):
     if e.get("event") == "step" and e["status"] != "applied" and e["step"] != "finalize":
         print(e["step"]); break')
     [ "$next" = split ] && return 0
-    "$DBSPLIT" --plan "$1" --dsn "$2" --no-progress run --next --yes >/dev/null
+    bounded 600 "$DBSPLIT" --plan "$1" --dsn "$2" --no-progress run --next --yes >/dev/null
   done
   echo "split: never reached step split" >&2; return 1
 }
@@ -76,14 +90,14 @@ printf '\\set t random(1, %d)\n\\set id random(1, 100)\nUPDATE t:t SET v = v + 1
 # held from before the step to after it (no -C): a pool, as applications have.
 app="$dsn user=${tag}_app"
 failed() { grep -h "number of failed transactions" "$@" | awk '{ s += $5 } END { print s + 0 }'; }
-(cd "$work" && "$PG_BIN/pgbench" -n -c 4 -j 2 -T 8 -f update.sql -l --log-prefix=base "$app" >base.txt 2>&1) || true
+(cd "$work" && bounded 60 "$PG_BIN/pgbench" -n -c 4 -j 2 -T 8 -f update.sql -l --log-prefix=base "$app" >base.txt 2>&1) || true
 base_ms=$(maxlat "$work"/base.[0-9]*)
 base_failed=$(failed "$work/base.txt")
-(cd "$work" && "$PG_BIN/pgbench" -n -c 4 -j 2 -T 14 -f update.sql -l --log-prefix=move "$app" >move.txt 2>&1) &
+(cd "$work" && bounded "$((DBSPLIT_BOUND + 60))" "$PG_BIN/pgbench" -n -c 4 -j 2 -T 14 -f update.sql -l --log-prefix=move "$app" >move.txt 2>&1) &
 bench_pid=$!
 sleep 3
 t0=$(now_ms)
-"$DBSPLIT" --plan "$work/schema.toml" --dsn "$dsn" --no-progress run split >"$work/schema.out"
+bounded "$DBSPLIT_BOUND" "$DBSPLIT" --plan "$work/schema.toml" --dsn "$dsn" --no-progress run split >"$work/schema.out"
 t1=$(now_ms)
 rc=0; wait $bench_pid || rc=$?
 move_ms=$(maxlat "$work"/move.[0-9]*)
@@ -121,11 +135,12 @@ rm -f "$work/switch" "$work/stop"
     echo "INSERT INTO w DEFAULT VALUES RETURNING extract(epoch FROM clock_timestamp());"
     sleep 0.01
   done
-) | PGOPTIONS="-c search_path=${tag}_svc,public" "$PG_BIN/psql" -X -At -d "$sock user=${tag}_app dbname=split_cutover" \
+) | PGOPTIONS="-c search_path=${tag}_svc,public" bounded "$((DBSPLIT_BOUND + 60))" "$PG_BIN/psql" -X -At -d "$sock user=${tag}_app dbname=split_cutover" \
       >"$work/commits" 2>"$work/writer.err" &
 writer=$!
 sleep 3
-"$DBSPLIT" --plan "$work/cutover.toml" --dsn "$dsn" --no-progress --json run split >"$work/cutover.json"
+bounded "$DBSPLIT_BOUND" "$DBSPLIT" --plan "$work/cutover.toml" --dsn "$dsn" --no-progress --json run split >"$work/cutover.json" ||
+  { touch "$work/stop"; exit 1; }
 sleep 2
 touch "$work/stop"
 wait $writer || true
@@ -165,14 +180,12 @@ bouncer_ini split_pgb_new >"$work/bouncer-after.ini"
 echo '"postgres" ""' >"$bdir/userlist.txt"
 if [ "$(id -u)" = 0 ]; then chown -R postgres "$bdir"; as_pg=(runuser -u postgres --); else as_pg=(); fi
 "${as_pg[@]}" /usr/sbin/pgbouncer -d "$bdir/pgbouncer.ini" >/dev/null
-trap 'kill "$(cat "$bdir/pgbouncer.pid" 2>/dev/null)" 2>/dev/null; bench_cleanup' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null; kill "$(cat "$bdir/pgbouncer.pid" 2>/dev/null)" 2>/dev/null; bench_cleanup' EXIT
 for _ in $(seq 50); do [ -S "$bdir/.s.PGSQL.$bport" ] && break; sleep 0.1; done
 console="host=$bdir port=$bport user=postgres dbname=pgbouncer"
 printf '#!/bin/sh\nset -e\ncp "%s" "%s"\n"%s/psql" -X -q -d "$DBSPLIT_PGBOUNCER" -c RELOAD\n' \
   "$work/bouncer-after.ini" "$bdir/pgbouncer.ini" "$PG_BIN" >"$work/repoint.sh"
-# A folder of its own: the plan's journal goes beside it (.dbsplit/bench.db).
-mkdir -p "$work/pgb"
-plan "$work/pgb/pgb.toml" "database = \"$sock user=postgres dbname=split_pgb_new\"
+plan "$work/pgb.toml" "database = \"$sock user=postgres dbname=split_pgb_new\"
 pgbouncer_pool = \"${tag}_svc\"
 
 [[table]]
@@ -183,10 +196,10 @@ owner = \"${tag}_svc\"
 mode = \"database\"
 pgbouncer = \"$console\"
 on_cutover = \"sh $work/repoint.sh\""
-to_split "$work/pgb/pgb.toml" "$dsn"
+to_split "$work/pgb.toml" "$dsn"
 echo "INSERT INTO w DEFAULT VALUES;" >"$work/insert.sql"
 pgb() {  # PREFIX SECONDS
-  "$PG_BIN/pgbench" -n -M simple -c 4 -j 2 -R 100 -T "$2" -f "$work/insert.sql" -l \
+  bounded "$(($2 + DBSPLIT_BOUND))" "$PG_BIN/pgbench" -n -M simple -c 4 -j 2 -R 100 -T "$2" -f "$work/insert.sql" -l \
     --log-prefix="$work/$1" -h "$bdir" -p "$bport" -U "${tag}_app" "${tag}_svc" >"$work/$1.txt" 2>&1
 }
 errors() {  # failed transactions, and clients pgbench aborted on an error
@@ -202,7 +215,7 @@ base_err=$(errors "$work/pgb_base.txt")
 pgb pgb_cut 16 &
 bench_pid=$!
 sleep 3
-"$DBSPLIT" --plan "$work/pgb/pgb.toml" --dsn "$dsn" --no-progress --json --yes run split >"$work/pgb.json"
+bounded "$DBSPLIT_BOUND" "$DBSPLIT" --plan "$work/pgb.toml" --dsn "$dsn" --no-progress --json --yes run split >"$work/pgb.json"
 crc=0; wait $bench_pid || crc=$?
 pause_ms=$(maxlat "$work"/pgb_cut.[0-9]*)
 cut_err=$(errors "$work/pgb_cut.txt")
@@ -246,7 +259,7 @@ owner = \"${tag}_svc\"
 mode = \"database\""
 to_split "$work/sync.toml" "$dsn"
 t0=$(now_ms)
-"$DBSPLIT" --plan "$work/sync.toml" --dsn "$dsn" --no-progress run split >"$work/sync.out"
+bounded "$DBSPLIT_BOUND" "$DBSPLIT" --plan "$work/sync.toml" --dsn "$dsn" --no-progress run split >"$work/sync.out"
 t1=$(now_ms)
 split_ms=$((t1 - t0))
 echo "split_initial_sync_${ROWS}_rows: ${split_ms} ms for run split (database mode, cutover included) vs" \

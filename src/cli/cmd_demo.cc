@@ -20,11 +20,15 @@ void addDemoCommand(CLI::App& app, AppState& state) {
       "  outbox, projections with relay, compare, revoke after a short deprecation\n"
       "  window, split), narrating each. The services keep their connections through\n"
       "  every step (in schema mode the split too; then their pools recycle and\n"
-      "  `split finalize` drops the compatibility views); with --split database they\n"
-      "  pause for the cutover and reconnect to their new databases. After each step\n"
-      "  it prints the services' failed transactions (expected 0, else exit 1) and the\n"
-      "  longest one. With --pgbouncer they connect through PgBouncer in transaction\n"
-      "  pooling. It ends by proving that nothing was lost: every write the services\n"
+      "  `split finalize` drops the compatibility views). With --pgbouncer they\n"
+      "  connect through PgBouncer in transaction pooling; with --split database too\n"
+      "  each service has its own pool, which the cutover pauses, repoints to the\n"
+      "  service's new database (the on_cutover hook) and resumes: they keep their\n"
+      "  connections through it. With --split database and without --pgbouncer they\n"
+      "  pause for the split and reconnect to their new databases (a direct connection\n"
+      "  cannot follow its tables to another database). After each step it prints the\n"
+      "  services' failed transactions (expected 0, else exit 1) and the longest one.\n"
+      "  It ends by proving that nothing was lost: every write the services\n"
       "  committed is compared with SQL against the owner's table, every projection of\n"
       "  it and the owner's outbox.\n"
       "\n"
@@ -34,7 +38,8 @@ void addDemoCommand(CLI::App& app, AppState& state) {
       "  dbsplit demo --keep --dir /tmp/dbsplit-demo\n"
       "  dbsplit demo --playbook users\n"
       "  dbsplit demo --split database\n"
-      "  dbsplit demo --pgbouncer",
+      "  dbsplit demo --pgbouncer\n"
+      "  dbsplit demo --split database --pgbouncer",
       [o](Context& ctx) -> Outcome {
         const char* drop = std::getenv("DBSPLIT_DEMO_DROP_EVENT");
         o->drop_event = drop && std::strcmp(drop, "1") == 0;
@@ -53,7 +58,8 @@ void addDemoCommand(CLI::App& app, AppState& state) {
   cmd->add_option("--rate", o->rate, "Transactions per second, all services (default 50)");
   cmd->add_flag("--pgbouncer", o->pgbouncer,
                 "The services connect through PgBouncer (transaction pooling) beside the sandbox; "
-                "the split RECONNECTs its pools");
+                "the split RECONNECTs its pools, and in database mode pauses and repoints each "
+                "service's own pool at its cutover");
 }
 
 }  // namespace dbsplit::cli

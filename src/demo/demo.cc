@@ -96,12 +96,25 @@ util::Outcome Demo::run() {
   runStep("revoke",
           "Gates: a clean compare since the relay started, and zero direct reads by the\n"
           "consumers over the deprecation window. Then their direct access goes.");
-  if (o_.split == "database") {
+  if (pooledSplit()) {
+    cutover_epoch_ = workload_->ledger().nextEpoch();
+    runStep("split",
+            "Each owner's tables move to its own database (logical replication, fenced\n"
+            "cutover) while the services keep writing through the PgBouncer connections\n"
+            "they hold: per owner, dbsplit PAUSEs its pool (its transactions wait, no\n"
+            "error), fences the source, checks the copy, the on_cutover hook repoints the\n"
+            "pool to the owner's database, and RESUME lets the waiting transactions run there.");
+  } else if (o_.split == "database") {
+    // A direct connection cannot follow its tables to another database: from
+    // the fence until it reconnects, its writes fail (docs/steps/split.md).
     workload_->pause();
     cutover_epoch_ = workload_->ledger().nextEpoch();
     runStep("split",
             "Each owner's tables move to its own database (logical replication, fenced\n"
-            "cutover). The demo's services pause for the cutover and reconnect after it.");
+            "cutover). The services connect directly, and a direct connection cannot follow\n"
+            "its tables to another database: they pause for the step and reconnect to their\n"
+            "new databases after it (with --pgbouncer they keep their connections instead).");
+    say("the services were paused during this step: it ran no transaction of theirs");
     workload_->resume(serviceDsns(true, true));
   } else {
     runStep("split",

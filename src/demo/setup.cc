@@ -27,6 +27,18 @@ std::string replaceLine(std::string text, const std::string& prefix, const std::
 // A TOML basic string (a JSON string is one).
 std::string tomlString(const std::string& s) { return nlohmann::json(s).dump(); }
 
+// A word for /bin/sh: single-quoted, a single quote as '\''.
+std::string shellWord(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string readText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 }  // namespace
 
 void Demo::startServer() {
@@ -54,7 +66,48 @@ void Demo::startServer() {
         fmt::format("PgBouncer (transaction pooling) in front of it on port {}: the services "
                     "connect through it",
                     st.pgbouncer_port));
+    if (pooledSplit()) addServicePools(st);
   }
+}
+
+void Demo::addServicePools(const sandbox::Status& st) {
+  std::string lines;
+  std::vector<std::string> pools;
+  for (const auto& [svc, role] : Workload::services(o_.playbook)) {
+    pools.push_back(svc);
+    lines += fmt::format("{} = host={} port={} dbname={} auth_user=postgres\n", svc, st.dir,
+                         st.port, db_);
+  }
+  std::string ini = readText(st.pgbouncer_ini);
+  const std::string section = "[databases]\n";
+  size_t at = ini.find(section);
+  if (at == std::string::npos) {
+    throw Error::stepFailed("demo_pgbouncer_config",
+                            "no [databases] section in " + st.pgbouncer_ini);
+  }
+  ini.insert(at + section.size(), lines);
+  std::ofstream(st.pgbouncer_ini, std::ios::trunc) << ini;
+  pg::ConnectOptions console;
+  console.dsn = pooler_console_;
+  console.application_name = "dbsplit/demo";
+  console.console = true;
+  pg::Session::connect(console)->exec("RELOAD");
+  // The hook a DBA would write (docs/steps/split.md, "Who repoints"): the
+  // pool's [databases] entry now names the service's database, then RELOAD.
+  repoint_hook_ = work_ + "/repoint-pool.sh";
+  std::ofstream(repoint_hook_, std::ios::trunc)
+      << "#!/bin/sh\n"
+      << "# Written by dbsplit demo --split database --pgbouncer: the on_cutover hook.\n"
+      << "# dbsplit holds the service's pool paused while it runs.\n"
+      << "set -e\n"
+      << "sed -i \"s|^\\($DBSPLIT_PGBOUNCER_POOL = .*dbname=\\)[^ ]*|\\1" << db_
+      << "_$DBSPLIT_SERVICE|\" " << shellWord(st.pgbouncer_ini) << "\n"
+      << shellWord(sandbox::findBindir(sandbox_.bindir) + "/psql")
+      << " -X -q -d \"$DBSPLIT_PGBOUNCER\" -c RELOAD\n"
+      << "echo \"PgBouncer pool $DBSPLIT_PGBOUNCER_POOL now in front of " << db_
+      << "_$DBSPLIT_SERVICE\"\n";
+  say(fmt::format("PgBouncer pools {}: one per service, in front of {} until its cutover",
+                  util::join(pools, ", "), db_));
 }
 
 // Drops what an earlier demo left on a shared server: the databases and roles.
@@ -151,12 +204,17 @@ void Demo::writePlan() {
   text = replaceLine(
       text, "deprecation_window",
       fmt::format("deprecation_window = \"{}\"   # dbsplit demo: seconds, not days", o_.window));
-  text =
-      replaceLine(text, "mode = \"schema\"",
-                  fmt::format("mode = \"{}\"", o_.split) +
-                      (o_.pgbouncer ? "\npgbouncer = " + tomlString(pooler_console_) +
-                                          "   # dbsplit demo --pgbouncer: RECONNECT after the move"
-                                    : ""));
+  std::string split = fmt::format("mode = \"{}\"", o_.split);
+  if (o_.pgbouncer) {
+    split += "\npgbouncer = " + tomlString(pooler_console_) +
+             (pooledSplit() ? "   # dbsplit demo --pgbouncer: PAUSE/RESUME around each cutover"
+                            : "   # dbsplit demo --pgbouncer: RECONNECT after the move");
+  }
+  if (pooledSplit()) {
+    split += "\non_cutover = " + tomlString("sh " + repoint_hook_) +
+             "   # repoints the service's pool, then RELOAD";
+  }
+  text = replaceLine(text, "mode = \"schema\"", split);
   text = replaceLine(text, "database",
                      fmt::format("database = {}   # the demo's server", tomlString(dsn_)));
   if (o_.split == "database") {
@@ -165,7 +223,9 @@ void Demo::writePlan() {
       size_t at = text.find("\n" + name_line + "\n");
       if (at == std::string::npos) continue;
       std::string db = pg::buildConninfo(server_dsn_, {{"dbname", db_ + "_" + svc}});
-      text.insert(at + 1 + name_line.size() + 1, fmt::format("database = {}\n", tomlString(db)));
+      text.insert(at + 1 + name_line.size() + 1,
+                  fmt::format("database = {}\n", tomlString(db)) +
+                      (pooledSplit() ? fmt::format("pgbouncer_pool = {}\n", tomlString(svc)) : ""));
     }
   }
   plan_path_ = work_ + "/dbsplit.toml";
@@ -195,9 +255,16 @@ std::map<std::string, ServiceDsn> Demo::serviceDsns(bool split_done, bool projec
   for (const auto& [svc, role] : Workload::services(o_.playbook)) {
     ServiceDsn d;
     std::string own = db_ + "_" + svc;
-    d.home = serviceDsn(role, db_mode && split_done ? own : db_);
     // Only a consumer's own database exists before step 6 (createConsumerDatabases).
     const bool consumer = std::find(consumers_.begin(), consumers_.end(), svc) != consumers_.end();
+    if (pooledSplit()) {
+      // Its own pool, which the cutover repoints: the same DSN before and after.
+      d.home = serviceDsn(role, svc);
+      d.local = projected && consumer ? serviceDsn(role, own) : d.home;
+      out[svc] = d;
+      continue;
+    }
+    d.home = serviceDsn(role, db_mode && split_done ? own : db_);
     d.local = serviceDsn(role, db_mode && ((projected && consumer) || split_done) ? own : db_);
     out[svc] = d;
   }

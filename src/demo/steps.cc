@@ -47,9 +47,11 @@ void Demo::runStep(const std::string& step, const std::string& story) {
               {"step", step},
               {"transactions", w.transactions},
               {"failed", w.errors},
-              {"longest_ms", w.longest_ms}},
-             fmt::format("   the services meanwhile: {} transactions, {} failed, longest {} ms",
-                         w.transactions, w.errors, w.longest_ms));
+              {"longest_ms", w.longest_ms},
+              {"connects", w.connects}},
+             fmt::format("   the services meanwhile: {} transactions, {} failed, longest {} ms, "
+                         "{} new connections",
+                         w.transactions, w.errors, w.longest_ms, w.connects));
 }
 
 void Demo::finalizeSchemaSplit() {

@@ -52,6 +52,12 @@ class Demo {
   }
 
   void startServer();
+  // --split database --pgbouncer: the services keep their connections through
+  // the cutover. Each has its own PgBouncer pool (named after it), in front of
+  // the shared database until its cutover, whose on_cutover hook (written
+  // here) repoints it to the service's own database while dbsplit holds it paused.
+  bool pooledSplit() const { return o_.pgbouncer && o_.split == "database"; }
+  void addServicePools(const sandbox::Status& st);
   void loadDatabase();
   void createConsumerDatabases();
   void writePlan();
@@ -97,6 +103,7 @@ class Demo {
   std::string server_dsn_;      // superuser, database postgres
   std::string pooler_dsn_;      // --pgbouncer: the same through PgBouncer
   std::string pooler_console_;  // --pgbouncer: its admin console
+  std::string repoint_hook_;    // pooledSplit(): the on_cutover hook's script
   std::string db_;
   std::string dsn_;  // superuser, the playbook's database
   std::string plan_path_;

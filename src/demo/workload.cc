@@ -378,8 +378,17 @@ class Service {
     if (!home_) {
       home_ = pg::Session::connect({dsn.home, "demo/" + name_, false, 10, true});
       local_.reset();
+      countConnect();
     }
-    if (!local_) local_ = pg::Session::connect({dsn.local, "demo/" + name_, false, 10, true});
+    if (!local_) {
+      local_ = pg::Session::connect({dsn.local, "demo/" + name_, false, 10, true});
+      countConnect();
+    }
+  }
+
+  void countConnect() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++window_.connects;
   }
 
   std::string name_;
@@ -481,6 +490,7 @@ WindowStats Workload::window() const {
     total.transactions += w.transactions;
     total.errors += w.errors;
     total.longest_ms = std::max(total.longest_ms, w.longest_ms);
+    total.connects += w.connects;
   }
   return total;
 }

@@ -47,6 +47,7 @@ struct WindowStats {
   std::int64_t transactions = 0;
   std::int64_t errors = 0;
   std::int64_t longest_ms = 0;  // the longest transaction, connecting included
+  std::int64_t connects = 0;    // connections the services opened (0: they kept theirs)
 };
 
 class Service;

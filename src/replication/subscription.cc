@@ -53,13 +53,17 @@ void catchUp(engine::MoverContext& ctx) {
         a.name);
     long long synced = r[0][0].as<long long>();
     long long total = r[0][1].as<long long>();
-    long long lag_bytes =
-        std::stoll(source
-                       ->scalar("SELECT coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog."
-                                "pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint\n"
-                                "  FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                                a.name)
-                       .value_or("0"));
+    pg::Result slot = source->execParams(
+        "SELECT coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),\n"
+        "                                           confirmed_flush_lsn), 0)::bigint, active\n"
+        "  FROM pg_catalog.pg_replication_slots\n"
+        " WHERE slot_name = $1 AND database = current_database()",
+        a.name);
+    long long lag_bytes = slot.empty() ? 0 : slot[0][0].as<long long>();
+    // A worker that cannot stream (its slot taken, the source unreachable)
+    // is restarted every few seconds and shows up between failures: only a
+    // worker whose slot is in use counts as running.
+    const bool streaming = !slot.empty() && slot[0][1].as<bool>();
     pg::Result w = target->execParams(
         "SELECT round(extract(epoch FROM now() - latest_end_time)::numeric, 1)::text\n"
         "  FROM pg_catalog.pg_stat_subscription\n"
@@ -68,7 +72,7 @@ void catchUp(engine::MoverContext& ctx) {
     std::optional<std::string> lag_s;
     if (!w.empty() && !w[0][0].is_null()) lag_s = w[0][0].c_str();
     auto now = std::chrono::steady_clock::now();
-    if (!w.empty()) last_worker = now;
+    if (!w.empty() && streaming) last_worker = now;
     if (!bar) bar = ctx.out.progress("catch-up " + a.service, total, "tables");
     bar->set(synced);
     bar->note(fmt::format("lag {} bytes, {} s", lag_bytes, lag_s.value_or("?")));
@@ -89,8 +93,9 @@ void catchUp(engine::MoverContext& ctx) {
     if (now - last_worker > std::chrono::seconds(60)) {
       throw Error::stepFailed(
           "subscription_not_running",
-          fmt::format("the subscription {} in {} has had no apply worker for 60 s", a.name,
-                      pg::redactDsn(ctx.target_dsn)),
+          fmt::format(
+              "the subscription {} in {} has had no apply worker streaming from its slot for 60 s",
+              a.name, pg::redactDsn(ctx.target_dsn)),
           "read the target server's log (a failing initial copy retries there), fix the cause, "
           "then `dbsplit resume`");
     }

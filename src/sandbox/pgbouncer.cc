@@ -89,6 +89,8 @@ void writeConfig(const Layout& layout, int server_port, int port) {
 
 }  // namespace
 
+std::string pgbouncerIni(const Layout& layout) { return iniFile(layout); }
+
 int livePgbouncer(const Layout& layout) { return pidOf(layout) > 0 ? listenPort(layout) : 0; }
 
 void startPgbouncer(const Layout& layout, const ServerUser& user, int server_port, int port) {

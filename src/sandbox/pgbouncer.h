@@ -12,6 +12,9 @@
 
 namespace dbsplit::sandbox {
 
+// Its configuration file.
+std::string pgbouncerIni(const Layout& layout);
+
 // The port of the PgBouncer running for this sandbox; 0 when none runs.
 int livePgbouncer(const Layout& layout);
 

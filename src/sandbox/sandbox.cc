@@ -74,6 +74,7 @@ Status statusOf(const Layout& layout, int fallback_port) {
   if (s.pgbouncer_port > 0) {
     s.pgbouncer_dsn = sandboxDsn(layout.dir, s.pgbouncer_port, "postgres");
     s.pgbouncer_console = sandboxDsn(layout.dir, s.pgbouncer_port, "pgbouncer");
+    s.pgbouncer_ini = pgbouncerIni(layout);
   }
   return s;
 }

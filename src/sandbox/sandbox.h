@@ -36,6 +36,9 @@ struct Status {
   int pgbouncer_port = 0;         // 0 when no PgBouncer runs for it
   std::string pgbouncer_dsn;      // through PgBouncer, database postgres
   std::string pgbouncer_console;  // its admin console (database pgbouncer)
+  // Its configuration file: [databases] holds `*` (every database of the
+  // sandbox); entries added there take effect with RELOAD on the console.
+  std::string pgbouncer_ini;
 };
 
 // Where the PostgreSQL server binaries are. Throws Error(kPrecondition,

@@ -30,6 +30,7 @@ demo_drop_event 1 the demo could not remove the event it drops on purpose to sho
 demo_failed_transactions 1 an application transaction of the demo's services failed while dbsplit ran a step
 demo_log 1 the demo could not open the log file of one of its child processes
 demo_lost_writes 1 the demo's nothing-lost check found committed writes missing or misplaced
+demo_pgbouncer_config 1 `demo --split database --pgbouncer`: the sandbox's PgBouncer configuration has no [databases] section to add the services' pools to
 demo_pgbouncer_server 2 `demo --pgbouncer` with `--server`: PgBouncer runs only beside the demo's own sandbox
 demo_split_mode 2 `demo --split` is neither schema nor database
 gate_failed 3 one or more of a step's gates are not met; the details list each one and nothing changed
@@ -119,7 +120,7 @@ state_drift 6 the journal and the database disagree about an applied step's obje
 step_interrupted 3 the step was interrupted: `resume` or `rollback` it first
 step_order 3 the step needs an earlier step applied first
 store_needs_plan 2 `catalogue --store` needs a plan (its journal holds the snapshot)
-subscription_not_running 1 the split's subscription has had no apply worker for 60 s
+subscription_not_running 1 the split's subscription has had no apply worker streaming from its slot for 60 s
 table_missing 3 [[table]] entries name tables the database does not have; nothing changed
 unknown_consumer 2 --consumer names no consumer of a [[projection]]
 unknown_database 2 an action runs on a service database the plan does not name

@@ -5,6 +5,9 @@
 //
 // The playbooks' roles are cluster-wide, so each playbook has one test case
 // (they run in parallel without meeting).
+#include <filesystem>
+#include <iostream>
+
 #include "catch2/catch.hpp"
 #include "support/scenario.h"
 
@@ -117,6 +120,51 @@ TEST_CASE("the ecommerce playbook passes check and its demo loses nothing", "[de
   }
   CHECK(own_database);
   CHECK(admin.scalar("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop%'") == "0");
+}
+
+TEST_CASE(
+    "with --split database --pgbouncer the demo's services keep their connections through the "
+    "cutover and no transaction fails",
+    "[demo][pg][pgbouncer][slow]") {
+  // Its own sandbox (PgBouncer runs beside a sandbox only), on ports of this
+  // suite's range: another cluster, so the playbook's roles meet no other test's.
+  TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);  // the server's user
+  const std::string port = std::to_string(sandboxPort() + 20);
+  CliResult r = runCli({"demo", "--dir", dir.path(), "--port", port, "--pgbouncer", "--split",
+                        "database", "--window", "5s", "--json", "--no-progress"});
+  // A failed demo leaves its sandbox running for a look: stop it either way.
+  runCli({"sandbox", "stop", "--dir", dir.path() + "/sandbox"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto lines = jsonLines(r.out);
+  std::vector<nlohmann::json> checks = eventsOf(lines, "demo_check");
+  CHECK(total(checks, "wrong", "") == 0);
+  CHECK(total(checks, "rows", "projection ") > 10);
+  bool split_seen = false;
+  for (const auto& e : eventsOf(lines, "demo_step_services")) {
+    INFO(e.dump());
+    CHECK(e["failed"] == 0);
+    if (e["step"] != "split") continue;
+    split_seen = true;
+    // They wrote through the cutovers on the connections they held: PgBouncer
+    // held their transactions while each pool was paused and repointed.
+    CHECK(e["transactions"].get<std::int64_t>() > 0);
+    CHECK(e["connects"] == 0);
+    std::cout << "demo --split database --pgbouncer: " << e["transactions"]
+              << " transactions during the split, 0 failed, longest " << e["longest_ms"] << " ms\n";
+  }
+  CHECK(split_seen);
+  auto app = eventsOf(lines, "demo_application");
+  REQUIRE(app.size() == 1);
+  CHECK(app[0]["failed"] == 0);
+  // The hook repointed every service's pool to the service's own database.
+  const std::string ini = readFile(dir.path() + "/sandbox/pgbouncer/pgbouncer.ini");
+  for (const char* svc : {"catalog", "cart", "orders", "payments", "inventory", "fulfillment"}) {
+    INFO(ini);
+    CHECK(ini.find(std::string("\n") + svc + " = ") != std::string::npos);
+    CHECK(ini.find(std::string("dbname=shop_") + svc + " ") != std::string::npos);
+  }
 }
 
 TEST_CASE("the users playbook passes check and a dropped event makes its demo fail",

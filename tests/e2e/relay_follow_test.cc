@@ -8,6 +8,8 @@
 // backfill plus those written in the new database after the cutover.
 // Rolling the split back still gives byte-identical schema dumps of both
 // databases, also after a kill between the recorded position and the mark.
+// The same onto the suite's second server (another cluster, other txids),
+// through finalize, and rolled back before finalize.
 #include <signal.h>
 
 #include <atomic>
@@ -115,14 +117,53 @@ class OwnerWriters {
   std::vector<std::thread> threads_;
 };
 
+// The owner's new database: in the sandbox's cluster, or on the suite's second
+// server (created there empty with the owner's roles, all removed at the end;
+// its subscriptions first, which PostgreSQL requires).
+struct Target {
+  bool second = false;
+  std::string name;
+  std::vector<std::string> roles;  // made on the second server
+  std::string dsn(const std::string& user = "postgres") const {
+    return second ? secondSandboxDsn(name, user) : sandboxDsn(name);
+  }
+  ~Target() {
+    if (!second) return;
+    dropSubscriptions(secondSandboxDsn(name));
+    try {
+      auto c = connect(secondSandboxDsn());
+      c->exec("DROP DATABASE IF EXISTS " + quoteIdent(name) + " WITH (FORCE)");
+      for (auto it = roles.rbegin(); it != roles.rend(); ++it) {
+        c->exec("DROP ROLE IF EXISTS " + quoteIdent(*it));
+      }
+    } catch (const std::exception&) {
+    }
+  }
+};
+
 struct FollowScenario {
   SplitScenario s{{"orders", "ship"}, kSetup, kPlan, {{"orders", {"app"}}}};
-  std::string target;
+  Target there;
+  std::string target;  // the new database's name
   std::string flag;
-  explicit FollowScenario(bool create_target) {
-    target = s.extraDatabase("orders_db", create_target);
+  explicit FollowScenario(bool create_target, bool second_server = false) {
+    if (second_server) {
+      // The DBA's part on the other server: an empty database and the
+      // owner's roles, as on the source (the target_database gate names them).
+      there.second = true;
+      there.name = s.db().name() + "_orders_db";
+      there.roles = {s.role("app"), s.service("orders")};
+      auto admin = connect(secondSandboxDsn());
+      admin->exec("CREATE DATABASE " + quoteIdent(there.name));
+      admin->exec("CREATE ROLE " + quoteIdent(s.service("orders")) + " NOLOGIN");
+      admin->exec("CREATE ROLE " + quoteIdent(s.role("app")) + " LOGIN");
+      admin->exec("GRANT " + quoteIdent(s.service("orders")) + " TO " + quoteIdent(s.role("app")));
+    } else {
+      there.name = s.extraDatabase("orders_db", create_target);
+    }
+    target = there.name;
     flag = s.dir().file("moved");
-    s.setServiceDatabase("orders", sandboxDsn(target));
+    s.setServiceDatabase("orders", there.dsn());
     s.setPlanExtra(
         "[step.revoke]\nrequire_compare = false\n\n[step.split]\nmode = "
         "\"database\"\non_cutover = 'touch " +
@@ -131,15 +172,31 @@ struct FollowScenario {
   }
   std::string orders() const { return s.service("orders"); }
   std::string cursor() const { return quoteIdent(s.service("ship")) + ".dbsplit_cursor"; }
-  std::string app(const std::string& db = {}) const { return s.roleDsn(s.role("app"), db); }
+  std::string app() const { return s.roleDsn(s.role("app")); }
+  // The owner's login role on its new database.
+  std::string movedApp() const {
+    return there.second ? there.dsn(s.role("app")) : s.roleDsn(s.role("app"), target);
+  }
+  // One value from the new database.
+  std::string scalarThere(const std::string& sql) const {
+    return connect(there.dsn())->scalar(sql).value_or("");
+  }
 
   // Rows of the owner's table in the new database that the projection lacks
   // or has different, plus projection rows the table lacks (exact SQL).
   long differences() {
-    std::string rows = s.scalarIn(target,
-                                  "SELECT coalesce(json_agg(json_build_array(id, customer, status, "
-                                  "total))::text, '[]') FROM " +
-                                      quoteIdent(orders()) + ".orders");
+    return differencesFrom(scalarThere(
+        "SELECT coalesce(json_agg(json_build_array(id, customer, status, total))::text, '[]') "
+        "FROM " +
+        quoteIdent(orders()) + ".orders"));
+  }
+  // The same against the table on the source (after a rollback: public.orders).
+  long differencesWithSource() {
+    return differencesFrom(s.db().scalar(
+        "SELECT coalesce(json_agg(json_build_array(id, customer, status, total))::text, '[]') "
+        "FROM public.orders"));
+  }
+  long differencesFrom(const std::string& rows) {
     auto c = connect(s.db().dsn());
     return c
         ->execParams(
@@ -164,9 +221,9 @@ struct FollowScenario {
     long source = std::stol(s.db().scalar("SELECT count(*) FROM " + quoteIdent(orders()) +
                                           ".outbox WHERE NOT pg_visible_in_snapshot(txid, '" +
                                           snapshot + "'::pg_snapshot)"));
-    long moved = std::stol(s.scalarIn(target, "SELECT count(*) FROM " + quoteIdent(orders()) +
-                                                  ".outbox WHERE seq > (SELECT seq FROM " +
-                                                  quoteIdent(orders()) + ".dbsplit_cutover)"));
+    long moved = std::stol(scalarThere("SELECT count(*) FROM " + quoteIdent(orders()) +
+                                       ".outbox WHERE seq > (SELECT seq FROM " +
+                                       quoteIdent(orders()) + ".dbsplit_cutover)"));
     return source + moved;
   }
 
@@ -178,9 +235,9 @@ struct FollowScenario {
     CHECK(differences() == 0);
     CHECK(std::stol(s.db().scalar("SELECT applied FROM " + cursor())) == expectedApplied());
     // The new outbox got events after the cutover, and they reached the projection.
-    CHECK(std::stol(s.scalarIn(target, "SELECT count(*) FROM " + quoteIdent(orders()) +
-                                           ".outbox WHERE seq > (SELECT seq FROM " +
-                                           quoteIdent(orders()) + ".dbsplit_cutover)")) > 0);
+    CHECK(std::stol(scalarThere("SELECT count(*) FROM " + quoteIdent(orders()) +
+                                ".outbox WHERE seq > (SELECT seq FROM " + quoteIdent(orders()) +
+                                ".dbsplit_cutover)")) > 0);
     // compare reads the source where the owner writes now: its own database
     // (the shared database's copy is fenced and stale, or gone after finalize).
     CliResult cmp = s.cli({"compare", "--json"});
@@ -192,9 +249,11 @@ struct FollowScenario {
   }
 };
 
-std::string dumpOf(const std::string& dbname) {
-  std::string cmd = pgBindir() + "/pg_dump --schema-only -h '" + sandboxDir() + "' -p " +
-                    std::to_string(sandboxPort()) + " -U postgres " + dbname;
+std::string dumpOf(const std::string& dbname, bool second_server = false) {
+  std::string cmd = pgBindir() + "/pg_dump --schema-only -h '" +
+                    (second_server ? secondSandboxDir() : sandboxDir()) + "' -p " +
+                    std::to_string(second_server ? secondSandboxPort() : sandboxPort()) +
+                    " -U postgres " + dbname;
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -215,7 +274,7 @@ TEST_CASE("a relay running through a database split's cutover follows the owner'
   SplitScenario& s = f.s;
   BackgroundCli relay({"--plan", s.dir().file("dbsplit.toml"), "--dsn", s.db().dsn(),
                        "--no-progress", "relay", "--batch", "20", "--poll-ms", "10"});
-  OwnerWriters writers(f.app(), f.app(f.target), f.flag, 3);
+  OwnerWriters writers(f.app(), f.movedApp(), f.flag, 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CliResult run = s.cli({"run", "split", "--yes", "--json"});
   INFO(run.out << run.err);
@@ -253,7 +312,7 @@ TEST_CASE("a relay running through a database split's cutover follows the owner'
   INFO(fin.out << fin.err);
   REQUIRE(fin.exit_code == 0);
   {
-    auto c = connect(f.app(f.target));
+    auto c = connect(f.movedApp());
     pg::Transaction tx(*c);
     c->exec(
         "UPDATE orders SET status = 'after finalize' WHERE id IN (SELECT id FROM orders "
@@ -283,7 +342,7 @@ TEST_CASE("a relay killed -9 around the switch restarts exactly, and the split r
   const std::string source_before = s.db().schemaDump();
   const std::string target_before = dumpOf(f.target);
   std::mt19937 rng(static_cast<unsigned>(std::random_device{}()));
-  OwnerWriters writers(f.app(), f.app(f.target), f.flag, 3);
+  OwnerWriters writers(f.app(), f.movedApp(), f.flag, 3);
 
   // A cutover killed with its position recorded and not marked: rollback
   // leaves both databases as they were, and no relay follows it.
@@ -390,4 +449,82 @@ TEST_CASE("before the split creates the owner's database, the relay does not kno
   // Every connection attempt to a missing database is a FATAL line in the log.
   const std::string log = readFile(sandboxDir() + "/server.log");
   CHECK(log.find("database \"" + f.target + "\" does not exist") == std::string::npos);
+}
+
+TEST_CASE(
+    "onto a second server the relay follows the owner's outbox there, also after finalize, and "
+    "a rollback before finalize leaves both servers as before",
+    "[relay][split][pg][slow]") {
+  FollowScenario f(true, true);
+  SplitScenario& s = f.s;
+  const std::string source_before = s.db().schemaDump();
+  const std::string target_before = dumpOf(f.target, true);
+
+  // Rollback before finalize, no relay having followed yet: both servers'
+  // schema dumps as before, and the relay goes on from the source (the writes
+  // made in the new database after the cutover are not copied back).
+  {
+    OwnerWriters writers(f.app(), f.movedApp(), f.flag, 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CliResult run = s.cli({"run", "split", "--yes"});
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    REQUIRE(std::filesystem::exists(f.flag));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    writers.stop();
+    CHECK(writers.before() > 0);
+    CHECK(writers.after() > 0);
+    CliResult rb = s.cli({"rollback", "split", "--yes"});
+    INFO(rb.out << rb.err);
+    REQUIRE(rb.exit_code == 0);
+    CHECK(s.db().schemaDump() == source_before);
+    CHECK(dumpOf(f.target, true) == target_before);
+    CliResult once = s.cli({"relay", "--once"});
+    INFO(once.out << once.err);
+    REQUIRE(once.exit_code == 0);
+    CHECK(s.db().scalar("SELECT outbox_database IS NULL FROM " + f.cursor()) == "t");
+    CHECK(f.differencesWithSource() == 0);
+  }
+
+  // The cutover again, with the owner writing and a relay running through it:
+  // the relay drains the source and follows the outbox onto the second server.
+  std::filesystem::remove(f.flag);
+  BackgroundCli relay({"--plan", s.dir().file("dbsplit.toml"), "--dsn", s.db().dsn(),
+                       "--no-progress", "relay", "--batch", "20", "--poll-ms", "10"});
+  OwnerWriters writers(f.app(), f.movedApp(), f.flag, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CliResult run = s.cli({"run", "split", "--yes", "--json"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  REQUIRE(std::filesystem::exists(f.flag));
+  for (int i = 0; i < 100 && s.db().scalar("SELECT outbox_database FROM " + f.cursor()).empty();
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  writers.stop();
+  CHECK(writers.after() > 0);
+  CHECK(s.db().scalar("SELECT outbox_database FROM " + f.cursor()) == f.target);
+  relay.kill9();
+  relay.wait();
+  f.checkExact();
+
+  // split finalize drops the source's tables and the subscription on the
+  // second server: the relay still follows there.
+  CliResult fin = s.cli({"split", "finalize", "--yes"});
+  INFO(fin.out << fin.err);
+  REQUIRE(fin.exit_code == 0);
+  CHECK(s.db().scalar("SELECT to_regclass('" + quoteIdent(f.orders()) + ".orders') IS NULL") ==
+        "t");
+  {
+    auto c = connect(f.movedApp());
+    pg::Transaction tx(*c);
+    c->exec(
+        "UPDATE orders SET status = 'after finalize' WHERE id IN (SELECT id FROM orders "
+        "ORDER BY id LIMIT 5)");
+    tx.commit();
+  }
+  f.checkExact();
+  CHECK(std::stol(s.db().scalar("SELECT count(*) FROM " + quoteIdent(s.service("ship")) +
+                                ".order_view WHERE status = 'after finalize'")) == 5);
 }

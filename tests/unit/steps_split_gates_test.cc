@@ -19,6 +19,7 @@ DatabaseFacts good() {
   t.redacted = "host=/tmp dbname=orders";
   t.superuser = true;
   t.same_cluster = true;
+  t.slot_name = "dbsplit_shop_orders";
   f.targets.push_back(t);
   return f;
 }
@@ -129,4 +130,16 @@ TEST_CASE("too few logical replication workers, slots or WAL senders are named b
   auto enough = gate(databaseGates(f), "replication_capacity");
   CHECK(enough.passed);
   CHECK(enough.evidence.find("room for 2 subscription(s)") != std::string::npos);
+}
+
+TEST_CASE("a replication slot of the same name in another database of the server is refused",
+          "[split]") {
+  DatabaseFacts f = good();
+  CHECK(gate(databaseGates(f), "replication_slot").passed);
+  f.targets[0].slot_taken_by = "other_shop";
+  const auto& g = gate(databaseGates(f), "replication_slot");
+  CHECK_FALSE(g.passed);
+  CHECK(g.evidence.find("dbsplit_shop_orders") != std::string::npos);
+  CHECK(g.evidence.find("other_shop") != std::string::npos);
+  CHECK(g.evidence.find("[migration] name") != std::string::npos);
 }

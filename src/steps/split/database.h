@@ -56,6 +56,13 @@ struct TargetFacts {
   // replication workers that server can start (-1: unknown).
   std::string server;
   int free_workers = -1;
+  // The service's replication slot (replicationName): slot names are
+  // cluster-wide, so another database's slot of that name (another migration
+  // with the same migration and service names on this server) would be taken
+  // for this one's. The database it belongs to; empty when the name is free
+  // or the slot is this database's own (a resumed run).
+  std::string slot_name;
+  std::string slot_taken_by;
 };
 
 struct DatabaseFacts {

@@ -174,7 +174,7 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.inverse = sql::renderTemplate("split/drop_slot.sql", {{"slot", lname}});
       a.transactional = false;
       a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
-                 lname + ")";
+                 lname + " AND database = current_database())";
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }

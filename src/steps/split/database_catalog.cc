@@ -386,6 +386,15 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
         t.roles_needed.push_back(role);
       }
     }
+    t.slot_name = replicationName(plan.migration.name, s->name);
+    t.slot_taken_by = catalog
+                          .scalar(
+                              "SELECT coalesce(database, '(a physical slot)')\n"
+                              "  FROM pg_catalog.pg_replication_slots\n"
+                              " WHERE slot_name = $1 AND database IS DISTINCT FROM "
+                              "current_database()",
+                              t.slot_name)
+                          .value_or("");
     if (t.error.empty()) {
       readTarget(t, *s, system_id, "dbsplit/" + plan.migration.name + "/split", allowed);
     }

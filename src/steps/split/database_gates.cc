@@ -56,6 +56,32 @@ engine::Gate capacityGate(const DatabaseFacts& f) {
           fmt::format("room for {} subscription(s): {}", n, util::join(fine, "; "))};
 }
 
+// Slot names are cluster-wide (publications and subscriptions are per
+// database): a slot of the same name in another database would pass for this
+// migration's, its subscription would wait for it forever, and its rollback
+// would drop it.
+engine::Gate slotGate(const DatabaseFacts& f) {
+  std::vector<std::string> taken, names;
+  for (const TargetFacts& t : f.targets) {
+    names.push_back(t.slot_name);
+    if (!t.slot_taken_by.empty()) {
+      taken.push_back(fmt::format("{} (service {}) belongs to database {}", t.slot_name, t.service,
+                                  t.slot_taken_by));
+    }
+  }
+  if (!taken.empty()) {
+    return {"replication_slot", false,
+            fmt::format("replication slot names are per server and already used: {}; another "
+                        "migration of the same name moves a service of the same name on this "
+                        "server: give this one another [migration] name (or finish the other "
+                        "one and drop its slot)",
+                        util::join(taken, "; "))};
+  }
+  return {"replication_slot", true,
+          fmt::format("replication slot name(s) free on the source's server: {}",
+                      util::join(names, ", "))};
+}
+
 }  // namespace
 
 std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
@@ -86,6 +112,7 @@ std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
                      : fmt::format("{} reference(s) cross the new database boundary: {}",
                                    f.outside.size(), util::join(f.outside, "; "))});
   out.push_back(capacityGate(f));
+  out.push_back(slotGate(f));
   for (const TargetFacts& t : f.targets) {
     engine::Gate g{"target_database", false, ""};
     if (!t.error.empty()) {
