@@ -1,5 +1,7 @@
 // Graphs (Mermaid, Graphviz) of services and the tables they share, and the
 // draft plan section of `--propose`.
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <sstream>
@@ -147,6 +149,56 @@ std::string renderDot(const Snapshot& s, const plan::Plan* plan) {
   return out.str();
 }
 
+namespace {
+
+// What one service did to one table, for a person choosing its owner: rows
+// created or removed (INSERT, DELETE, COPY, MERGE) weigh more than updates of
+// a column or two, however many.
+struct WriterEvidence {
+  std::map<std::string, std::int64_t> calls_by_verb;  // "INSERT" -> calls
+  std::set<std::string> updated;                      // columns its UPDATEs set
+  std::int64_t reads = 0;
+
+  std::int64_t rowWrites() const {
+    std::int64_t n = 0;
+    for (const auto& [verb, calls] : calls_by_verb) n += verb == "UPDATE" ? 0 : calls;
+    return n;
+  }
+  std::int64_t writes() const {
+    std::int64_t n = 0;
+    for (const auto& [verb, calls] : calls_by_verb) n += calls;
+    return n;
+  }
+  std::string describe() const {
+    std::vector<std::string> parts;
+    for (const auto& [verb, calls] : calls_by_verb) {
+      std::string part = fmt::format("{} {}", calls, verb);
+      if (verb == "UPDATE" && !updated.empty()) {
+        part +=
+            " (" + util::join(std::vector<std::string>(updated.begin(), updated.end()), ", ") + ")";
+      }
+      parts.push_back(part);
+    }
+    if (reads) parts.push_back(fmt::format("reads {}", reads));
+    return util::join(parts, ", ");
+  }
+};
+
+std::string verbOf(const std::string& statement) {
+  size_t start = statement.find_first_not_of(" \t\n(");
+  size_t end = statement.find_first_of(" \t\n(", start);
+  std::string verb = start == std::string::npos ? "" : statement.substr(start, end - start);
+  for (auto& c : verb) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // A CTE's write or a SELECT ... FOR UPDATE: called by what they do to rows.
+  if (verb == "INSERT" || verb == "UPDATE" || verb == "DELETE" || verb == "COPY" ||
+      verb == "MERGE") {
+    return verb;
+  }
+  return "UPDATE";
+}
+
+}  // namespace
+
 std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
   Snapshot s = snapshot;
   // Without a plan every role becomes a service of its own, named after it.
@@ -194,10 +246,39 @@ std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
     out << "# DECIDE: role " << tomlString(r) << " belongs to no service; add it to one.\n";
   }
   std::map<std::string, std::set<std::string>> readers;
+  std::map<std::string, std::map<std::string, WriterEvidence>> evidence;  // table -> service
   for (const auto& a : s.accesses) {
-    if (a.kind == "read") readers[a.table].insert(a.service);
+    if (a.kind == "read") {
+      readers[a.table].insert(a.service);
+      evidence[a.table][a.service].reads += a.calls;
+      continue;
+    }
+    if (a.service == kUnassigned) continue;
+    WriterEvidence& e = evidence[a.table][a.service];
+    const std::string verb = verbOf(a.statement);
+    e.calls_by_verb[verb] += a.calls;
+    if (verb == "UPDATE") e.updated.insert(a.columns.begin(), a.columns.end());
   }
-  for (const auto& [table, o] : ownership(s, plan)) {
+  for (auto [table, o] : ownership(s, plan)) {
+    // Among several writers, the one that creates and removes rows is the
+    // likelier owner than the one with the most calls: the choice is the
+    // person's (DECIDE), with each candidate's evidence.
+    std::vector<std::pair<std::string, const WriterEvidence*>> candidates;
+    for (const auto& [svc, e] : evidence[table]) {
+      if (e.writes() > 0) candidates.emplace_back(svc, &e);
+    }
+    if (!o.declared && candidates.size() > 1) {
+      auto best = std::max_element(candidates.begin(), candidates.end(), [](auto& a, auto& b) {
+        return std::make_pair(a.second->rowWrites(), a.second->writes()) <
+               std::make_pair(b.second->rowWrites(), b.second->writes());
+      });
+      o.owner = best->first;
+      auto weight = [](const WriterEvidence* e) {
+        return std::make_pair(e->rowWrites(), e->writes());
+      };
+      o.tie = std::count_if(candidates.begin(), candidates.end(),
+                            [&](auto& c) { return weight(c.second) == weight(best->second); }) > 1;
+    }
     std::vector<std::string> writers;
     for (const auto& [svc, calls] : o.writes) writers.push_back(fmt::format("{} ({})", svc, calls));
     std::vector<std::string> rd(readers[table].begin(), readers[table].end());
@@ -210,6 +291,12 @@ std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
     }
     if (o.declared) out << "# owner declared in the plan\n";
     if (o.tie) out << "# DECIDE: several services write it equally often.\n";
+    if (!o.declared && candidates.size() > 1) {
+      out << "# DECIDE: " << candidates.size()
+          << " services write it; proposed: the one that creates and removes rows, not the "
+             "one with the most calls. Evidence:\n";
+      for (const auto& [svc, e] : candidates) out << "#   " << svc << ": " << e->describe() << "\n";
+    }
     out << "[[table]]\nname = " << tomlString(planTableName(table))
         << "\nowner = " << tomlString(o.owner) << "\n";
   }

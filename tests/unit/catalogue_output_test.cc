@@ -87,6 +87,35 @@ TEST_CASE("the proposal loads as a valid plan and flags ties and unowned tables"
   CHECK(bare.findTable({"Sales Dept", "Order \"Items\""})->owner == "stray");
 }
 
+TEST_CASE(
+    "when writers disagree the proposal marks DECIDE with each one's evidence and proposes the "
+    "one that creates rows over the one with the most calls",
+    "[catalogue]") {
+  Snapshot s;
+  s.stats.statements = 3;
+  Access create = access("customers", "cust_app", "public.customer", "write", 5);
+  create.statement = "INSERT INTO customer (id, email) VALUES ($1, $2)";
+  create.columns = {"id", "email"};
+  Access touch = access("rentals", "rent_app", "public.customer", "write", 15);
+  touch.statement = "UPDATE customer SET last_update = now() WHERE id = $1";
+  touch.columns = {"last_update"};
+  Access read = access("rentals", "rent_app", "public.customer", "read", 40);
+  s.accesses = {create, touch, read};
+  auto plan = dbsplit::plan::parsePlan(
+      "[migration]\nname = \"shop\"\n"
+      "[[service]]\nname = \"customers\"\nroles = [\"cust_app\"]\n"
+      "[[service]]\nname = \"rentals\"\nroles = [\"rent_app\"]\n",
+      "/tmp/p.toml");
+  const std::string draft = renderProposal(s, &plan);
+  INFO(draft);
+  CHECK_THAT(draft, Catch::Contains("# DECIDE: 2 services write it"));
+  CHECK_THAT(draft, Catch::Contains("#   customers: 5 INSERT\n"));
+  CHECK_THAT(draft, Catch::Contains("#   rentals: 15 UPDATE (last_update), reads 40\n"));
+  auto loaded = dbsplit::plan::parsePlan(draft, "/tmp/draft.toml");
+  REQUIRE(loaded.findTable({"public", "customer"}));
+  CHECK(loaded.findTable({"public", "customer"})->owner == "customers");
+}
+
 TEST_CASE("graphs name the shared tables and mark cross-service edges", "[catalogue]") {
   Snapshot s = sample();
   std::string m = renderMermaid(s, nullptr);
