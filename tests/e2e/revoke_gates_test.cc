@@ -12,28 +12,6 @@ using namespace dbsplit::test;
 
 namespace {
 
-const char* kProjection = R"TOML(
-[[event]]
-table = "public.orders"
-aggregate_type = "order"
-
-[[projection]]
-consumer = "@consumer@"
-source = "public.orders"
-name = "order_view"
-columns = ["id", "status"]
-key = ["id"]
-)TOML";
-
-// Runs `revoke --yes --json`; returns gate name -> (passed, evidence).
-std::map<std::string, std::pair<bool, std::string>> gates(const CliResult& run) {
-  std::map<std::string, std::pair<bool, std::string>> out;
-  for (const auto& g : eventsOf(jsonLines(run.out), "gate")) {
-    out[g["gate"]] = {g["passed"].get<bool>(), g["evidence"].get<std::string>()};
-  }
-  return out;
-}
-
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -42,21 +20,21 @@ bool has(const std::string& text, const std::string& part) {
 
 TEST_CASE("revoke: a dirty or stale compare blocks with exit 3 and changes nothing",
           "[revoke][pg]") {
-  RevokeScenario r("deprecation_window = \"1s\"", kProjection);
+  RevokeScenario r("deprecation_window = \"1s\"", kOrderViewProjection);
   r.advanceToRevoke();
   r.waitWindow();
   const std::string before = r.db().schemaDump();
 
   CliResult none = r.cli({"run", "revoke", "--yes", "--json"});
   CHECK(none.exit_code == 3);
-  CHECK(has(gates(none)["compare_clean"].second, "no compare result"));
+  CHECK(has(gatesOf(none)["compare_clean"].second, "no compare result"));
 
   r.addRelayStart();
   r.addCompare(false);
   CliResult dirty = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(dirty.out << dirty.err);
   CHECK(dirty.exit_code == 3);
-  auto g = gates(dirty);
+  auto g = gatesOf(dirty);
   CHECK_FALSE(g["compare_clean"].first);
   CHECK(has(g["compare_clean"].second, "1 missing"));
   CHECK(g["deprecation_window"].first);  // the others are evaluated and pass
@@ -67,14 +45,14 @@ TEST_CASE("revoke: a dirty or stale compare blocks with exit 3 and changes nothi
   r.addRelayStart();  // the relay restarted after the clean compare
   CliResult stale = r.cli({"run", "revoke", "--yes", "--json"});
   CHECK(stale.exit_code == 3);
-  CHECK(has(gates(stale)["compare_clean"].second, "older than the relay's restart"));
+  CHECK(has(gatesOf(stale)["compare_clean"].second, "older than the relay's restart"));
   CHECK(r.db().schemaDump() == before);
 
   r.addCompare(true);
   CliResult ok = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(ok.out << ok.err);
   CHECK(ok.exit_code == 0);
-  CHECK(gates(ok)["compare_clean"].first);
+  CHECK(gatesOf(ok)["compare_clean"].first);
 }
 
 TEST_CASE("revoke: a direct read inside the deprecation window blocks with exit 3",
@@ -87,7 +65,7 @@ TEST_CASE("revoke: a direct read inside the deprecation window blocks with exit 
   CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 3);
-  auto g = gates(run);
+  auto g = gatesOf(run);
   CHECK(g["compare_clean"].first);
   CHECK_FALSE(g["deprecation_window"].first);
   const std::string& ev = g["deprecation_window"].second;
@@ -109,7 +87,7 @@ TEST_CASE("revoke: a consumer role's read seen by pg_stat_statements inside the 
   CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 3);
-  auto g = gates(run);
+  auto g = gatesOf(run);
   CHECK_FALSE(g["deprecation_window"].first);
   const std::string& ev = g["deprecation_window"].second;
   CHECK(has(ev, r.consumer() + " (" + r.role("ful_app") + ") reads public.orders of " + r.owner()));
@@ -125,7 +103,7 @@ TEST_CASE("revoke: a catalogue younger than the window says how long is left (ex
   CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 3);
-  auto g = gates(run);
+  auto g = gatesOf(run);
   CHECK_FALSE(g["deprecation_window"].first);
   CHECK(has(g["deprecation_window"].second, "deprecation_window = \"7d\" but the oldest"));
   CHECK(has(g["deprecation_window"].second, "left; run the step after "));
@@ -140,7 +118,7 @@ TEST_CASE("revoke: without a terminal or --yes it asks for confirmation (exit 5)
   CliResult run = r.cli({"run", "revoke", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 5);
-  for (const auto& [name, gate] : gates(run)) CHECK(gate.first);
+  for (const auto& [name, gate] : gatesOf(run)) CHECK(gate.first);
   CHECK(r.db().schemaDump() == before);
   CHECK(r.stepStatus("revoke") == "pending");
 }
@@ -169,7 +147,7 @@ TEST_CASE("revoke: observe mode lists the statements that would fail and changes
   CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 3);
-  auto g = gates(run);
+  auto g = gatesOf(run);
   CHECK_FALSE(g["observe"].first);
   CHECK(has(g["observe"].second, "1 statement(s)"));
   CHECK(has(g["observe"].second, "reads public.orders of " + r.owner()));
@@ -232,7 +210,7 @@ TEST_CASE(
   CliResult blocked = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(blocked.out << blocked.err);
   CHECK(blocked.exit_code == 3);
-  auto g = gates(blocked);
+  auto g = gatesOf(blocked);
   CHECK_FALSE(g["deprecation_window"].first);
   const std::string& ev = g["deprecation_window"].second;
   CHECK(has(ev, r.consumer() + " writes public.orders of " + r.owner()));
@@ -266,7 +244,7 @@ TEST_CASE(
   CliResult idle = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(idle.out << idle.err);
   CHECK(idle.exit_code == 3);
-  auto g = gates(idle);
+  auto g = gatesOf(idle);
   CHECK_FALSE(g["deprecation_window"].first);
   // Both services lose something (the owner's role reads the consumer's
   // public.shipments): both are named.
@@ -285,7 +263,7 @@ TEST_CASE(
   CliResult ack = r.cli({"run", "revoke", "--json"});
   INFO(ack.out << ack.err);
   CHECK(ack.exit_code == 5);
-  g = gates(ack);
+  g = gatesOf(ack);
   CHECK(g["deprecation_window"].first);
   CHECK(has(g["deprecation_window"].second, "accepted: acknowledge_idle_window = true"));
   CHECK(r.db().schemaDump() == before);
@@ -298,7 +276,7 @@ TEST_CASE(
   CliResult seen = r.cli({"run", "revoke", "--json"});
   INFO(seen.out << seen.err);
   CHECK(seen.exit_code == 5);
-  g = gates(seen);
+  g = gatesOf(seen);
   CHECK(g["deprecation_window"].first);
   CHECK_FALSE(has(g["deprecation_window"].second, "ran no statement"));
   CHECK(r.db().schemaDump() == before);

@@ -14,19 +14,6 @@ using dbsplit::sql::quoteIdent;
 
 namespace {
 
-const char* kProjection = R"TOML(
-[[event]]
-table = "public.orders"
-aggregate_type = "order"
-
-[[projection]]
-consumer = "@consumer@"
-source = "public.orders"
-name = "order_view"
-columns = ["id", "status"]
-key = ["id"]
-)TOML";
-
 const char* kRebuild = R"TOML(
 [[view]]
 name = 'public."Order Shipments"'
@@ -52,14 +39,6 @@ void addSharedObjects(RevokeScenario& r) {
       "  AS 'SELECT status FROM public.orders WHERE id = $1';\n");
 }
 
-std::map<std::string, std::pair<bool, std::string>> gates(const CliResult& run) {
-  std::map<std::string, std::pair<bool, std::string>> out;
-  for (const auto& g : eventsOf(jsonLines(run.out), "gate")) {
-    out[g["gate"]] = {g["passed"].get<bool>(), g["evidence"].get<std::string>()};
-  }
-  return out;
-}
-
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -76,7 +55,7 @@ void readyForRevoke(RevokeScenario& r) {
 
 TEST_CASE("revoke: a view over two services that a consumer reads blocks until the plan decides",
           "[revoke][shared][pg]") {
-  RevokeScenario r("deprecation_window = \"1s\"", kProjection);
+  RevokeScenario r("deprecation_window = \"1s\"", kOrderViewProjection);
   addSharedObjects(r);
   r.setConsumerSql(kViewRead);
   readyForRevoke(r);
@@ -97,7 +76,7 @@ TEST_CASE("revoke: a view over two services that a consumer reads blocks until t
   CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 3);
-  auto g = gates(run);
+  auto g = gatesOf(run);
   CHECK_FALSE(g["shared_objects"].first);
   CHECK(has(g["shared_objects"].second, "view public.Order Shipments (spans " + r.consumer() +
                                             ", " + r.owner() + "), read across by " + r.consumer() +
@@ -110,7 +89,7 @@ TEST_CASE(
     "revoke: a view rebuilt by step 4 over the consumer's projections reads after revoke, and "
     "rollback gives every ACL back",
     "[revoke][shared][pg]") {
-  RevokeScenario r("deprecation_window = \"1s\"", std::string(kProjection) + kRebuild);
+  RevokeScenario r("deprecation_window = \"1s\"", std::string(kOrderViewProjection) + kRebuild);
   addSharedObjects(r);
   r.setConsumerSql(kViewRead);
   readyForRevoke(r);
@@ -129,8 +108,8 @@ TEST_CASE(
   CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
-  CHECK(gates(run)["shared_objects"].first);
-  CHECK(has(gates(run)["shared_objects"].second, "rebuilt for " + r.consumer()));
+  CHECK(gatesOf(run)["shared_objects"].first);
+  CHECK(has(gatesOf(run)["shared_objects"].second, "rebuilt for " + r.consumer()));
   // The consumer reads its copy; the shared view is gone for it.
   CHECK(r.sqlstateAs(ful, "SELECT id, status FROM " + copy).empty());
   CHECK(r.sqlstateAs(ful, kViewRead) == "42501");
@@ -152,7 +131,7 @@ TEST_CASE(
     "then fails for them",
     "[revoke][shared][pg]") {
   RevokeScenario r("deprecation_window = \"1s\"",
-                   std::string(kProjection) +
+                   std::string(kOrderViewProjection) +
                        "[[view]]\nname = 'public.\"Order Shipments\"'\ndecision = \"keep\"\n"
                        "reason = \"the nightly report\"\n");
   addSharedObjects(r);
@@ -163,7 +142,7 @@ TEST_CASE(
   CliResult blocked = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(blocked.out << blocked.err);
   CHECK(blocked.exit_code == 3);
-  const std::string evidence = gates(blocked)["shared_objects"].second;
+  const std::string evidence = gatesOf(blocked)["shared_objects"].second;
   CHECK(has(evidence, "function public.order_status (spans " + r.owner() + "), read across by " +
                           r.consumer() + ": no decision"));
   CHECK_FALSE(has(evidence, "Order Shipments"));  // decided: kept
@@ -175,7 +154,7 @@ TEST_CASE(
   CliResult run = r.cli({"run", "revoke", "--yes", "--json"});
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
-  CHECK(has(gates(run)["shared_objects"].second,
+  CHECK(has(gatesOf(run)["shared_objects"].second,
             "view public.Order Shipments (spans " + r.consumer() + ", " + r.owner() +
                 "), read across by " + r.consumer() + ": kept (the nightly report)"));
   CHECK(r.sqlstateAs(ful, kViewRead).empty());  // kept

@@ -16,6 +16,27 @@ using dbsplit::sql::quoteIdent;
 
 }  // namespace
 
+const char* const kOrderViewProjection = R"TOML(
+[[event]]
+table = "public.orders"
+aggregate_type = "order"
+
+[[projection]]
+consumer = "@consumer@"
+source = "public.orders"
+name = "order_view"
+columns = ["id", "status"]
+key = ["id"]
+)TOML";
+
+std::map<std::string, std::pair<bool, std::string>> gatesOf(const CliResult& run) {
+  std::map<std::string, std::pair<bool, std::string>> out;
+  for (const auto& g : eventsOf(jsonLines(run.out), "gate")) {
+    out[g["gate"]] = {g["passed"].get<bool>(), g["evidence"].get<std::string>()};
+  }
+  return out;
+}
+
 RevokeScenario::RevokeScenario(const std::string& revoke_settings, const std::string& extra_plan,
                                bool pg_stat_statements)
     : s_() {

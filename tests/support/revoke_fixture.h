@@ -8,6 +8,7 @@
 // the Journal API: `compare` and `relay_start` snapshots (COMMON contracts).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,13 @@
 #include "support/ownership_fixture.h"
 
 namespace dbsplit::test {
+
+// The [[event]] of public.orders and the consumer's (@consumer@) projection of
+// it, order_view (id, status): the extra plan most revoke tests need.
+extern const char* const kOrderViewProjection;
+
+// The gate events of a `run ... --json` output: name -> (passed, evidence).
+std::map<std::string, std::pair<bool, std::string>> gatesOf(const CliResult& run);
 
 class RevokeScenario {
  public:
