@@ -405,6 +405,12 @@ util::Outcome Runner::apply(const Step& step) {
     records.push_back(toRecord(actions[i], name, static_cast<int>(i)));
   }
   journal->recordStep(name, inputsHash(step), records, journal::StepStatus::kApplying);
+  if (!actions.empty()) {
+    // What the journal now holds, witnessed by the database before anything
+    // runs: rollback and resume check the journal against it (integrity.h).
+    targets.ensureMarkers("", config_.lock_timeout_ms);
+    markers::recordChain(*session, plan_.migration.name, name, chainDigest(actions));
+  }
   out_.event(
       {{"event", "plan"},
        {"step", name},
@@ -424,6 +430,7 @@ util::Outcome Runner::apply(const Step& step) {
       journal->setStepStatus(name, journal::StepStatus::kRollingBack, failure.what());
       auto reconciled = reconcile(*journal, targets, name);
       int n = revertApplied(*journal, targets, lock.get(), name, reconciled);
+      markers::deleteChain(targets.main(), plan_.migration.name, name);
       journal->setStepStatus(name, journal::StepStatus::kFailed, failure.what());
       targets.dropEmptyMarkers(config_.lock_timeout_ms);
       undo = fmt::format(

@@ -44,6 +44,7 @@ journal_locked 4 another process holds the journal file's lock
 journal_mismatch 6 the journal belongs to another migration than the plan names
 journal_missing 3 a read-only command found no journal: nothing was recorded yet
 journal_read_only 1 a read-only command tried to write the journal (a bug)
+journal_tampered 6 the journal's actions differ from what the database's markers (dbsplit.applied) recorded when they ran: nothing of the journal was run
 journal_too_new 6 the journal was written by a newer dbsplit (a higher schema version)
 journal_untrusted 3 the journal (or its directory) is not owned by you or others may write it: resume and rollback run the SQL it holds
 later_step_applied 3 a rollback was asked for a step while a later step is still applied
