@@ -302,6 +302,7 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
                                 const SchemaPlan& sp) {
   DatabaseFacts f;
   f.database = sp.database;
+  f.identity = sourceIdentity(catalog);
   f.wal_level = catalog.scalar("SELECT current_setting('wal_level')").value_or("");
   pg::Result me = catalog.exec(
       "SELECT rolsuper OR rolreplication, current_user FROM pg_catalog.pg_roles "
