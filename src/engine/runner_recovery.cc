@@ -203,6 +203,7 @@ util::Outcome Runner::finishRollback(journal::Journal& journal, Targets& targets
                                      std::chrono::steady_clock::time_point start) {
   deleteRecords(journal, name);
   markers::deleteChain(targets.main(), plan_.migration.name, name);
+  journal.setMeta(noAutoRollbackKey(name), "");
   journal.setStepStatus(name, StepStatus::kRolledBack);
   targets.dropEmptyMarkers(config_.lock_timeout_ms);
   out_.event({{"event", "step"},
