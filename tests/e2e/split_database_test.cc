@@ -427,3 +427,19 @@ TEST_CASE(
                    "pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE "
                    "'dbsplit cutover done%'") == "1");
 }
+
+TEST_CASE("the cutover fence tells a role named PUBLIC from PUBLIC by its grantee oid",
+          "[split][security][pg]") {
+  DatabaseSplit d;
+  d.s.db().dropsRole("PUBLIC");
+  d.s.db().exec(
+      "CREATE ROLE \"PUBLIC\";\n"
+      "GRANT INSERT ON public.orders TO \"PUBLIC\";\n"
+      "GRANT UPDATE ON public.items TO PUBLIC;");
+  CliResult dry = d.s.cli({"run", "split", "--dry-run"});
+  INFO(dry.out << dry.err);
+  // The fence names the tables where the move put them (the service's schema).
+  CHECK(dry.out.find(".\"orders\" FROM \"PUBLIC\";") != std::string::npos);
+  CHECK(dry.out.find(".\"items\" FROM PUBLIC;") != std::string::npos);
+  CHECK(dry.out.find(".\"orders\" FROM PUBLIC;") == std::string::npos);
+}

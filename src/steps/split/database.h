@@ -22,7 +22,7 @@ namespace dbsplit::steps::split {
 // A write privilege on a service relation, revoked by the fence and granted back by its inverse.
 struct WriteGrant {
   std::string relation;  // quoted, as the relation is named after the move
-  std::string grantee;   // role name, or "PUBLIC"
+  std::string grantee;   // role name, or "" for PUBLIC (grantee oid 0)
   std::vector<std::string> privileges;
   bool grantable = false;
 };

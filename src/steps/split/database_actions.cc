@@ -265,7 +265,7 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.id = "split/fence/" + svc;
       a.description = "fence: stop every write to " + svc + "'s tables on the source";
       for (const WriteGrant& g : t.fence) {
-        std::string grantee = g.grantee == "PUBLIC" ? "PUBLIC" : sql::quoteIdent(g.grantee);
+        std::string grantee = g.grantee.empty() ? "PUBLIC" : sql::quoteIdent(g.grantee);
         a.forward += fmt::format("REVOKE {} ON {} FROM {};\n", util::join(g.privileges, ", "),
                                  g.relation, grantee);
         a.inverse += fmt::format("GRANT {} ON {} TO {}{};\n", util::join(g.privileges, ", "),
