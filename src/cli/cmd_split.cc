@@ -2,6 +2,7 @@
 #include "cli/app.h"
 #include "cli/common.h"
 #include "fmt/format.h"
+#include "journal/journal.h"
 #include "pg/conninfo.h"
 #include "steps/split/database.h"
 #include "util/text.h"
@@ -12,8 +13,18 @@ namespace {
 // What finalize drops, named before anything is asked or done.
 void announce(Context& ctx) {
   plan::Plan plan = loadPlan(ctx);
+  std::unique_ptr<journal::Journal> journal;
+  if (journal::Journal::exists(plan.migration.journal)) {
+    journal = journal::Journal::open(plan.migration.journal, journal::Journal::Mode::kReadOnly);
+  }
   for (const plan::Service* s : steps::split::movingServices(plan)) {
-    std::string name = steps::split::replicationName(plan.migration.name, s->name);
+    // The names the split step journaled; without a journal (nothing split
+    // yet) the pattern, since the last part depends on the source database.
+    std::string name = journal ? steps::split::journaledReplicationName(*journal, s->name) : "";
+    if (name.empty()) {
+      name = steps::split::replicationName(plan.migration.name, s->name, "");
+      name = name.substr(0, name.size() - 8) + "<source database>";
+    }
     std::vector<std::string> tables;
     for (const plan::Table& t : plan.tables) {
       if (t.owner == s->name) tables.push_back(s->name + "." + t.name.name);

@@ -122,12 +122,62 @@ bool recordPosition(pg::Session& source, pg::Session& target, const MoverArgs& a
   return true;
 }
 
+// The subscription's comment while the on_cutover hook may be running: set
+// (committed) before the hook starts, replaced by the cutover mark once it is
+// done. A resumed cutover that finds it never runs the hook again.
+constexpr const char* kHookStarted = "dbsplit on_cutover started at ";
+
+std::string subscriptionComment(pg::Session& target, const std::string& name) {
+  return target
+      .scalar(
+          "SELECT pg_catalog.obj_description(s.oid, 'pg_subscription')\n"
+          "  FROM pg_catalog.pg_subscription s WHERE s.subname = $1\n"
+          "   AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+          "                     WHERE datname = pg_catalog.current_database())",
+          name)
+      .value_or("");
+}
+
+void commentSubscription(pg::Session& target, const std::string& name, const std::string& comment) {
+  target.exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(name),
+                          comment.empty() ? "NULL" : sql::quoteLiteral(comment)));
+}
+
+// The mark of a finished cutover, and (in the same transaction) the
+// position's "done", which outlives the subscription (split finalize drops it).
+void markDone(pg::Session& target, const MoverArgs& a, bool positioned) {
+  pg::Transaction tx(target);
+  commentSubscription(
+      target, a.name,
+      "dbsplit cutover done at " + util::nowIso8601() + "; writes on the source are fenced");
+  if (positioned) {
+    target.exec("UPDATE " + sql::quoteQualified(a.schema, kCutoverTable) +
+                " SET done_at = now() WHERE done_at IS NULL");
+  }
+  tx.commit();
+}
+
 }  // namespace
 
 void cutover(engine::MoverContext& ctx) {
   MoverArgs a = parseArgs(ctx);
   auto source = connectSource(ctx);
   auto target = connectTarget(ctx);
+  if (subscriptionComment(*target, a.name).rfind(kHookStarted, 0) == 0) {
+    // An interrupted run started the hook: the service may already write to
+    // the new database, so nothing is checked or synced again and the hook
+    // is not run twice. Only the mark is left to make.
+    if (ctx.point_of_no_return) ctx.point_of_no_return();
+    ctx.out.warn(fmt::format(
+        "the on_cutover hook of {} was started by an interrupted run; it is not run again. "
+        "Check that it finished (the service points at {})",
+        a.service, pg::redactDsn(ctx.target_dsn)));
+    markDone(
+        *target, a,
+        target->scalar("SELECT to_regclass($1)::text", sql::quoteQualified(a.schema, kCutoverTable))
+            .has_value());
+    return;
+  }
   const auto fenced_at = Clock::now();
   const std::string since = *source->scalar("SELECT clock_timestamp()::text");
 
@@ -204,28 +254,23 @@ void cutover(engine::MoverContext& ctx) {
   // Testing aid: dies with the position recorded and the cutover not marked.
   engine::faultPoint(ctx.action.id + "#1", engine::FaultPoint::kAfter);
 
-  // 4. The traffic switch.
-  try {
-    runHook(ctx, a);
-  } catch (...) {
-    // The cutover did not happen: no relay may follow the outbox there.
-    target->exec("DROP TABLE IF EXISTS " + sql::quoteQualified(a.schema, kCutoverTable));
-    throw;
-  }
-
-  // The mark, and (in the same transaction) the position's "done", which
-  // outlives the subscription (split finalize drops it).
-  {
-    pg::Transaction tx(*target);
-    target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
-                             sql::quoteLiteral("dbsplit cutover done at " + util::nowIso8601() +
-                                               "; writes on the source are fenced")));
-    if (positioned) {
-      target->exec("UPDATE " + sql::quoteQualified(a.schema, kCutoverTable) +
-                   " SET done_at = now() WHERE done_at IS NULL");
+  // 4. The traffic switch, at most once: the "started" mark commits before
+  // the hook runs, and once it ran the run never rolls itself back.
+  if (!ctx.plan.split.on_cutover.empty()) {
+    commentSubscription(*target, a.name, kHookStarted + util::nowIso8601());
+    try {
+      runHook(ctx, a);
+    } catch (...) {
+      // The hook says it did not switch: no relay may follow the outbox there.
+      commentSubscription(*target, a.name, "");
+      target->exec("DROP TABLE IF EXISTS " + sql::quoteQualified(a.schema, kCutoverTable));
+      throw;
     }
-    tx.commit();
+    if (ctx.point_of_no_return) ctx.point_of_no_return();
+    // Testing aid: dies with the hook run and the cutover not marked.
+    engine::faultPoint(ctx.action.id + "#2", engine::FaultPoint::kAfter);
   }
+  markDone(*target, a, positioned);
   long long ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fenced_at).count();
   const std::string dsn = pg::redactDsn(ctx.target_dsn);

@@ -24,6 +24,16 @@ void chainHashes(std::vector<Action>& actions) {
   }
 }
 
+std::string chainDigest(const std::vector<Action>& actions) {
+  std::vector<std::string_view> fields = {
+      actions.empty() ? std::string_view() : std::string_view(actions.back().sha256)};
+  for (const Action& a : actions) {
+    fields.push_back(a.verify);
+    fields.push_back(a.transactional ? "t" : "f");
+  }
+  return util::sha256Fields(fields);
+}
+
 journal::ActionRecord toRecord(const Action& a, const std::string& step, int seq) {
   journal::ActionRecord r;
   r.step = step;

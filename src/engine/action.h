@@ -47,6 +47,13 @@ struct Action {
 // last hash names the whole ordered list: any change to any action changes it.
 void chainHashes(std::vector<Action>& actions);
 
+// The digest of a step's whole action list, over what the chain leaves out:
+// H(last chain hash, then per action its verify query and whether it is
+// transactional). Recorded in the database before the step's first action runs
+// (markers::recordChain); with the chain it covers every field the engine runs.
+// REQUIRES: chainHashes(actions) was called.
+std::string chainDigest(const std::vector<Action>& actions);
+
 journal::ActionRecord toRecord(const Action& action, const std::string& step, int seq);
 Action fromRecord(const journal::ActionRecord& record);
 

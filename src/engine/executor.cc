@@ -133,6 +133,12 @@ MoverContext ApplyExecutor::moverContext(const Action& action) {
   mc.check_alive = [lock] {
     if (lock) lock->checkAlive();
   };
+  journal::Journal* journal = ctx_.journal;
+  const std::string key = noAutoRollbackKey(ctx_.step);
+  const std::string id = action.id;
+  mc.point_of_no_return = [journal, key, id] {
+    if (journal) journal->setMeta(key, id);
+  };
   return mc;
 }
 

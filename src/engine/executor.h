@@ -38,6 +38,10 @@ struct ExecContext {
   std::function<void()> in_journal_transaction;
 };
 
+// The journal meta key that holds the action after which `step` is never
+// rolled back by a failing run itself (MoverContext::point_of_no_return).
+inline std::string noAutoRollbackKey(const std::string& step) { return "no_auto_rollback:" + step; }
+
 class Executor {
  public:
   explicit Executor(ExecContext ctx) : ctx_(std::move(ctx)) {}

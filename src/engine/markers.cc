@@ -59,6 +59,35 @@ std::set<std::string> present(pg::Session& session, const std::string& migration
   return out;
 }
 
+std::map<std::string, std::string> hashes(pg::Session& session, const std::string& migration) {
+  std::map<std::string, std::string> out;
+  if (!tableExists(session)) return out;
+  pg::Result r = session.execParams(
+      "SELECT action_id, sha256 FROM dbsplit.applied WHERE migration = $1", migration);
+  for (const auto& row : r) out[row[0].c_str()] = row[1].c_str();
+  return out;
+}
+
+std::string chainId(const std::string& step) { return "chain:" + step; }
+
+void recordChain(pg::Session& session, const std::string& migration, const std::string& step,
+                 const std::string& digest) {
+  session.execParams(kInsert, migration, chainId(step), digest);
+}
+
+std::optional<std::string> chain(pg::Session& session, const std::string& migration,
+                                 const std::string& step) {
+  if (!tableExists(session)) return std::nullopt;
+  return session.scalar(
+      "SELECT sha256 FROM dbsplit.applied WHERE migration = $1 AND action_id = $2", migration,
+      chainId(step));
+}
+
+void deleteChain(pg::Session& session, const std::string& migration, const std::string& step) {
+  if (!tableExists(session)) return;
+  session.execParams(kDelete, migration, chainId(step));
+}
+
 void dropIfEmpty(pg::Session& session, int lock_timeout_ms) {
   if (!tableExists(session)) return;
   // Only our own table may be in the schema; anything else means someone uses

@@ -3,6 +3,8 @@
 // says what committed. The journal is reconciled against it.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -29,6 +31,24 @@ void ensure(pg::Session& session, int lock_timeout_ms);
 // Markers of `migration` present in the database (empty when the table does not
 // exist).
 std::set<std::string> present(pg::Session& session, const std::string& migration);
+
+// The same markers with the sha256 each was written with: id -> sha256.
+std::map<std::string, std::string> hashes(pg::Session& session, const std::string& migration);
+
+// The step's chain row: written in the migration's own database before a step's
+// first action runs, it holds the digest of every action the journal recorded
+// for the step (engine/integrity.h), so that a journal edited afterwards is
+// caught even for actions that have no marker yet. Its id never collides with
+// an action's ("<step>/...").
+std::string chainId(const std::string& step);
+// REQUIRES: the marker table exists (ensure()) and no transaction is open.
+void recordChain(pg::Session& session, const std::string& migration, const std::string& step,
+                 const std::string& digest);
+// The digest recorded for `step`, if any.
+std::optional<std::string> chain(pg::Session& session, const std::string& migration,
+                                 const std::string& step);
+// Deletes the step's chain row (no-op when absent).
+void deleteChain(pg::Session& session, const std::string& migration, const std::string& step);
 
 // Drops the marker table and schema when no marker of any migration is left, so
 // that a full rollback leaves the schema exactly as it was (DESIGN §5.5).

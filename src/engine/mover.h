@@ -35,6 +35,12 @@ struct MoverContext {
   std::string application_name;         // "dbsplit/<migration>/<step>": use it for connections
   journal::Journal* journal = nullptr;  // the run's journal (relay_start and such records)
   std::function<void()> check_alive;    // throws when the run lock was lost; call often
+  // Call once the mover's effect may be visible outside the databases (the
+  // on_cutover hook repointed the service): from then on a failure of the run
+  // is never rolled back by the run itself; the step is left for `resume` (or
+  // an explicit `rollback`). Journaled, so it holds until the step is applied
+  // again or rolled back.
+  std::function<void()> point_of_no_return;
 };
 
 using MoverFn = std::function<void(MoverContext&)>;

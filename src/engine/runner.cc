@@ -405,6 +405,13 @@ util::Outcome Runner::apply(const Step& step) {
     records.push_back(toRecord(actions[i], name, static_cast<int>(i)));
   }
   journal->recordStep(name, inputsHash(step), records, journal::StepStatus::kApplying);
+  journal->setMeta(noAutoRollbackKey(name), "");
+  if (!actions.empty()) {
+    // What the journal now holds, witnessed by the database before anything
+    // runs: rollback and resume check the journal against it (integrity.h).
+    targets.ensureMarkers("", config_.lock_timeout_ms);
+    markers::recordChain(*session, plan_.migration.name, name, chainDigest(actions));
+  }
   out_.event(
       {{"event", "plan"},
        {"step", name},
@@ -416,6 +423,21 @@ util::Outcome Runner::apply(const Step& step) {
   try {
     applyPending(*journal, targets, lock.get(), name, journal->actions(name));
   } catch (const Error& failure) {
+    // Past a point of no return (the on_cutover hook repointed the service),
+    // rolling back by ourselves would take away what now takes traffic.
+    auto no_return = journal->meta(noAutoRollbackKey(name));
+    if (no_return && !no_return->empty()) {
+      journal->setStepStatus(name, journal::StepStatus::kFailed, failure.what());
+      scope.finish(ExitCode::kStepFailed);
+      throw Error(ExitCode::kStepFailed, failure.kind(),
+                  fmt::format("step {} failed after {} took effect outside the database: {}", name,
+                              *no_return, failure.what()),
+                  fmt::format("nothing was rolled back (the on_cutover hook ran); fix the cause, "
+                              "then `dbsplit resume` finishes the step, or `dbsplit rollback {}` "
+                              "undoes it once the service is pointed back",
+                              name),
+                  failure.sqlstate());
+    }
     // Leave the database as we found it (STYLE "Errors", like pgroll's start):
     // undo what this run applied, and report both errors if that fails too.
     std::string undo;
@@ -424,6 +446,7 @@ util::Outcome Runner::apply(const Step& step) {
       journal->setStepStatus(name, journal::StepStatus::kRollingBack, failure.what());
       auto reconciled = reconcile(*journal, targets, name);
       int n = revertApplied(*journal, targets, lock.get(), name, reconciled);
+      markers::deleteChain(targets.main(), plan_.migration.name, name);
       journal->setStepStatus(name, journal::StepStatus::kFailed, failure.what());
       targets.dropEmptyMarkers(config_.lock_timeout_ms);
       undo = fmt::format(

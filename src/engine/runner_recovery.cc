@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/executor.h"
+#include "engine/integrity.h"
 #include "engine/markers.h"
 #include "engine/mover.h"
 #include "engine/run_lock.h"
@@ -25,6 +26,8 @@ std::vector<journal::ActionRecord> Runner::reconcile(journal::Journal& journal, 
                                                      const std::string& step) {
   std::map<std::string, std::set<std::string>> present;  // per database
   std::vector<journal::ActionRecord> records = journal.actions(step);
+  // Before any of the journal's SQL runs, verify queries included.
+  checkIntegrity(records, targets, plan_.migration.name, step);
   std::vector<std::string> drift;
   for (auto& r : records) {
     if (!present.count(r.database)) {
@@ -199,6 +202,8 @@ util::Outcome Runner::finishRollback(journal::Journal& journal, Targets& targets
                                      const std::string& name, int undone,
                                      std::chrono::steady_clock::time_point start) {
   deleteRecords(journal, name);
+  markers::deleteChain(targets.main(), plan_.migration.name, name);
+  journal.setMeta(noAutoRollbackKey(name), "");
   journal.setStepStatus(name, StepStatus::kRolledBack);
   targets.dropEmptyMarkers(config_.lock_timeout_ms);
   out_.event({{"event", "step"},

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "engine/executor.h"
+#include "engine/integrity.h"
 #include "engine/markers.h"
 #include "engine/run_lock.h"
 #include "engine/runner.h"
@@ -91,7 +92,16 @@ util::Outcome Runner::status() {
     if (rec && session) {
       bool in_progress = st == StepStatus::kApplying || st == StepStatus::kRollingBack ||
                          st == StepStatus::kFailed;
-      for (const auto& a : journal->actions(s->name())) {
+      auto records = journal->actions(s->name());
+      try {
+        checkIntegrity(records, *targets, plan_.migration.name, s->name());
+      } catch (const Error& e) {
+        // Its verify queries are the journal's SQL too: none of them runs.
+        if (e.kind() != "journal_tampered") throw;
+        for (const auto& d : e.details()) drift.push_back(d);
+        records.clear();
+      }
+      for (const auto& a : records) {
         bool there = effectPresent(a);
         if (a.status == ActionStatus::kApplied && !there) {
           drift.push_back(a.id + ": journal says applied, the database lacks it");

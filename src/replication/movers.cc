@@ -8,6 +8,7 @@ namespace dbsplit::replication {
 void registerMovers() {
   static std::once_flag once;
   std::call_once(once, [] {
+    engine::registerMover("split.create_database", createDatabase);
     engine::registerMover("split.copy_schema", copySchema);
     engine::registerMover("split.subscribe", subscribe);
     engine::registerMover("split.catchup", catchUp);

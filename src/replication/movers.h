@@ -9,9 +9,11 @@
 
 namespace dbsplit::replication {
 
-// Registers split.copy_schema, split.subscribe and split.catchup. Idempotent.
+// Registers split.create_database, split.copy_schema, split.subscribe and
+// split.catchup. Idempotent.
 void registerMovers();
 
+void createDatabase(engine::MoverContext& ctx);
 void copySchema(engine::MoverContext& ctx);
 void subscribe(engine::MoverContext& ctx);
 void catchUp(engine::MoverContext& ctx);

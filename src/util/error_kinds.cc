@@ -26,6 +26,7 @@ connection_failed 3 the server cannot be reached or refuses the connection (host
 connection_lost 1 the connection to the server broke while a statement ran
 consumer_database_unreachable 3 a consumer's own [[service]] database cannot be connected to or created
 cutover_not_converged 1 after the fence the new database did not reach the source's rows (counts and hashes) within the bound; the source is unfenced
+database_taken 3 the service's new database exists and was not created by this migration (no dbsplit mark on it): it is never resumed into or dropped
 demo_drop_event 1 the demo could not remove the event it drops on purpose to show compare finding it
 demo_failed_transactions 1 an application transaction of the demo's services failed while dbsplit ran a step
 demo_log 1 the demo could not open the log file of one of its child processes
@@ -45,6 +46,7 @@ journal_locked 4 another process holds the journal file's lock
 journal_mismatch 6 the journal belongs to another migration than the plan names
 journal_missing 3 a read-only command found no journal: nothing was recorded yet
 journal_read_only 1 a read-only command tried to write the journal (a bug)
+journal_tampered 6 the journal's actions differ from what the database's markers (dbsplit.applied) recorded when they ran: nothing of the journal was run
 journal_too_new 6 the journal was written by a newer dbsplit (a higher schema version)
 journal_untrusted 3 the journal (or its directory) is not owned by you or others may write it: resume and rollback run the SQL it holds
 later_step_applied 3 a rollback was asked for a step while a later step is still applied

@@ -400,3 +400,46 @@ TEST_CASE("split database mode copies beside the service's step-4 objects and ro
     CHECK((r.out + r.err).find("the schema copy creates one of that name") != std::string::npos);
   }
 }
+
+TEST_CASE(
+    "the on_cutover hook runs exactly once through a kill at each point around it and nothing "
+    "is dropped after it",
+    "[split][security][pg][slow]") {
+  // #1: position recorded, hook not run; #2: hook ran, cutover not marked.
+  const std::string point =
+      GENERATE(as<std::string>{}, ":before", "#1:after", "#2:after", ":after");
+  DatabaseSplit d;
+  SplitScenario& s = d.s;
+  const std::string log = s.dir().file("hook.log");
+  s.setPlanExtra("[step.split]\nmode = \"database\"\non_cutover = 'echo ran >> " + log + "'\n");
+  CliResult killed =
+      s.cli({"run", "split", "--yes"}, {{"DBSPLIT_FAULT", "split/cutover/" + d.svc() + point}});
+  INFO(point << "\n" << killed.out << killed.err);
+  REQUIRE(killed.exit_code == 137);
+  CliResult resume = s.cli({"resume", "--yes"});
+  INFO(resume.out << resume.err);
+  CHECK(resume.exit_code == 0);
+  CHECK(readFile(log) == "ran\n");
+  CHECK(s.stepStatus("split")["status"] == "applied");
+  // The new database still holds the service's rows and the cutover mark.
+  CHECK(d.inTarget("SELECT count(*) >= 3000 FROM \"" + d.svc() + "\".orders") == "t");
+  CHECK(d.inTarget("SELECT count(*) FROM pg_catalog.pg_subscription s WHERE "
+                   "pg_catalog.obj_description(s.oid, 'pg_subscription') LIKE "
+                   "'dbsplit cutover done%'") == "1");
+}
+
+TEST_CASE("the cutover fence tells a role named PUBLIC from PUBLIC by its grantee oid",
+          "[split][security][pg]") {
+  DatabaseSplit d;
+  d.s.db().dropsRole("PUBLIC");
+  d.s.db().exec(
+      "CREATE ROLE \"PUBLIC\";\n"
+      "GRANT INSERT ON public.orders TO \"PUBLIC\";\n"
+      "GRANT UPDATE ON public.items TO PUBLIC;");
+  CliResult dry = d.s.cli({"run", "split", "--dry-run"});
+  INFO(dry.out << dry.err);
+  // The fence names the tables where the move put them (the service's schema).
+  CHECK(dry.out.find(".\"orders\" FROM \"PUBLIC\";") != std::string::npos);
+  CHECK(dry.out.find(".\"items\" FROM PUBLIC;") != std::string::npos);
+  CHECK(dry.out.find(".\"orders\" FROM PUBLIC;") == std::string::npos);
+}

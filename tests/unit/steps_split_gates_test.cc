@@ -95,10 +95,24 @@ TEST_CASE("a target on another server names the roles to create there first", "[
 }
 
 TEST_CASE("replication names are folded and bounded", "[split]") {
-  CHECK(replicationName("shop-breakup", "Orders") == "dbsplit_shop_breakup_orders");
-  std::string longName = replicationName("m", std::string(80, 'x'));
+  std::string name = replicationName("shop-breakup", "Orders", "16384/shop");
+  CHECK(name.rfind("dbsplit_shop_breakup_orders_", 0) == 0);
+  CHECK(name.size() == std::string("dbsplit_shop_breakup_orders_").size() + 8);
+  std::string longName = replicationName("m", std::string(80, 'x'), "16384/shop");
   CHECK(longName.size() == 63);
-  CHECK(longName != replicationName("m", std::string(81, 'x')));
+  CHECK(longName != replicationName("m", std::string(81, 'x'), "16384/shop"));
+}
+
+TEST_CASE("replication names of one plan differ between two databases of one cluster",
+          "[split][security]") {
+  CHECK(replicationName("shop", "orders", "16384/shop") !=
+        replicationName("shop", "orders", "16385/shop_staging"));
+  // The same name recreated under another oid is another database too.
+  CHECK(replicationName("shop", "orders", "16384/shop") !=
+        replicationName("shop", "orders", "16390/shop"));
+  std::string longName = replicationName(std::string(40, 'm'), std::string(40, 's'), "1/a");
+  CHECK(longName.size() <= 63);
+  CHECK(longName != replicationName(std::string(40, 'm'), std::string(40, 's'), "2/a"));
 }
 
 TEST_CASE("too few logical replication workers, slots or WAL senders are named before anything",

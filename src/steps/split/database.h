@@ -12,6 +12,7 @@
 
 #include "engine/action.h"
 #include "engine/step.h"
+#include "journal/journal.h"
 #include "pg/session.h"
 #include "plan/plan.h"
 #include "steps/split/schema.h"
@@ -21,7 +22,7 @@ namespace dbsplit::steps::split {
 // A write privilege on a service relation, revoked by the fence and granted back by its inverse.
 struct WriteGrant {
   std::string relation;  // quoted, as the relation is named after the move
-  std::string grantee;   // role name, or "PUBLIC"
+  std::string grantee;   // role name, or "" for PUBLIC (grantee oid 0)
   std::vector<std::string> privileges;
   bool grantable = false;
 };
@@ -67,6 +68,7 @@ struct TargetFacts {
 
 struct DatabaseFacts {
   std::string database;  // the source database's name
+  std::string identity;  // sourceIdentity()
   std::string wal_level;
   bool replication = false;  // the source user may create replication slots
   std::string user;
@@ -92,8 +94,25 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
 // password; libpq's ~/.pgpass applies), as the engine does (engine/targets.h).
 std::string targetDsn(pg::Session& catalog, const plan::Service& service);
 
+// The source database's identity, "<oid>/<name>": what makes the replication
+// names of one plan differ between two databases of one cluster (staging and
+// production), since replication slots are cluster-wide.
+std::string sourceIdentity(pg::Session& catalog);
+
 // The name of the publication, slot and subscription of one service:
-// `dbsplit_<migration>_<service>` folded to [a-z0-9_], at most 63 bytes.
-std::string replicationName(const std::string& migration, const std::string& service);
+// `dbsplit_<migration>_<service>_<8 hex of the source identity's sha256>`
+// folded to [a-z0-9_], at most 63 bytes.
+std::string replicationName(const std::string& migration, const std::string& service,
+                            const std::string& source_identity);
+
+// The name the split step journaled for `service` (its movers' arguments), or
+// "" when the split step holds none: finalize drops what the split made, even
+// when it was named by an older build.
+std::string journaledReplicationName(const journal::Journal& journal, const std::string& service);
+
+// The comment dbsplit puts on a database it creates for a service: only a
+// database with it is taken for dbsplit's own (resumed, or dropped by rollback).
+std::string createdDatabaseComment(const std::string& migration, const std::string& service,
+                                   const std::string& source_identity);
 
 }  // namespace dbsplit::steps::split

@@ -71,36 +71,75 @@ engine::Action pgbouncerAction(const plan::Plan& plan, const std::string& source
 
 }  // namespace
 
-std::string replicationName(const std::string& migration, const std::string& service) {
+std::string sourceIdentity(pg::Session& catalog) {
+  return catalog
+      .scalar(
+          "SELECT d.oid::text || '/' || d.datname FROM pg_catalog.pg_database d"
+          " WHERE d.datname = pg_catalog.current_database()")
+      .value_or("");
+}
+
+std::string replicationName(const std::string& migration, const std::string& service,
+                            const std::string& source_identity) {
   std::string raw = "dbsplit_" + migration + "_" + service;
   std::string out;
   for (char c : raw) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     out += ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') ? c : '_';
   }
-  if (out.size() > 63) out = out.substr(0, 54) + "_" + util::sha256Hex(raw).substr(0, 8);
-  return out;
+  // 63 bytes in all: the plan's part, clipped with a hash of its own when too
+  // long, then the source database's.
+  if (out.size() > 54) out = out.substr(0, 45) + "_" + util::sha256Hex(raw).substr(0, 8);
+  return out + "_" + util::sha256Hex(source_identity).substr(0, 8);
+}
+
+std::string journaledReplicationName(const journal::Journal& journal, const std::string& service) {
+  for (const journal::ActionRecord& a : journal.actions("split")) {
+    if (a.id != "split/subscription/" + service || a.mover_args.empty()) continue;
+    auto args = nlohmann::json::parse(a.mover_args, nullptr, false);
+    if (args.is_object() && args.contains("name") && args["name"].is_string()) {
+      return args["name"].get<std::string>();
+    }
+  }
+  return {};
+}
+
+std::string createdDatabaseComment(const std::string& migration, const std::string& service,
+                                   const std::string& source_identity) {
+  return fmt::format("dbsplit: created by migration {} for service {} from database {}", migration,
+                     service, source_identity);
 }
 
 std::vector<engine::Action> databaseActions(const plan::Plan& plan, const DatabaseFacts& f) {
   std::vector<engine::Action> actions;
   for (const TargetFacts& t : f.targets) {
     const std::string& svc = t.service;
-    const std::string name = replicationName(plan.migration.name, svc);
+    const std::string name = replicationName(plan.migration.name, svc, f.identity);
     const std::string qname = sql::quoteIdent(name);
     const std::string lname = sql::quoteLiteral(name);
     nlohmann::json argj = {{"service", svc}, {"schema", svc}, {"name", name}};
     if (t.schema_exists) argj["into_existing_schema"] = true;
     const std::string args = argj.dump();
     if (!t.exists) {
+      // Created and marked by a mover, so that a database of the same name
+      // made by someone else (another migration of the same plan) is never
+      // taken for ours, resumed into or dropped by rollback.
+      const std::string comment = createdDatabaseComment(plan.migration.name, svc, f.identity);
       engine::Action a;
+      a.mover = "split.create_database";
+      a.mover_args = nlohmann::json({{"dbname", t.dbname}, {"comment", comment}}).dump();
+      a.transactional = false;
       a.id = "split/database/" + svc;
       a.description = fmt::format("create database {} for service {}", t.dbname, svc);
-      a.forward = "CREATE DATABASE " + sql::quoteIdent(t.dbname) + ";";
+      a.forward = fmt::format(
+          "-- mover split.create_database:\nCREATE DATABASE {};\n"
+          "COMMENT ON DATABASE {} IS {};",
+          sql::quoteIdent(t.dbname), sql::quoteIdent(t.dbname), sql::quoteLiteral(comment));
       a.inverse = "DROP DATABASE " + sql::quoteIdent(t.dbname) + " WITH (FORCE);";
-      a.transactional = false;
       a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = " +
-                 sql::quoteLiteral(t.dbname) + ")";
+                 sql::quoteLiteral(t.dbname) +
+                 "\n   AND pg_catalog.shobj_description(oid, 'pg_database') = " +
+                 sql::quoteLiteral(comment) + ")";
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }
@@ -173,8 +212,9 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
           "SELECT pg_catalog.pg_create_logical_replication_slot(" + lname + ", 'pgoutput');";
       a.inverse = sql::renderTemplate("split/drop_slot.sql", {{"slot", lname}});
       a.transactional = false;
+      // Slots are cluster-wide: only the one of this database is ours.
       a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
-                 lname + " AND database = current_database())";
+                 lname + "\n   AND database = pg_catalog.current_database())";
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }
@@ -225,7 +265,7 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.id = "split/fence/" + svc;
       a.description = "fence: stop every write to " + svc + "'s tables on the source";
       for (const WriteGrant& g : t.fence) {
-        std::string grantee = g.grantee == "PUBLIC" ? "PUBLIC" : sql::quoteIdent(g.grantee);
+        std::string grantee = g.grantee.empty() ? "PUBLIC" : sql::quoteIdent(g.grantee);
         a.forward += fmt::format("REVOKE {} ON {} FROM {};\n", util::join(g.privileges, ", "),
                                  g.relation, grantee);
         a.inverse += fmt::format("GRANT {} ON {} TO {}{};\n", util::join(g.privileges, ", "),

@@ -65,9 +65,11 @@ SELECT format('column %s of %s has type %s, outside schema %s', a.attname, a.att
    AND tn.oid NOT IN (SELECT oid FROM s)
    AND ty.typrelid NOT IN (SELECT oid FROM rels))SQL";
 
-// Write privileges per grantee; a NULL ACL means the owner's defaults.
+// Write privileges per grantee; a NULL ACL means the owner's defaults. PUBLIC
+// is grantee 0 and comes back as '' (a role may be named "PUBLIC").
 constexpr const char* kWriteAcl = R"SQL(
-SELECT c.oid::text, coalesce(ge.rolname, 'PUBLIC'), x.privilege_type, x.is_grantable
+SELECT c.oid::text, CASE WHEN x.grantee = 0 THEN '' ELSE ge.rolname END,
+       x.privilege_type, x.is_grantable
   FROM pg_catalog.pg_class c
  CROSS JOIN LATERAL pg_catalog.aclexplode(
        coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner)))
@@ -302,6 +304,7 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
                                 const SchemaPlan& sp) {
   DatabaseFacts f;
   f.database = sp.database;
+  f.identity = sourceIdentity(catalog);
   f.wal_level = catalog.scalar("SELECT current_setting('wal_level')").value_or("");
   pg::Result me = catalog.exec(
       "SELECT rolsuper OR rolreplication, current_user FROM pg_catalog.pg_roles "

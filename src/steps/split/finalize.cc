@@ -105,6 +105,16 @@ engine::Gate oldSessionsGate(const engine::PlanContext& ctx,
                       total, util::join(lines, ", "))};
 }
 
+// The replication name the split step used for `s`: from the journal when it
+// holds one, else the one the split step would use on this database.
+std::string replicationNameOf(const engine::PlanContext& ctx, const plan::Service& s) {
+  std::string name =
+      ctx.journal ? split::journaledReplicationName(*ctx.journal, s.name) : std::string();
+  if (!name.empty()) return name;
+  return split::replicationName(ctx.plan.migration.name, s.name,
+                                split::sourceIdentity(ctx.catalog));
+}
+
 }  // namespace
 
 const engine::Step* splitFinalizeStep() {
@@ -152,7 +162,7 @@ std::vector<engine::Gate> SplitFinalizeStep::gates(const engine::PlanContext& ct
                                    dependents.size(), util::join(dependents, ", "))});
   if (applied) {
     for (const plan::Service* s : services) {
-      std::string name = split::replicationName(ctx.plan.migration.name, s->name);
+      std::string name = replicationNameOf(ctx, *s);
       bool done = false;
       std::string why;
       try {
@@ -189,7 +199,7 @@ std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& c
       split::retireActions(split::readCompatViews(ctx.catalog, ctx.plan));
   auto tables = droppedTables(ctx.plan);
   for (const plan::Service* s : split::movingServices(ctx.plan)) {
-    const std::string name = split::replicationName(ctx.plan.migration.name, s->name);
+    const std::string name = replicationNameOf(ctx, *s);
     const std::string qname = sql::quoteIdent(name);
     engine::Action subscription =
         dropAction("finalize/subscription/" + s->name,
@@ -205,7 +215,7 @@ std::vector<engine::Action> SplitFinalizeStep::plan(const engine::PlanContext& c
     slot.transactional = false;
     slot.verify =
         "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
-        sql::quoteLiteral(name) + ")";
+        sql::quoteLiteral(name) + "\n   AND database = pg_catalog.current_database())";
     actions.push_back(std::move(slot));
     actions.push_back(dropAction("finalize/publication/" + s->name,
                                  "drop the publication " + name + " on the source",
