@@ -123,7 +123,7 @@ void ApplyExecutor::runNonTransactional(pg::Session& s, const Action& action,
 
 MoverContext ApplyExecutor::moverContext(const Action& action) {
   std::string main_dsn = ctx_.targets ? ctx_.targets->dsn("") : std::string();
-  MoverContext mc{*ctx_.plan, action, *ctx_.out, {}, {}, 500, {}, nullptr, {}};
+  MoverContext mc{*ctx_.plan, action, *ctx_.out, {}, {}, 500, {}, nullptr, {}, {}};
   mc.main_dsn = main_dsn;
   mc.target_dsn = ctx_.targets ? ctx_.targets->dsn(action.database) : main_dsn;
   mc.lock_timeout_ms = ctx_.lock_timeout_ms;

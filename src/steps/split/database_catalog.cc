@@ -389,7 +389,7 @@ DatabaseFacts readDatabaseFacts(pg::Session& catalog, const plan::Plan& plan,
         t.roles_needed.push_back(role);
       }
     }
-    t.slot_name = replicationName(plan.migration.name, s->name);
+    t.slot_name = replicationName(plan.migration.name, s->name, sourceIdentity(catalog));
     t.slot_taken_by = catalog
                           .scalar(
                               "SELECT coalesce(database, '(a physical slot)')\n"
