@@ -184,15 +184,34 @@ struct WriterEvidence {
   }
 };
 
+// The statement's own verb: the first INSERT, UPDATE, DELETE, MERGE, COPY or
+// SELECT outside parentheses (after a WITH list, the main statement's). A
+// write in a CTE is then called by the main statement's verb: close enough for
+// evidence, which only weighs row writes against updates.
 std::string verbOf(const std::string& statement) {
-  size_t start = statement.find_first_not_of(" \t\n(");
-  size_t end = statement.find_first_of(" \t\n(", start);
-  std::string verb = start == std::string::npos ? "" : statement.substr(start, end - start);
-  for (auto& c : verb) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  // A CTE's write or a SELECT ... FOR UPDATE: called by what they do to rows.
-  if (verb == "INSERT" || verb == "UPDATE" || verb == "DELETE" || verb == "COPY" ||
-      verb == "MERGE") {
-    return verb;
+  int depth = 0;
+  std::string word;
+  auto verb = [](std::string w) -> std::string {
+    for (auto& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (const char* v : {"INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "SELECT"}) {
+      if (w == v) return w;
+    }
+    return {};
+  };
+  for (size_t i = 0; i <= statement.size(); ++i) {
+    const char c = i < statement.size() ? statement[i] : ' ';
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      word += c;
+      continue;
+    }
+    if (depth == 0 && !word.empty()) {
+      std::string v = verb(word);
+      // SELECT ... FOR UPDATE writes nothing: it locks rows as an update does.
+      if (!v.empty()) return v == "SELECT" ? "UPDATE" : v;
+    }
+    word.clear();
+    if (c == '(') ++depth;
+    if (c == ')' && depth > 0) --depth;
   }
   return "UPDATE";
 }

@@ -33,6 +33,12 @@ util::Outcome Demo::run() {
                        "drop one of them");
   }
   util::parseDurationMillis(o_.window, "--window");
+  // A direct connection cannot follow its tables to another database, so in
+  // database mode the demo's own sandbox puts PgBouncer in front of the
+  // services: they keep their connections through the cutover. (With --server
+  // there is no PgBouncer of ours: the services pause for the step instead.)
+  const bool pooled_by_default = o_.split == "database" && !o_.pgbouncer && o_.server.empty();
+  if (pooled_by_default) o_.pgbouncer = true;
   const auto start = Clock::now();
   work_ = absolute(o_.dir);
   fs::create_directories(work_);
@@ -41,6 +47,10 @@ util::Outcome Demo::run() {
   narrate("dbsplit demo: the " + o_.playbook + " playbook",
           "A shared PostgreSQL database with live traffic, broken into per-service\n"
           "ownership in six steps, each run with the real dbsplit command.");
+  if (pooled_by_default) {
+    say("--split database: the services connect through PgBouncer, so that they keep their "
+        "connections when their tables move to another database");
+  }
   startServer();
   dsn_ = pg::buildConninfo(server_dsn_, {{"dbname", db_}});
   loadDatabase();
@@ -113,7 +123,7 @@ util::Outcome Demo::run() {
             "Each owner's tables move to its own database (logical replication, fenced\n"
             "cutover). The services connect directly, and a direct connection cannot follow\n"
             "its tables to another database: they pause for the step and reconnect to their\n"
-            "new databases after it (with --pgbouncer they keep their connections instead).");
+            "new databases after it (with the demo's own sandbox, PgBouncer in front keeps them).");
     say("the services were paused during this step: it ran no transaction of theirs");
     workload_->resume(serviceDsns(true, true));
   } else {

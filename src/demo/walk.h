@@ -96,7 +96,7 @@ class Demo {
   std::int64_t failedDuringSteps();
   void cleanupServer();
 
-  const DemoOptions& o_;
+  DemoOptions o_;  // a copy: --split database without --server turns PgBouncer on
   util::Reporter& out_;
   std::string work_;
   sandbox::Options sandbox_;

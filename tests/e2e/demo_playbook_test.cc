@@ -123,16 +123,17 @@ TEST_CASE("the ecommerce playbook passes check and its demo loses nothing", "[de
 }
 
 TEST_CASE(
-    "with --split database --pgbouncer the demo's services keep their connections through the "
-    "cutover and no transaction fails",
+    "with --split database the demo puts PgBouncer in front of its services, which keep their "
+    "connections through the cutover, and no transaction fails",
     "[demo][pg][pgbouncer][slow]") {
   // Its own sandbox (PgBouncer runs beside a sandbox only), on ports of this
   // suite's range: another cluster, so the playbook's roles meet no other test's.
   TempDir dir;
   std::filesystem::permissions(dir.path(), std::filesystem::perms::all);  // the server's user
   const std::string port = std::to_string(sandboxPort() + 20);
-  CliResult r = runCli({"demo", "--dir", dir.path(), "--port", port, "--pgbouncer", "--split",
-                        "database", "--window", "5s", "--json", "--no-progress"});
+  // No --pgbouncer: database mode turns it on by itself.
+  CliResult r = runCli({"demo", "--dir", dir.path(), "--port", port, "--split", "database",
+                        "--window", "5s", "--json", "--no-progress"});
   // A failed demo leaves its sandbox running for a look: stop it either way.
   runCli({"sandbox", "stop", "--dir", dir.path() + "/sandbox"});
   INFO(r.out << r.err);
@@ -141,6 +142,7 @@ TEST_CASE(
   std::vector<nlohmann::json> checks = eventsOf(lines, "demo_check");
   CHECK(total(checks, "wrong", "") == 0);
   CHECK(total(checks, "rows", "projection ") > 10);
+  CHECK(r.out.find("the services connect through PgBouncer") != std::string::npos);
   bool split_seen = false;
   for (const auto& e : eventsOf(lines, "demo_step_services")) {
     INFO(e.dump());
@@ -151,7 +153,7 @@ TEST_CASE(
     // held their transactions while each pool was paused and repointed.
     CHECK(e["transactions"].get<std::int64_t>() > 0);
     CHECK(e["connects"] == 0);
-    std::cout << "demo --split database --pgbouncer: " << e["transactions"]
+    std::cout << "demo --split database (through PgBouncer): " << e["transactions"]
               << " transactions during the split, 0 failed, longest " << e["longest_ms"] << " ms\n";
   }
   CHECK(split_seen);
