@@ -266,12 +266,16 @@ std::string dumpOf(const std::string& dbname, bool second_server = false) {
   return out;
 }
 
-}  // namespace
+// The owner's writers run (moving to the new DSN when the on_cutover hook's
+// flag appears) and a relay runs while `run split` cuts over; returns once the
+// relay has followed the outbox to the new database and both are stopped.
+struct Writes {
+  std::int64_t before = 0, after = 0;  // the writers' commits before and after the switch
+};
 
-TEST_CASE("a relay running through a database split's cutover follows the owner's outbox",
-          "[relay][split][pg][slow]") {
-  FollowScenario f(false);
+Writes cutoverUnderLoad(FollowScenario& f) {
   SplitScenario& s = f.s;
+  std::filesystem::remove(f.flag);
   BackgroundCli relay({"--plan", s.dir().file("dbsplit.toml"), "--dsn", s.db().dsn(),
                        "--no-progress", "relay", "--batch", "20", "--poll-ms", "10"});
   OwnerWriters writers(f.app(), f.movedApp(), f.flag, 3);
@@ -288,11 +292,21 @@ TEST_CASE("a relay running through a database split's cutover follows the owner'
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   writers.stop();
-  CHECK(writers.before() > 0);
-  CHECK(writers.after() > 0);
   CHECK(s.db().scalar("SELECT outbox_database FROM " + f.cursor()) == f.target);
   relay.kill9();
   relay.wait();
+  return {writers.before(), writers.after()};
+}
+
+}  // namespace
+
+TEST_CASE("a relay running through a database split's cutover follows the owner's outbox",
+          "[relay][split][pg][slow]") {
+  FollowScenario f(false);
+  SplitScenario& s = f.s;
+  const Writes w = cutoverUnderLoad(f);
+  CHECK(w.before > 0);
+  CHECK(w.after > 0);
   f.checkExact();
 
   // status shows no lag where the outbox is now; prune works on the new outbox.
@@ -488,25 +502,7 @@ TEST_CASE(
 
   // The cutover again, with the owner writing and a relay running through it:
   // the relay drains the source and follows the outbox onto the second server.
-  std::filesystem::remove(f.flag);
-  BackgroundCli relay({"--plan", s.dir().file("dbsplit.toml"), "--dsn", s.db().dsn(),
-                       "--no-progress", "relay", "--batch", "20", "--poll-ms", "10"});
-  OwnerWriters writers(f.app(), f.movedApp(), f.flag, 3);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CliResult run = s.cli({"run", "split", "--yes", "--json"});
-  INFO(run.out << run.err);
-  REQUIRE(run.exit_code == 0);
-  REQUIRE(std::filesystem::exists(f.flag));
-  for (int i = 0; i < 100 && s.db().scalar("SELECT outbox_database FROM " + f.cursor()).empty();
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  writers.stop();
-  CHECK(writers.after() > 0);
-  CHECK(s.db().scalar("SELECT outbox_database FROM " + f.cursor()) == f.target);
-  relay.kill9();
-  relay.wait();
+  CHECK(cutoverUnderLoad(f).after > 0);
   f.checkExact();
 
   // split finalize drops the source's tables and the subscription on the
