@@ -5,6 +5,7 @@
 #include "catch2/catch.hpp"
 #include "plan/plan.h"
 #include "steps/projections/rebuilt_views.h"
+#include "steps/revoke/gates.h"
 #include "steps/revoke/shared_gate.h"
 #include "steps/revoke/sql.h"
 
@@ -177,4 +178,20 @@ TEST_CASE("step 4 refuses a rebuild query that is not one SELECT over the consum
   CHECK_THAT(problems("SELECT 1; DROP TABLE stores.staff")[0],
              Catch::Contains("must be exactly one SELECT"));
   CHECK_THAT(problems("SELEC 1")[0], Catch::Contains("does not parse"));
+}
+
+TEST_CASE("reads through a kept view or function are no cross-service reads for the gates",
+          "[revoke][shared]") {
+  catalogue::Snapshot s;
+  s.accesses.push_back(access("stores", "public.staff", "view public.staff_list"));
+  s.accesses.push_back(access("stores", "public.staff", "function public.staff_count(integer)"));
+  s.accesses.push_back(access("stores", "public.staff", ""));
+  plan::Plan none = planWith("");
+  CHECK(crossAccesses(s, kOwners, &none).size() == 3);
+  plan::Plan kept = planWith(
+      "[[view]]\nname = \"public.staff_list\"\ndecision = \"keep\"\nreason = \"reports\"\n"
+      "[[function]]\nname = \"public.staff_count\"\ndecision = \"keep\"\nreason = \"reports\"\n");
+  auto left = crossAccesses(s, kOwners, &kept);
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].via.empty());  // the direct read still counts
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <tuple>
 
+#include "catalogue/shared.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
 #include "util/error.h"
@@ -150,10 +151,20 @@ std::int64_t parseIsoMillis(const std::string& iso) {
 }
 
 std::vector<CrossAccess> crossAccesses(const catalogue::Snapshot& snapshot,
-                                       const std::map<std::string, std::string>& owner_of) {
+                                       const std::map<std::string, std::string>& owner_of,
+                                       const plan::Plan* plan) {
   std::vector<CrossAccess> out;
+  auto kept = [plan](const std::string& via) {
+    if (!plan || via.empty()) return false;
+    auto [kind, name] = catalogue::parseVia(via);
+    for (const auto& o : plan->shared) {
+      if (o.kind == kind && o.decision == "keep" && o.name.display() == name) return true;
+    }
+    return false;
+  };
   for (const auto& a : snapshot.accesses) {
     if (a.service.empty() || a.service == catalogue::kUnassigned) continue;
+    if (kept(a.via)) continue;
     auto it = owner_of.find(a.table);
     if (it == owner_of.end() || it->second == a.service) continue;
     out.push_back({a.service, a.role, a.table, it->second, a.fingerprint, a.statement, a.via,
@@ -273,15 +284,15 @@ engine::Gate windowGate(const plan::Plan& plan, const std::set<std::string>& con
                         "catalogue --store`",
                         baseline->id)};
   }
-  auto before = totals(crossAccesses(*base_snapshot, owner_of));
-  std::vector<CrossAccess> current = crossAccesses(*now, owner_of);
+  auto before = totals(crossAccesses(*base_snapshot, owner_of, &plan));
+  std::vector<CrossAccess> current = crossAccesses(*now, owner_of, &plan);
   auto after = totals(current);
   // Snapshots inside the window, oldest first: when each statement last moved.
   std::vector<std::pair<std::string, std::map<Key, std::int64_t>>> inside;
   for (const auto& s : catalogues) {
     if (s.taken_at <= baseline->taken_at) continue;
     if (auto snap = parseSnapshot(s)) {
-      inside.emplace_back(s.taken_at, totals(crossAccesses(*snap, owner_of)));
+      inside.emplace_back(s.taken_at, totals(crossAccesses(*snap, owner_of, &plan)));
     }
   }
   std::sort(inside.begin(), inside.end(),

@@ -37,9 +37,12 @@ struct CrossAccess {
 };
 
 // The accesses of `snapshot` by a service of a table that `owner_of` (plan
-// table or partition -> service) gives to another service.
+// table or partition -> service) gives to another service. With `plan`, those
+// through a view or function it keeps ([[view]] / [[function]] decision =
+// "keep") are left out: they go on after step 5 by decision.
 std::vector<CrossAccess> crossAccesses(const catalogue::Snapshot& snapshot,
-                                       const std::map<std::string, std::string>& owner_of);
+                                       const std::map<std::string, std::string>& owner_of,
+                                       const plan::Plan* plan = nullptr);
 
 // `root_of`: plan table or partition -> its plan table.
 engine::Gate compareGate(const plan::Plan& plan, const std::vector<CrossAccess>& reads,

@@ -116,7 +116,7 @@ std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) cons
     if (!j.is_discarded()) {
       try {
         stored_snapshot = catalogue::Snapshot::fromJson(j);
-        stored = crossAccesses(*stored_snapshot, objects.owner_of);
+        stored = crossAccesses(*stored_snapshot, objects.owner_of, &plan);
       } catch (const Error&) {
       }
     }
@@ -137,7 +137,7 @@ std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) cons
       now_error = e.what();
     }
   }
-  std::vector<CrossAccess> today = now ? crossAccesses(*now, objects.owner_of) : stored;
+  std::vector<CrossAccess> today = now ? crossAccesses(*now, objects.owner_of, &plan) : stored;
   for (const auto& a : today) consumers.insert(a.service);
 
   // Views and functions read across: today's statements when collected, else the snapshot's.
