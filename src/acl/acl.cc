@@ -35,14 +35,18 @@ std::string granteeList(const std::vector<std::string>& grantees) {
   return join(quoted, ", ");
 }
 
+}  // namespace
+
 // Runs `statements` as `role` when it is not the owner (the grantor of what a
-// superuser grants or revokes is always the owner).
+// superuser grants or revokes is always the owner), and always for a member.
 std::string asGrantor(const std::string& role, const std::string& owner,
-                      const std::string& statements) {
-  if (role == owner) return statements;
+                      const std::string& statements, Actor actor) {
+  if (role == owner && actor == Actor::kSuperuser) return statements;
   return trimmed(sql::renderTemplate(
       "ownership/as_role.sql", {{"role", sql::quoteIdent(role)}, {"statements", statements}}));
 }
+
+namespace {
 
 std::string revokeStatement(const std::string& table_sql, const std::string& privileges,
                             const std::vector<std::string>& grantees) {
@@ -81,7 +85,7 @@ std::vector<std::string> grantItem(const std::string& table_sql, const AclItem& 
 
 std::vector<std::string> revokeWritesOf(const std::string& table_sql, const RelationAcl& acl,
                                         const std::string& owner, const std::set<std::string>& kept,
-                                        bool sequence);
+                                        bool sequence, Actor actor);
 
 }  // namespace
 
@@ -157,21 +161,22 @@ std::string granteeSql(const std::string& grantee) {
 }
 
 std::vector<std::string> revokeWrites(const std::string& table_sql, const RelationAcl& acl,
-                                      const std::string& owner, const std::set<std::string>& kept) {
-  return revokeWritesOf(table_sql, acl, owner, kept, false);
+                                      const std::string& owner, const std::set<std::string>& kept,
+                                      Actor actor) {
+  return revokeWritesOf(table_sql, acl, owner, kept, false, actor);
 }
 
 std::vector<std::string> revokeSequenceWrites(const std::string& sequence_sql,
                                               const RelationAcl& acl, const std::string& owner,
-                                              const std::set<std::string>& kept) {
-  return revokeWritesOf(sequence_sql, acl, owner, kept, true);
+                                              const std::set<std::string>& kept, Actor actor) {
+  return revokeWritesOf(sequence_sql, acl, owner, kept, true, actor);
 }
 
 namespace {
 
 std::vector<std::string> revokeWritesOf(const std::string& table_sql, const RelationAcl& acl,
                                         const std::string& owner, const std::set<std::string>& kept,
-                                        bool sequence) {
+                                        bool sequence, Actor actor) {
   // A sequence's writes: nextval (USAGE or UPDATE) and setval (UPDATE).
   auto hasWrite = [sequence](const AclItem& i) {
     return std::any_of(i.privileges.begin(), i.privileges.end(), [sequence](const auto& p) {
@@ -222,7 +227,7 @@ std::vector<std::string> revokeWritesOf(const std::string& table_sql, const Rela
         acl.table_null
             ? revokeStatement(table_sql, columnWrites(r.columns), r.grantees)
             : revokeStatement(table_sql, sequence ? kSequenceWrites : kWrites, r.grantees);
-    out.push_back(asGrantor(grantor, owner, stmt));
+    out.push_back(asGrantor(grantor, owner, stmt, actor));
   }
   return out;
 }
@@ -232,7 +237,7 @@ std::vector<std::string> revokeWritesOf(const std::string& table_sql, const Rela
 std::vector<std::string> rebuild(const std::string& table_sql, const RelationAcl& acl,
                                  const std::string& owner,
                                  const std::vector<std::string>& extra_grantees,
-                                 bool table_acl_touched) {
+                                 bool table_acl_touched, Actor actor) {
   std::vector<std::string> out;
   std::vector<std::string> everyone = acl.grantees();
   for (const auto& g : extra_grantees) addUnique(everyone, g);
@@ -240,26 +245,41 @@ std::vector<std::string> rebuild(const std::string& table_sql, const RelationAcl
     std::vector<std::string> columns;
     for (const auto& c : acl.columns) columns.push_back(c.column);
     if (!columns.empty() && !everyone.empty()) {
-      out.push_back(
-          revokeStatement(table_sql, "ALL (" + sql::quoteIdentList(columns) + ")", everyone));
+      out.push_back(asGrantor(
+          owner, owner,
+          revokeStatement(table_sql, "ALL (" + sql::quoteIdentList(columns) + ")", everyone),
+          actor));
     }
   } else {
     addUnique(everyone, owner);
-    out.push_back(revokeStatement(table_sql, "ALL", everyone));
+    out.push_back(asGrantor(owner, owner, revokeStatement(table_sql, "ALL", everyone), actor));
     for (const auto& i : acl.table) {
-      out.push_back(asGrantor(i.grantor, owner, join(grantItem(table_sql, i, ""), "\n")));
+      out.push_back(asGrantor(i.grantor, owner, join(grantItem(table_sql, i, ""), "\n"), actor));
     }
   }
   for (const auto& c : acl.columns) {
     for (const auto& i : c.items) {
-      out.push_back(asGrantor(i.grantor, owner, join(grantItem(table_sql, i, c.column), "\n")));
+      out.push_back(
+          asGrantor(i.grantor, owner, join(grantItem(table_sql, i, c.column), "\n"), actor));
     }
   }
   if (acl.table_null && table_acl_touched) {
-    out.push_back(trimmed(sql::renderTemplate("ownership/acl_null.sql",
-                                              {{"table_literal", sql::quoteLiteral(table_sql)}})));
+    if (actor == Actor::kSuperuser) {
+      out.push_back(trimmed(sql::renderTemplate(
+          "ownership/acl_null.sql", {{"table_literal", sql::quoteLiteral(table_sql)}})));
+    } else {
+      out.push_back(trimmed(sql::renderTemplate(
+          "ownership/acl_default.sql", {{"table", table_sql}, {"owner", sql::quoteIdent(owner)}})));
+    }
   }
   return out;
+}
+
+std::string withSchemaCreate(const std::string& schema_sql, const std::string& role,
+                             const std::string& statements) {
+  return trimmed(sql::renderTemplate(
+      "ownership/with_schema_create.sql",
+      {{"schema", schema_sql}, {"role", sql::quoteIdent(role)}, {"statements", statements}}));
 }
 
 }  // namespace dbsplit::acl

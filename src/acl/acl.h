@@ -85,6 +85,21 @@ bool isWritePrivilege(const std::string& privilege);  // INSERT, UPDATE, DELETE,
 // SQL spelling of a grantee: PUBLIC or a quoted role.
 std::string granteeSql(const std::string& grantee);
 
+// Who runs the statements. kSuperuser: its GRANT and REVOKE act as the
+// object's owner; a NULL table ACL that a GRANT made explicit is set back to
+// NULL in pg_class (exact). kMember: a role with the owner's privileges
+// through membership (a managed admin): it SETs ROLE to the owner as to any
+// other grantor, or PostgreSQL could record another role it belongs to that
+// holds grant options as the grantor; and it cannot write pg_class, so a
+// NULL ACL comes back as the owner's defaults written out
+// ({owner=arwdDxt/owner}: what NULL means, the same privileges for every
+// role, the same pg_dump; only the stored array differs).
+enum class Actor { kSuperuser, kMember };
+
+// `statements` run as `role`: under SET ROLE unless a superuser acts as the owner.
+std::string asGrantor(const std::string& role, const std::string& owner,
+                      const std::string& statements, Actor actor = Actor::kSuperuser);
+
 // The statements that take INSERT, UPDATE, DELETE and TRUNCATE (table and
 // column level) from every grantee not in `kept`, for `acl` owned by `owner`.
 // `table_sql` is the quoted relation. Items granted by the owner go with one
@@ -92,14 +107,16 @@ std::string granteeSql(const std::string& grantee);
 // granted by a kept role are revoked as that role. Empty when nothing is to
 // be revoked.
 std::vector<std::string> revokeWrites(const std::string& table_sql, const RelationAcl& acl,
-                                      const std::string& owner, const std::set<std::string>& kept);
+                                      const std::string& owner, const std::set<std::string>& kept,
+                                      Actor actor = Actor::kSuperuser);
 
 // The same for a sequence (`sequence_sql` quoted; it has no columns): USAGE
 // and UPDATE, which nextval and setval need, from every grantee not in
 // `kept`; SELECT (currval, reads) stays.
 std::vector<std::string> revokeSequenceWrites(const std::string& sequence_sql,
                                               const RelationAcl& acl, const std::string& owner,
-                                              const std::set<std::string>& kept);
+                                              const std::set<std::string>& kept,
+                                              Actor actor = Actor::kSuperuser);
 
 // The statements that turn any ACL reachable from `acl` by revokeWrites() and
 // by grants to `extra_grantees` back into exactly `acl` (items, order, grant
@@ -107,6 +124,14 @@ std::vector<std::string> revokeSequenceWrites(const std::string& sequence_sql,
 std::vector<std::string> rebuild(const std::string& table_sql, const RelationAcl& acl,
                                  const std::string& owner,
                                  const std::vector<std::string>& extra_grantees,
-                                 bool table_acl_touched);
+                                 bool table_acl_touched, Actor actor = Actor::kSuperuser);
+
+// `statements` (an owner change to `role` of an object in `schema_sql`)
+// between a GRANT and a REVOKE of CREATE on the schema to `role`: a
+// non-superuser can give an object only to a role that may create in its
+// schema. One transaction, so nobody sees the grant; exact when `role` held
+// no CREATE of its own before (else pass the statements alone).
+std::string withSchemaCreate(const std::string& schema_sql, const std::string& role,
+                             const std::string& statements);
 
 }  // namespace dbsplit::acl

@@ -20,7 +20,7 @@ namespace {
 
 // SQLSTATE of `sql` run as `role`, "" when it succeeds.
 std::string sqlstateAs(const TestDb& db, const std::string& role, const std::string& sql) {
-  auto c = connect(db.dsn());
+  auto c = connect(db.superDsn());
   c->exec("SET ROLE " + quoteIdent(role));
   try {
     c->exec(sql);

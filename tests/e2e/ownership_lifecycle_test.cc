@@ -15,7 +15,7 @@ namespace {
 
 // SQLSTATE of `sql` run as `role`, "" when it succeeds.
 std::string sqlstateAs(const TestDb& db, const std::string& role, const std::string& sql) {
-  auto c = connect(db.dsn());
+  auto c = connect(db.superDsn());
   c->exec("SET ROLE " + dbsplit::sql::quoteIdent(role));
   try {
     c->exec(sql);
@@ -25,14 +25,10 @@ std::string sqlstateAs(const TestDb& db, const std::string& role, const std::str
   return "";
 }
 
-}  // namespace
-
-TEST_CASE(
-    "ownership through dry-run, rehearse, apply, rollback and a fault at every action "
-    "boundary restores owners, ACLs, column ACLs and comments exactly",
-    "[ownership][pg][slow]") {
-  // The fixture's identifiers are hostile already (quotes, spaces, mixed case,
-  // non-ASCII, a hostile role name).
+// The fixture's identifiers are hostile already (quotes, spaces, mixed case,
+// non-ASCII, a hostile role name). `memberships`: the actions a managed admin
+// adds to join the roles it acts as.
+Lifecycle<OwnershipScenario> ownershipLifecycle(size_t memberships) {
   Lifecycle<OwnershipScenario> c;
   c.step = "ownership";
   c.build = [] {
@@ -46,16 +42,16 @@ TEST_CASE(
     CHECK(s.db().scalar("SELECT count(*) FROM pg_roles WHERE rolname = '" + s.owner() + "'") ==
           "0");
   };
-  c.actions = [](OwnershipScenario&, const std::vector<std::string>& ids) {
-    REQUIRE(ids.size() == 13);  // with the view public.order_totals
+  c.actions = [memberships](OwnershipScenario&, const std::vector<std::string>& ids) {
+    REQUIRE(ids.size() == 13 + memberships);  // with the view public.order_totals
   };
-  c.dry_run = [&](OwnershipScenario& s, const CliResult& r) {
+  c.dry_run = [noGroupRole](OwnershipScenario& s, const CliResult& r) {
     CHECK(r.out.find("ALTER TABLE \"Sales Dept\".\"Order \"\"Items\"\"\"\n  OWNER TO") !=
           std::string::npos);
     CHECK(r.out.find("CREATE ROLE \"" + s.owner() + "\"\n  NOLOGIN;") != std::string::npos);
     noGroupRole(s);
   };
-  c.rehearse = [&](OwnershipScenario& s, const CliResult& r) {
+  c.rehearse = [noGroupRole, memberships](OwnershipScenario& s, const CliResult& r) {
     // Each action's locks are reported.
     bool saw_exclusive = false;
     int rehearsed = 0;
@@ -66,7 +62,8 @@ TEST_CASE(
         if (l.get<std::string>() == "AccessExclusiveLock on public.orders") saw_exclusive = true;
       }
     }
-    CHECK(rehearsed == 13);  // 2 x (role, members, schema) + 5 tables + 1 partition + 1 view
+    // 2 x (role, members, schema) + 5 tables + 1 partition + 1 view
+    CHECK(rehearsed == 13 + static_cast<int>(memberships));
     CHECK(saw_exclusive);
     noGroupRole(s);
   };
@@ -115,6 +112,43 @@ TEST_CASE(
   c.rollback_fault = [](OwnershipScenario& s, const std::string& fault) {
     return fault == "ownership/table/public.orders:before" ||
            fault == "ownership/role/" + s.owner() + ":before";
+  };
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "ownership through dry-run, rehearse, apply, rollback and a fault at every action "
+    "boundary restores owners, ACLs, column ACLs and comments exactly",
+    "[ownership][pg][slow]") {
+  runLifecycle(ownershipLifecycle(0));
+}
+
+TEST_CASE(
+    "ownership as a managed admin (no superuser) joins the roles it acts as by actions, and "
+    "rollback gives owners, ACLs and memberships back, also after a fault at every boundary",
+    "[ownership][pg][slow][managed]") {
+  useAdmin(Admin::kManaged);
+  // Two group roles, the owner of order_items (orders_app), of "Order Items"
+  // (legacy), and the non-owner grantor on orders.
+  Lifecycle<OwnershipScenario> c = ownershipLifecycle(5);
+  c.recovery = Recovery::kAlternate;  // both ways out of a crash, in half the time
+  auto applied = c.applied;
+  c.applied = [applied](OwnershipScenario& s) {
+    applied(s);
+    TestDb& db = s.db();
+    CHECK(db.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == "f");
+    CHECK(db.scalar("SELECT pg_has_role('" + db.adminRole() + "', '" + s.role("legacy") +
+                    "', 'MEMBER')") == "t");
+  };
+  auto rolled_back = c.rolled_back;
+  c.rolled_back = [rolled_back](OwnershipScenario& s, const CliResult& r) {
+    rolled_back(s, r);
+    TestDb& db = s.db();
+    CHECK(db.scalar("SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member "
+                    "WHERE r.rolname = '" +
+                    db.adminRole() + "'") == "1");  // pg_read_all_stats
   };
   runLifecycle(c);
 }

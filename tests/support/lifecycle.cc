@@ -1,8 +1,39 @@
 #include "support/lifecycle.h"
 
+#include <cstdio>
+#include <fstream>
+
 #include "catch2/catch.hpp"
 
 namespace dbsplit::test {
+namespace {
+
+// `diff -u` of two texts (a dump, an ACL state): what a failed comparison
+// prints instead of both texts whole.
+std::string unifiedDiff(const std::string& expected, const std::string& actual) {
+  if (expected == actual) return {};
+  TempDir dir;
+  dir.write("expected", expected);
+  dir.write("actual", actual);
+  std::string out;
+  if (FILE* p =
+          ::popen(("diff -u " + dir.file("expected") + " " + dir.file("actual")).c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out.empty() ? "(the texts differ)" : out;
+}
+
+#define CHECK_SAME(actual, expected)                         \
+  do {                                                       \
+    const std::string diff_ = unifiedDiff(expected, actual); \
+    INFO(diff_);                                             \
+    CHECK(diff_.empty());                                    \
+  } while (false)
+
+}  // namespace
 
 std::vector<std::string> actionIds(const CliFn& cli, const std::string& step) {
   CliResult r = cli({"plan", step, "--json"});
@@ -63,8 +94,8 @@ class Run {
     CliResult dry = cli({"run", rig_.step, "--dry-run"});
     INFO("dry-run of " << rig_.step << "\n" << dry.out << dry.err);
     REQUIRE(dry.exit_code == 0);
-    CHECK(rig_.dump() == original_);
-    CHECK(rig_.state() == original_state_);
+    CHECK_SAME(rig_.dump(), original_);
+    CHECK_SAME(rig_.state(), original_state_);
     CHECK(fileSha256(rig_.journal) == journal);
     if (h_.dry_run) h_.dry_run(dry);
   }
@@ -74,8 +105,8 @@ class Run {
     INFO("rehearsal of " << rig_.step << "\n" << r.out << r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(!eventsOf(jsonLines(r.out), "rehearsal").empty());
-    CHECK(rig_.dump() == original_);
-    CHECK(rig_.state() == original_state_);
+    CHECK_SAME(rig_.dump(), original_);
+    CHECK_SAME(rig_.state(), original_state_);
     if (h_.rehearse) h_.rehearse(r);
   }
 
@@ -104,8 +135,8 @@ class Run {
     CliResult r = rollbackCli();
     INFO("rollback of " << rig_.step << "\n" << r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(rig_.dump() == original_);
-    CHECK(rig_.state() == original_state_);
+    CHECK_SAME(rig_.dump(), original_);
+    CHECK_SAME(rig_.state(), original_state_);
     CHECK(status()["status"] == "rolled_back");
     if (h_.rolled_back) h_.rolled_back(r);
   }
@@ -116,20 +147,20 @@ class Run {
     CliResult r = run();
     INFO("second apply of " << rig_.step << "\n" << r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(rig_.dump() == applied_);
-    CHECK(rig_.state() == applied_state_);
+    CHECK_SAME(rig_.dump(), applied_);
+    CHECK_SAME(rig_.state(), applied_state_);
     if (h_.applied) h_.applied();
     CliResult rb = rollbackCli();
     INFO(rb.out << rb.err);
     REQUIRE(rb.exit_code == 0);
-    CHECK(rig_.dump() == original_);
-    CHECK(rig_.state() == original_state_);
+    CHECK_SAME(rig_.dump(), original_);
+    CHECK_SAME(rig_.state(), original_state_);
     const std::string journal = fileSha256(rig_.journal);
     CliResult dry = cli({"run", rig_.step, "--dry-run", "--json"});
     INFO(dry.out << dry.err);
     CHECK(dry.exit_code == 0);
     CHECK(fileSha256(rig_.journal) == journal);
-    CHECK(rig_.dump() == original_);
+    CHECK_SAME(rig_.dump(), original_);
   }
 
   void faults(const std::vector<std::string>& ids) {
@@ -170,8 +201,8 @@ class Run {
       CliResult r = cli({"resume"});
       INFO(r.out << r.err);
       REQUIRE(r.exit_code == 0);
-      CHECK(rig_.dump() == applied_);
-      CHECK(rig_.state() == applied_state_);
+      CHECK_SAME(rig_.dump(), applied_);
+      CHECK_SAME(rig_.state(), applied_state_);
       CHECK(status()["status"] == "applied");
       if (h_.applied) h_.applied();
     }
@@ -192,8 +223,8 @@ class Run {
       INFO(rb.out << rb.err);
       REQUIRE(rb.exit_code == 0);
     }
-    CHECK(rig_.dump() == original_);
-    CHECK(rig_.state() == original_state_);
+    CHECK_SAME(rig_.dump(), original_);
+    CHECK_SAME(rig_.state(), original_state_);
   }
 
   const LifecycleRig& rig_;

@@ -267,8 +267,31 @@ std::unique_ptr<pg::Session> connect(const std::string& dsn) {
 
 // ---- TestDb ----------------------------------------------------------------
 
+namespace {
+Admin g_admin = Admin::kSuperuser;
+}  // namespace
+
+void useAdmin(Admin admin) { g_admin = admin; }
+Admin currentAdmin() { return g_admin; }
+
+// The managed admin is made the way RDS makes its master user (minus what a
+// provider keeps for itself): CREATEROLE, CREATEDB, REPLICATION, the stats
+// role, owner of the database. The superuser adds pg_stat_statements, which
+// only it (the provider) can create.
 TestDb::TestDb() : name_(uniqueName()) {
-  connect(sandboxDsn())->exec("CREATE DATABASE " + dbsplit::sql::quoteIdent(name_));
+  auto su = connect(sandboxDsn());
+  const std::string db = dbsplit::sql::quoteIdent(name_);
+  if (g_admin == Admin::kManaged) {
+    admin_ = name_ + "_dba";
+    const std::string dba = dbsplit::sql::quoteIdent(admin_);
+    su->exec("CREATE ROLE " + dba + " LOGIN CREATEROLE CREATEDB REPLICATION");
+    su->exec("GRANT pg_read_all_stats TO " + dba);
+    roles_.push_back(admin_);
+    su->exec("CREATE DATABASE " + db + " OWNER " + dba);
+    connect(sandboxDsn(name_))->exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  } else {
+    su->exec("CREATE DATABASE " + db);
+  }
 }
 
 TestDb::~TestDb() {
@@ -278,7 +301,7 @@ TestDb::~TestDb() {
   // Subscriptions keep a database from being dropped; detach them from their
   // slots first so DROP SUBSCRIPTION does not need the publisher.
   try {
-    auto c = connect(dsn());
+    auto c = connect(superDsn());
     pg::Result subs = c->exec(
         "SELECT subname FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid "
         "WHERE d.datname = current_database()");
@@ -324,19 +347,33 @@ TestDb::~TestDb() {
   }
 }
 
-std::string TestDb::dsn() const { return sandboxDsn(name_); }
+std::string TestDb::dsn() const {
+  return "host=" + pg::quoteConninfoValue(sandboxDir()) + " port=" + std::to_string(sandboxPort()) +
+         " user=" + pg::quoteConninfoValue(admin_) + " dbname=" + pg::quoteConninfoValue(name_);
+}
 
-void TestDb::exec(const std::string& sql) const { connect(dsn())->exec(sql); }
+std::string TestDb::superDsn() const { return sandboxDsn(name_); }
+
+namespace {
+// A superuser's session acting as `admin` (a no-op for postgres itself).
+std::unique_ptr<pg::Session> asAdmin(const TestDb& db) {
+  auto c = connect(db.superDsn());
+  if (db.managed()) c->exec("SET ROLE " + dbsplit::sql::quoteIdent(db.adminRole()));
+  return c;
+}
+}  // namespace
+
+void TestDb::exec(const std::string& sql) const { asAdmin(*this)->exec(sql); }
 
 // No rows reads like NULL: "".
 std::string TestDb::scalar(const std::string& sql) const {
-  pg::Result r = connect(dsn())->exec(sql);
+  pg::Result r = asAdmin(*this)->exec(sql);
   if (r.empty() || r.columns() == 0 || r[0][0].is_null()) return {};
   return r[0][0].c_str();
 }
 
 std::vector<std::vector<std::string>> TestDb::rows(const std::string& sql) const {
-  pg::Result r = connect(dsn())->exec(sql);
+  pg::Result r = asAdmin(*this)->exec(sql);
   std::vector<std::vector<std::string>> out;
   for (const auto& row : r) {
     std::vector<std::string> cells;
@@ -374,7 +411,7 @@ std::string TestDb::role(const std::string& base, const std::string& options) {
   if (name.size() > 63) {
     throw std::runtime_error("role name " + name + " is longer than 63 bytes; use a shorter base");
   }
-  connect(dsn())->exec("CREATE ROLE " + dbsplit::sql::quoteIdent(name) + " " + options);
+  connect(superDsn())->exec("CREATE ROLE " + dbsplit::sql::quoteIdent(name) + " " + options);
   roles_.push_back(name);
   return name;
 }

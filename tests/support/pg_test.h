@@ -39,6 +39,17 @@ std::string pgBindir();
 // errors throw dbsplit::Error with the SQLSTATE, as they do for dbsplit.
 std::unique_ptr<pg::Session> connect(const std::string& dsn);
 
+// Who dbsplit connects as in the tests of this process. kSuperuser: `postgres`.
+// kManaged: a role like a managed service's admin (RDS's rds_superuser, Cloud
+// SQL's cloudsqlsuperuser): LOGIN CREATEROLE CREATEDB REPLICATION, a member of
+// pg_read_all_stats, owner of the test database and of what the fixture
+// loads; the superuser only creates it and the extensions, as a provider does.
+enum class Admin { kSuperuser, kManaged };
+// Set at the top of a test case (each ctest entry is its own process); the
+// TestDbs made afterwards follow it.
+void useAdmin(Admin admin);
+Admin currentAdmin();
+
 // A fresh database per test, dropped (WITH (FORCE)) at the end, together with
 // every role made through role(). Roles are cluster-wide, so their names carry
 // the database name to keep parallel tests apart.
@@ -50,11 +61,19 @@ class TestDb {
   TestDb& operator=(const TestDb&) = delete;
 
   const std::string& name() const { return name_; }
-  std::string dsn() const;  // superuser DSN of this database
+  // DSN of this database as the admin dbsplit connects as (currentAdmin()).
+  std::string dsn() const;
+  // The superuser's, for a test's own checks that need it (SET ROLE to any role).
+  std::string superDsn() const;
+  // The role dsn() connects as: `postgres`, or the managed admin.
+  const std::string& adminRole() const { return admin_; }
+  bool managed() const { return admin_ != "postgres"; }
   // A session of its own, for a test that holds a connection (a transaction
   // kept open, a persistent writer).
   std::unique_ptr<pg::Session> session() const { return connect(dsn()); }
 
+  // As adminRole() (what it creates, it owns), in a superuser's session: the
+  // SQL may SET ROLE to any role to act as it, and SET ROLE adminRole() back.
   void exec(const std::string& sql) const;           // autocommit, may hold several statements
   std::string scalar(const std::string& sql) const;  // first column of the first row, "" for NULL
   std::vector<std::vector<std::string>> rows(const std::string& sql) const;
@@ -71,6 +90,7 @@ class TestDb {
 
  private:
   std::string name_;
+  std::string admin_ = "postgres";
   std::vector<std::string> roles_;
 };
 

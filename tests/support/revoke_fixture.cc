@@ -161,7 +161,7 @@ std::string RevokeScenario::aclState() const {
 }
 
 std::string RevokeScenario::sqlstateAs(const std::string& role, const std::string& sql) const {
-  auto c = connect(s_.db().dsn());
+  auto c = connect(s_.db().superDsn());
   c->exec("SET ROLE " + dbsplit::sql::quoteIdent(role));
   try {
     c->exec(sql);

@@ -45,7 +45,44 @@ std::string joinStatements(const std::vector<std::string>& parts) {
   return out;
 }
 
+// `statements` give `r` to `to`: as they are for a superuser, else between a
+// grant and a revoke of CREATE on its schema unless `to` holds it already.
+std::string ownerChange(const Changer& c, const RelationState& r, const std::string& to,
+                        const std::string& statements) {
+  if (c.superuser || c.holds_create.count({to, r.schema})) return statements;
+  return acl::withSchemaCreate(sql::quoteIdent(r.schema), to, statements);
+}
+
+acl::Actor actor(const Changer& c) {
+  return c.superuser ? acl::Actor::kSuperuser : acl::Actor::kMember;
+}
+
+// The roles the action's SQL acts as: the old owner (whose privileges take
+// the object over and, in the inverse, give it back) and every grantor other
+// than the owner (SET ROLE to revoke or grant again as it).
+void noteActing(const Changer& c, const RelationState& r) {
+  if (!c.acts_as) return;
+  c.acts_as->insert(r.owner);
+  for (const auto& i : r.acl.table) c.acts_as->insert(i.grantor);
+  for (const auto& col : r.acl.columns) {
+    for (const auto& i : col.items) c.acts_as->insert(i.grantor);
+  }
+}
+
 }  // namespace
+
+engine::Action membershipAction(const std::string& role, const std::string& admin,
+                                const std::string& why) {
+  engine::Action a;
+  a.id = "ownership/membership/" + role;
+  a.description = fmt::format("{} (not a superuser) joins role {}: {}", admin, role, why);
+  std::map<std::string, std::string> values = {{"role", sql::quoteIdent(role)},
+                                               {"members", sql::quoteIdent(admin)}};
+  a.forward = render("grant_members.sql", values);
+  a.inverse = render("revoke_members.sql", values);
+  a.lock = {"none", ""};
+  return a;
+}
 
 std::vector<std::string> waivedRoles(const plan::Table& table, const plan::Plan& plan) {
   std::vector<std::string> roles;
@@ -97,7 +134,9 @@ engine::Action schemaAction(const plan::Service& service) {
 }
 
 engine::Action relationAction(const RelationState& r, const plan::Plan& plan,
-                              const std::map<std::string, WaivedGrant>& waived_grants) {
+                              const std::map<std::string, WaivedGrant>& waived_grants,
+                              const Changer& changer) {
+  noteActing(changer, r);
   const std::string& group = r.table->owner;
   const plan::Service* service = plan.findService(group);
   std::set<std::string> owners = {group};
@@ -111,10 +150,11 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan,
   // The ACL as it is right after ALTER OWNER: what the revokes start from and
   // what the inverse rebuilds.
   RelationAcl after_owner = moves ? relabel(r.acl, r.owner, group) : r.acl;
-  std::vector<std::string> revokes = revokeWrites(table, after_owner, group, kept);
+  std::vector<std::string> revokes = revokeWrites(table, after_owner, group, kept, actor(changer));
   // The old owner could read everything; reads stay until step 5 severs them.
   // (Superusers and the owner's own login roles read anyway.)
-  const bool grant_old = moves && !owners.count(r.owner) && !r.owner_is_superuser;
+  const bool grant_old =
+      moves && !owners.count(r.owner) && !r.owner_is_superuser && r.owner != changer.admin;
   std::vector<std::string> regrants, waived;  // GRANTs to waived roles; who keeps what
   std::vector<std::string> regranted;         // roles with a GRANT
   for (const auto& [role, g] : waived_grants) {
@@ -125,17 +165,20 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan,
     waived.push_back(role + " (" + (list.empty() ? "nothing" : util::join(list, ", ")) + "; " +
                      g.evidence + ")");
     if (list.empty()) continue;
-    regrants.push_back(grant(util::join(list, ", "), table, role));
+    regrants.push_back(
+        acl::asGrantor(group, group, grant(util::join(list, ", "), table, role), actor(changer)));
     regranted.push_back(role);
   }
 
   std::vector<std::string> forward, inverse;
   if (moves)
-    forward.push_back(
-        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(group)}}));
+    forward.push_back(ownerChange(
+        changer, r, group,
+        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(group)}})));
   forward.insert(forward.end(), revokes.begin(), revokes.end());
   if (grant_old) {
-    forward.push_back(grant("SELECT", table, r.owner));
+    forward.push_back(
+        acl::asGrantor(group, group, grant("SELECT", table, r.owner), actor(changer)));
   }
   forward.insert(forward.end(), regrants.begin(), regrants.end());
   std::string marker = ownerComment(group, r.comment);
@@ -149,12 +192,14 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan,
     std::vector<std::string> extra;
     if (grant_old) extra.push_back(r.owner);
     extra.insert(extra.end(), regranted.begin(), regranted.end());
-    auto rebuilt = rebuild(table, after_owner, group, extra, grant_old || !regrants.empty());
+    auto rebuilt =
+        rebuild(table, after_owner, group, extra, grant_old || !regrants.empty(), actor(changer));
     inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
   }
   if (moves)
-    inverse.push_back(
-        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(r.owner)}}));
+    inverse.push_back(ownerChange(
+        changer, r, r.owner,
+        render("alter_owner.sql", {{"table", table}, {"owner", sql::quoteIdent(r.owner)}})));
 
   engine::Action a;
   a.id = "ownership/table/" + r.display();
@@ -178,7 +223,8 @@ engine::Action relationAction(const RelationState& r, const plan::Plan& plan,
 // roles lose nextval and setval (USAGE, UPDATE); SELECT stays until step 5.
 std::optional<engine::Action> sequenceAction(const relations::DefaultSequence& seq,
                                              const plan::Plan& plan,
-                                             const std::vector<std::string>& waived) {
+                                             const std::vector<std::string>& waived,
+                                             const Changer& changer) {
   const RelationState& r = seq.state;
   const std::string group = seq.owner();
   const plan::Service* service = plan.findService(group);
@@ -189,26 +235,32 @@ std::optional<engine::Action> sequenceAction(const relations::DefaultSequence& s
   const std::string name = r.quoted();
   const bool moves = r.owner != group;
   RelationAcl after_owner = moves ? relabel(r.acl, r.owner, group) : r.acl;
-  std::vector<std::string> revokes = acl::revokeSequenceWrites(name, after_owner, group, kept);
-  const bool grant_old = moves && !owners.count(r.owner) && !r.owner_is_superuser;
+  std::vector<std::string> revokes =
+      acl::revokeSequenceWrites(name, after_owner, group, kept, actor(changer));
+  const bool grant_old =
+      moves && !owners.count(r.owner) && !r.owner_is_superuser && r.owner != changer.admin;
   if (!moves && revokes.empty()) return std::nullopt;
+  noteActing(changer, r);
 
   std::vector<std::string> forward, inverse;
   const std::map<std::string, std::string> to_group = {
       {"kind", "SEQUENCE"}, {"view", name}, {"owner", sql::quoteIdent(group)}};
-  if (moves) forward.push_back(render("alter_view_owner.sql", to_group));
+  if (moves)
+    forward.push_back(ownerChange(changer, r, group, render("alter_view_owner.sql", to_group)));
   forward.insert(forward.end(), revokes.begin(), revokes.end());
-  if (grant_old) forward.push_back(grant("SELECT", name, r.owner));
+  if (grant_old)
+    forward.push_back(acl::asGrantor(group, group, grant("SELECT", name, r.owner), actor(changer)));
   if (!revokes.empty() || grant_old) {
     std::vector<std::string> extra;
     if (grant_old) extra.push_back(r.owner);
-    auto rebuilt = rebuild(name, after_owner, group, extra, grant_old);
+    auto rebuilt = rebuild(name, after_owner, group, extra, grant_old, actor(changer));
     inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
   }
   if (moves) {
-    inverse.push_back(
+    inverse.push_back(ownerChange(
+        changer, r, r.owner,
         render("alter_view_owner.sql",
-               {{"kind", "SEQUENCE"}, {"view", name}, {"owner", sql::quoteIdent(r.owner)}}));
+               {{"kind", "SEQUENCE"}, {"view", name}, {"owner", sql::quoteIdent(r.owner)}})));
   }
 
   engine::Action a;
@@ -227,8 +279,10 @@ std::optional<engine::Action> sequenceAction(const relations::DefaultSequence& s
 
 // Same shape as a table's action without the revokes and the comment: reads
 // (and any other grant) on the view stay as they are.
-engine::Action viewAction(const ViewState& v, const std::string& group, const plan::Plan& plan) {
+engine::Action viewAction(const ViewState& v, const std::string& group, const plan::Plan& plan,
+                          const Changer& changer) {
   const RelationState& r = v.relation;
+  noteActing(changer, r);
   const plan::Service* service = plan.findService(group);
   std::set<std::string> kept = {group};
   if (service) kept.insert(service->roles.begin(), service->roles.end());
@@ -238,24 +292,28 @@ engine::Action viewAction(const ViewState& v, const std::string& group, const pl
   // Once the group owns an updatable view, a write through it is checked
   // against the group's rights on the table: the other roles' write grants on
   // the view must go, or the view would reopen what the table's revoke closed.
-  std::vector<std::string> revokes = revokeWrites(view, after_owner, group, kept);
-  const bool grant_old = !kept.count(r.owner) && !r.owner_is_superuser;
+  std::vector<std::string> revokes = revokeWrites(view, after_owner, group, kept, actor(changer));
+  const bool grant_old = !kept.count(r.owner) && !r.owner_is_superuser && r.owner != changer.admin;
 
   std::vector<std::string> forward, inverse;
-  forward.push_back(render("alter_view_owner.sql",
-                           {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(group)}}));
+  forward.push_back(
+      ownerChange(changer, r, group,
+                  render("alter_view_owner.sql",
+                         {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(group)}})));
   forward.insert(forward.end(), revokes.begin(), revokes.end());
   if (grant_old) {
-    forward.push_back(grant("SELECT", view, r.owner));
+    forward.push_back(acl::asGrantor(group, group, grant("SELECT", view, r.owner), actor(changer)));
   }
   if (!revokes.empty() || grant_old) {
     std::vector<std::string> extra;
     if (grant_old) extra.push_back(r.owner);
-    auto rebuilt = rebuild(view, after_owner, group, extra, true);
+    auto rebuilt = rebuild(view, after_owner, group, extra, true, actor(changer));
     inverse.insert(inverse.end(), rebuilt.begin(), rebuilt.end());
   }
-  inverse.push_back(render("alter_view_owner.sql",
-                           {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(r.owner)}}));
+  inverse.push_back(
+      ownerChange(changer, r, r.owner,
+                  render("alter_view_owner.sql",
+                         {{"kind", kind}, {"view", view}, {"owner", sql::quoteIdent(r.owner)}})));
 
   engine::Action a;
   a.id = "ownership/view/" + r.display();

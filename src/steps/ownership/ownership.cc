@@ -6,6 +6,8 @@
 #include <set>
 
 #include "fmt/format.h"
+#include "relations/admin.h"
+#include "sql/quote.h"
 #include "steps/ownership/actions.h"
 #include "steps/ownership/catalog.h"
 #include "steps/ownership/gates.h"
@@ -25,6 +27,26 @@ class OwnershipStep : public engine::Step {
   std::vector<engine::Gate> gates(const engine::PlanContext& ctx) const override;
   std::vector<engine::Action> plan(const engine::PlanContext& ctx) const override;
 };
+
+// The actions of the step but the memberships a managed admin needs; fills
+// changer.acts_as with the roles they act as.
+std::vector<engine::Action> planWithout(const engine::PlanContext& ctx,
+                                        const ownership::Changer& changer);
+
+// How the connected role changes owners, and the roles its actions act as.
+struct Acting {
+  relations::AdminRole admin;
+  ownership::Changer changer;
+  std::set<std::string> roles;
+};
+
+void readActing(const engine::PlanContext& ctx, Acting& acting) {
+  acting.admin = relations::readAdminRole(ctx.catalog);
+  acting.changer.superuser = acting.admin.superuser;
+  if (!acting.admin.superuser) acting.changer.admin = acting.admin.name;
+  if (!acting.admin.superuser) acting.changer.holds_create = relations::createHolders(ctx.catalog);
+  acting.changer.acts_as = &acting.roles;
+}
 
 }  // namespace
 
@@ -141,18 +163,113 @@ std::vector<engine::Gate> OwnershipStep::gates(const engine::PlanContext& ctx) c
   if (ctx.journal) snapshot = ctx.journal->latestSnapshot("catalogue");
   std::vector<engine::Gate> gates = catalogueGates(ctx.plan, snapshot ? &*snapshot : nullptr);
   gates.push_back(sharedSequencesGate(ctx));
-  // Creating roles, taking over tables from any owner and granting as other
-  // grantors (to restore ACLs exactly) is what a superuser can do.
-  bool super = currentUserIsSuperuser(ctx.catalog);
-  gates.push_back({"superuser", super,
-                   super ? "connected as a superuser"
-                         : "the connected role is not a superuser: it cannot create the group "
-                           "roles, take over tables owned by others, or restore grants made by "
-                           "other grantors; connect as a superuser"});
+  // A superuser may do all the step does. A managed admin needs CREATEROLE
+  // (group roles, their members, its own memberships) and the privileges of
+  // every role the actions act as: those it may not grant itself are named.
+  Acting acting;
+  readActing(ctx, acting);
+  const relations::AdminRole& admin = acting.admin;
+  if (admin.superuser) {
+    gates.push_back({"createrole", true, "connected as a superuser"});
+    gates.push_back({"memberships", true, "connected as a superuser: it acts as any role"});
+    return gates;
+  }
+  gates.push_back(
+      {"createrole", admin.createrole,
+       admin.createrole
+           ? fmt::format("{} has CREATEROLE: it creates the group roles and grants them",
+                         admin.name)
+           : fmt::format("{} is not a superuser and has no CREATEROLE: it cannot create the "
+                         "group roles, add the services' login roles to them or join them "
+                         "itself; ALTER ROLE {} CREATEROLE; (as a role that has it: RDS's "
+                         "master user, Cloud SQL's cloudsqlsuperuser, Azure's admin)",
+                         admin.name, sql::quoteIdent(admin.name))});
+  bool planned = true;
+  try {
+    planWithout(ctx, acting.changer);
+  } catch (const Error&) {
+    planned = false;  // the planner names its problems itself
+  }
+  std::vector<std::string> group_names;
+  for (const auto& svc : ctx.plan.services) group_names.push_back(svc.name);
+  std::vector<std::string> wanted;
+  for (const auto& r : acting.roles) {
+    if (std::find(group_names.begin(), group_names.end(), r) == group_names.end())
+      wanted.push_back(r);
+  }
+  std::vector<relations::MissingRole> missing = relations::missingRoles(ctx.catalog, admin, wanted);
+  std::vector<std::string> joins, blocked;
+  for (const auto& m : missing) (m.grantable ? joins : blocked).push_back(m.role);
+  if (!blocked.empty()) {
+    gates.push_back(
+        {"memberships", false,
+         fmt::format("{} must act as {} (they own the plan's relations or granted "
+                     "privileges on them) and cannot join {} itself: {}",
+                     admin.name, util::join(blocked, ", "), blocked.size() == 1 ? "it" : "them",
+                     relations::membershipAdvice(admin, missing))});
+  } else {
+    gates.push_back(
+        {"memberships", true,
+         !planned ? "checked once the planner's own problems are solved"
+         : joins.empty()
+             ? fmt::format("{} has the privileges of every role the step acts as", admin.name)
+             : fmt::format("{} joins {} as actions (ownership/membership/...), left again on "
+                           "rollback",
+                           admin.name, util::join(joins, ", "))});
+  }
   return gates;
 }
 
+// A managed admin first joins the roles its actions act as (those it may
+// grant itself; the memberships gate names the others), and each group role
+// right after creating it: ALTER ... OWNER TO and CREATE SCHEMA AUTHORIZATION
+// need membership in the new owner.
 std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) const {
+  Acting acting;
+  readActing(ctx, acting);
+  std::vector<engine::Action> body = planWithout(ctx, acting.changer);
+  if (acting.admin.superuser) return body;
+  const std::string& me = acting.admin.name;
+  std::set<std::string> groups;
+  for (const auto& svc : ctx.plan.services) groups.insert(svc.name);
+  std::vector<std::string> others;
+  for (const auto& r : acting.roles) {
+    if (!groups.count(r)) others.push_back(r);
+  }
+  std::vector<engine::Action> actions;
+  for (const auto& m : relations::missingRoles(ctx.catalog, acting.admin, others)) {
+    if (m.grantable)
+      actions.push_back(membershipAction(
+          m.role, me, "it owns relations of the plan or granted privileges on them"));
+  }
+  std::vector<std::string> group_list(groups.begin(), groups.end());
+  std::set<std::string> existing_missing;
+  for (const auto& m : relations::missingRoles(ctx.catalog, acting.admin, group_list)) {
+    existing_missing.insert(m.role);
+  }
+  for (auto& a : body) {
+    const bool creates_group = a.id.rfind("ownership/role/", 0) == 0;
+    std::string group = creates_group ? a.id.substr(std::string("ownership/role/").size()) : "";
+    actions.push_back(std::move(a));
+    if (creates_group) {
+      actions.push_back(membershipAction(group, me, "to give it its service's objects"));
+      existing_missing.erase(group);
+    }
+  }
+  // Group roles made by an earlier run the admin is not in (yet).
+  std::vector<engine::Action> joins;
+  for (const auto& g : existing_missing) {
+    bool exists =
+        !ctx.catalog.execParams("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", g).empty();
+    if (exists) joins.push_back(membershipAction(g, me, "to give it its service's objects"));
+  }
+  actions.insert(actions.begin(), joins.begin(), joins.end());
+  return actions;
+}
+
+namespace {
+
+std::vector<engine::Action> planWithout(const engine::PlanContext& ctx, const Changer& changer) {
   const plan::Plan& plan = ctx.plan;
   pg::Session& catalog = ctx.catalog;
   std::vector<std::string> problems;
@@ -240,7 +357,7 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
         waived[role] = waivedGrant(catalog, role, r.oid, ww);
       }
     }
-    actions.push_back(relationAction(r, plan, waived));
+    actions.push_back(relationAction(r, plan, waived, changer));
   }
   if (!problems.empty()) {
     throw Error::precondition("ownership_waiver", "step ownership cannot start; nothing changed",
@@ -267,7 +384,7 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
         if (std::find(waived.begin(), waived.end(), role) == waived.end()) waived.push_back(role);
       }
     }
-    if (auto a = sequenceAction(seq, plan, waived)) actions.push_back(std::move(*a));
+    if (auto a = sequenceAction(seq, plan, waived, changer)) actions.push_back(std::move(*a));
   }
   if (!problems.empty()) {
     throw Error::precondition("ownership_acl", "step ownership cannot start; nothing changed",
@@ -310,7 +427,7 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
       left_alone[group].push_back(view.display() + " (grants to the group already)");
       continue;
     }
-    actions.push_back(viewAction(v, group, plan));
+    actions.push_back(viewAction(v, group, plan, changer));
   }
   for (const auto& [service, views] : left_alone) {
     engine::Action& a = actions[last_table_action.at(service)];
@@ -318,5 +435,7 @@ std::vector<engine::Action> OwnershipStep::plan(const engine::PlanContext& ctx) 
   }
   return actions;
 }
+
+}  // namespace
 
 }  // namespace dbsplit::steps

@@ -4,12 +4,14 @@
 #include "catalogue/collector.h"
 #include "catalogue/source.h"
 #include "fmt/format.h"
+#include "relations/admin.h"
 #include "relations/relations.h"
 #include "steps/revoke/catalog.h"
 #include "steps/revoke/gates.h"
 #include "steps/revoke/shared_gate.h"
 #include "steps/revoke/sql.h"
 #include "util/error.h"
+#include "util/text.h"
 #include "util/time.h"
 
 namespace dbsplit::steps {
@@ -86,10 +88,62 @@ nlohmann::json RevokeStep::inputs(const plan::Plan& plan) const {
   return inputs;
 }
 
+namespace {
+
+acl::Actor actorOf(pg::Session& catalog) {
+  return relations::currentUserIsSuperuser(catalog) ? acl::Actor::kSuperuser : acl::Actor::kMember;
+}
+
+// The step revokes and grants back as each object's owner and as every other
+// grantor (SET ROLE), and alters default privileges for their roles: a
+// superuser may; a managed admin must have those roles' privileges. The
+// ownership step joined the owners and grantors of the plan's tables; what
+// it did not (a grantor since, a default ACL's role) is named here.
+engine::Gate membershipsGate(pg::Session& catalog, const Objects& objects) {
+  relations::AdminRole admin = relations::readAdminRole(catalog);
+  if (admin.superuser)
+    return {"memberships", true, "connected as a superuser: it acts as any role"};
+  std::vector<std::string> roles;
+  auto addAcl = [&roles](const std::vector<acl::AclItem>& items) {
+    for (const auto& i : items) roles.push_back(i.grantor);
+  };
+  for (const auto& r : objects.relations) {
+    roles.push_back(r.state.owner);
+    addAcl(r.state.acl.table);
+    for (const auto& c : r.state.acl.columns) addAcl(c.items);
+  }
+  for (const auto& s : objects.schemas) {
+    roles.push_back(s.owner);
+    addAcl(s.items);
+  }
+  for (const auto& d : objects.defaults) {
+    roles.push_back(d.role);
+    addAcl(d.items);
+  }
+  std::vector<relations::MissingRole> missing = relations::missingRoles(catalog, admin, roles);
+  if (missing.empty()) {
+    return {
+        "memberships", true,
+        fmt::format("{} has the privileges of every owner and grantor it revokes as", admin.name)};
+  }
+  std::vector<std::string> names;
+  for (auto& m : missing) {
+    names.push_back(m.role);
+    m.grantable = false;  // the step joins nobody itself: say the statement
+  }
+  return {"memberships", false,
+          fmt::format("{} must revoke as {} (owners and grantors of what it revokes, roles of "
+                      "default privileges) and has not their privileges: {}",
+                      admin.name, util::join(names, ", "),
+                      relations::membershipAdvice(admin, missing))};
+}
+
+}  // namespace
+
 std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) const {
   const plan::Plan& plan = ctx.plan;
   Objects objects = readObjects(ctx.catalog, plan);
-  std::vector<Revocation> revocations = planRevocations(plan, objects);
+  std::vector<Revocation> revocations = planRevocations(plan, objects, actorOf(ctx.catalog));
   std::vector<journal::SnapshotRecord> catalogues, compares, relay_starts;
   if (ctx.journal) {
     catalogues = ctx.journal->snapshots("catalogue");
@@ -154,13 +208,7 @@ std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) cons
   gates.push_back(compareGate(plan, today, objects.root_of, compares, relay_starts));
   gates.push_back(windowGate(plan, consumers, objects.owner_of, catalogues, now ? &*now : nullptr,
                              now_error, util::nowUnixMillis()));
-  if (!revocations.empty()) {
-    bool super = relations::currentUserIsSuperuser(ctx.catalog);
-    gates.push_back({"superuser", super,
-                     super ? "connected as a superuser"
-                           : "the connected role is not a superuser: it cannot revoke and "
-                             "restore grants made by other grantors; connect as a superuser"});
-  }
+  if (!revocations.empty()) gates.push_back(membershipsGate(ctx.catalog, objects));
   if (observe) {
     std::string where =
         now ? "today's statements (catalogue sources read now)"
@@ -173,7 +221,8 @@ std::vector<engine::Gate> RevokeStep::gates(const engine::PlanContext& ctx) cons
 
 std::vector<engine::Action> RevokeStep::plan(const engine::PlanContext& ctx) const {
   std::vector<engine::Action> actions;
-  for (const auto& r : planRevocations(ctx.plan, readObjects(ctx.catalog, ctx.plan))) {
+  for (const auto& r :
+       planRevocations(ctx.plan, readObjects(ctx.catalog, ctx.plan), actorOf(ctx.catalog))) {
     actions.push_back(toAction(r));
   }
   return actions;

@@ -47,6 +47,12 @@ std::string asRole(const std::string& role, const std::string& statements) {
                 {{"role", sql::quoteIdent(role)}, {"statements", statements}});
 }
 
+// An owner's statement: as it is for a superuser (whose GRANT and REVOKE act
+// as the owner), under SET ROLE for a member (acl::Actor).
+std::string asOwner(const std::string& owner, const std::string& statements, acl::Actor actor) {
+  return actor == acl::Actor::kSuperuser ? statements : asRole(owner, statements);
+}
+
 std::string revokeTable(const std::string& table, const std::string& privileges,
                         const std::vector<std::string>& grantees) {
   return render(
@@ -65,7 +71,8 @@ std::vector<std::pair<std::string, bool>> privilegeGroups(const AclItem& item) {
 }
 
 // Schema ACL: revoke from `losing` (non-owner grantors first), and rebuild.
-std::vector<std::string> revokeSchema(const SchemaAcl& s, const std::set<std::string>& losing) {
+std::vector<std::string> revokeSchema(const SchemaAcl& s, const std::set<std::string>& losing,
+                                      acl::Actor actor) {
   const std::string schema = sql::quoteIdent(s.name);
   std::vector<std::string> grantors;
   std::map<std::string, std::vector<std::string>> by_grantor;
@@ -83,19 +90,24 @@ std::vector<std::string> revokeSchema(const SchemaAcl& s, const std::set<std::st
                          {{"schema", schema}, {"grantees", granteeList(by_grantor[g])}})));
   }
   if (by_grantor.count(s.owner)) {
-    out.push_back(render("revoke/schema_revoke.sql",
-                         {{"schema", schema}, {"grantees", granteeList(by_grantor[s.owner])}}));
+    out.push_back(
+        asOwner(s.owner,
+                render("revoke/schema_revoke.sql",
+                       {{"schema", schema}, {"grantees", granteeList(by_grantor[s.owner])}}),
+                actor));
   }
   return out;
 }
 
-std::vector<std::string> rebuildSchema(const SchemaAcl& s) {
+std::vector<std::string> rebuildSchema(const SchemaAcl& s, acl::Actor actor) {
   const std::string schema = sql::quoteIdent(s.name);
   std::vector<std::string> everyone;
   for (const auto& i : s.items) addUnique(everyone, i.grantee);
   addUnique(everyone, s.owner);
-  std::vector<std::string> out = {render(
-      "revoke/schema_revoke.sql", {{"schema", schema}, {"grantees", granteeList(everyone)}})};
+  std::vector<std::string> out = {asOwner(
+      s.owner,
+      render("revoke/schema_revoke.sql", {{"schema", schema}, {"grantees", granteeList(everyone)}}),
+      actor)};
   for (const auto& i : s.items) {
     std::vector<std::string> grants;
     for (const auto& [privileges, option] : privilegeGroups(i)) {
@@ -106,7 +118,8 @@ std::vector<std::string> rebuildSchema(const SchemaAcl& s) {
                                {"grant_option", option ? "\n  WITH GRANT OPTION" : ""}}));
     }
     std::string joined = util::join(grants, "\n");
-    out.push_back(i.grantor == s.owner ? joined : asRole(i.grantor, joined));
+    out.push_back(i.grantor == s.owner ? asOwner(s.owner, joined, actor)
+                                       : asRole(i.grantor, joined));
   }
   return out;
 }
@@ -219,7 +232,7 @@ bool ServiceRoles::loses(const std::string& grantee, const std::set<std::string>
 
 std::vector<std::string> revokeRelation(const relations::RelationState& r,
                                         const std::set<std::string>& losing,
-                                        const std::string& table_sql) {
+                                        const std::string& table_sql, acl::Actor actor) {
   struct Revokees {
     std::vector<std::string> table;    // grantees with table-level items from this grantor
     std::vector<std::string> column;   // grantees with column-level items
@@ -263,9 +276,9 @@ std::vector<std::string> revokeRelation(const relations::RelationState& r,
     if (!r.acl.table_null) {
       std::vector<std::string> all = x.table;
       for (const auto& g : x.column) addUnique(all, g);
-      out.push_back(revokeTable(table, "ALL", all));  // columns too
+      out.push_back(asOwner(r.owner, revokeTable(table, "ALL", all), actor));  // columns too
     } else if (!x.column.empty()) {
-      out.push_back(columnForm(x));
+      out.push_back(asOwner(r.owner, columnForm(x), actor));
     }
   }
   return out;
@@ -280,7 +293,8 @@ bool keptView(const plan::Plan& plan, const Relation& relation) {
   return false;
 }
 
-std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& objects) {
+std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& objects,
+                                        acl::Actor actor) {
   ServiceRoles roles(plan);
   std::map<std::string, Revocation> by_service;
   // Per service, relations grouped by their statements with kPlaceholder for
@@ -300,9 +314,9 @@ std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& o
     };
     collect(r.acl.table);
     for (const auto& c : r.acl.columns) collect(c.items);
-    std::vector<std::string> forward = revokeRelation(r, losing, kPlaceholder);
+    std::vector<std::string> forward = revokeRelation(r, losing, kPlaceholder, actor);
     if (forward.empty()) continue;
-    std::vector<std::string> inverse = acl::rebuild(kPlaceholder, r.acl, r.owner, {}, false);
+    std::vector<std::string> inverse = acl::rebuild(kPlaceholder, r.acl, r.owner, {}, false, actor);
     std::string key = util::join(forward, "\n") + '\0' + util::join(inverse, "\n");
     auto [it, fresh] = shape_index[rel.service].emplace(key, shapes[rel.service].size());
     if (fresh) shapes[rel.service].push_back({forward, inverse, {}});
@@ -326,11 +340,11 @@ std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& o
   }
   for (const auto& s : objects.schemas) {
     std::set<std::string> losing = losingGrantees(s.items, roles, {s.name}, s.owner);
-    std::vector<std::string> forward = revokeSchema(s, losing);
+    std::vector<std::string> forward = revokeSchema(s, losing, actor);
     if (forward.empty()) continue;
     Revocation& rv = by_service[s.name];
     rv.forward.insert(rv.forward.end(), forward.begin(), forward.end());
-    auto rebuilt = rebuildSchema(s);
+    auto rebuilt = rebuildSchema(s, actor);
     rv.inverse.insert(rv.inverse.end(), rebuilt.begin(), rebuilt.end());
     rv.schemas.push_back(s.name);
     noteLosers(rv, losing, roles);

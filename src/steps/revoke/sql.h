@@ -45,10 +45,12 @@ struct Revocation {
 // `relation` (table and column level, whoever granted it): first as each
 // remaining non-owner grantor (SET ROLE), then as the owner with CASCADE.
 // Empty when none of them holds anything. `table_sql` stands for the relation
-// in the statements (default: its quoted name).
+// in the statements (default: its quoted name). `actor`: who runs them
+// (acl::Actor: a member SETs ROLE to the owner too).
 std::vector<std::string> revokeRelation(const relations::RelationState& relation,
                                         const std::set<std::string>& losing,
-                                        const std::string& table_sql = {});
+                                        const std::string& table_sql = {},
+                                        acl::Actor actor = acl::Actor::kSuperuser);
 
 // A view the plan keeps readable after step 5 ([[view]] decision = "keep"):
 // no revocation touches it.
@@ -59,7 +61,8 @@ bool keptView(const plan::Plan& plan, const Relation& relation);
 // statement (`GRANT ... ON TABLE a, b, ...`, up to kBatch relations): one
 // statement per ACL shape instead of one per table, so that 1,000 tables roll
 // back in a fraction of a second.
-std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& objects);
+std::vector<Revocation> planRevocations(const plan::Plan& plan, const Objects& objects,
+                                        acl::Actor actor = acl::Actor::kSuperuser);
 
 engine::Action toAction(const Revocation& r);
 
