@@ -9,10 +9,11 @@
 
 using namespace dbsplit::test;
 
-TEST_CASE(
-    "projections through dry-run, rehearse, apply (backfill, relay start), rollback and a "
-    "fault at every action boundary and inside the movers",
-    "[projections][pg][slow]") {
+namespace {
+
+// The lifecycle below, as the superuser or as a managed admin (support/pg_test.h).
+void projectionsLifecycle(bool managed) {
+  if (managed) useAdmin(Admin::kManaged);
   Lifecycle<ProjectionsScenario> c;
   c.step = "projections";
   c.rollback_asks = true;
@@ -69,7 +70,24 @@ TEST_CASE(
     }
     return faults;
   };
+  if (managed) c.recovery = Recovery::kAlternate;  // both ways out, in half the time
   runLifecycle(c);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "projections through dry-run, rehearse, apply (backfill, relay start), rollback and a "
+    "fault at every action boundary and inside the movers",
+    "[projections][pg][slow]") {
+  projectionsLifecycle(false);
+}
+
+TEST_CASE(
+    "projections as a managed admin (no superuser) through dry-run, rehearse, apply, rollback and "
+    "a fault at every action boundary and inside the movers",
+    "[projections][pg][slow][managed]") {
+  projectionsLifecycle(true);
 }
 
 TEST_CASE(

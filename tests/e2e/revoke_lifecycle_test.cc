@@ -13,10 +13,11 @@
 
 using namespace dbsplit::test;
 
-TEST_CASE(
-    "revoke severs the consumer's reads, and rollback, also after a fault at every action "
-    "boundary, restores every ACL exactly",
-    "[revoke][pg][slow]") {
+namespace {
+
+// The lifecycle below, as the superuser or as a managed admin (support/pg_test.h).
+void revokeLifecycle(bool managed) {
+  if (managed) useAdmin(Admin::kManaged);
   Lifecycle<RevokeScenario> c;
   c.step = "revoke";
   c.apply_asks = true;              // destructive: without a terminal it needs --yes
@@ -97,5 +98,22 @@ TEST_CASE(
   };
   // The same fault while rolling back, then resume finishes the rollback.
   c.rollback_fault = [](RevokeScenario&, const std::string&) { return true; };
+  if (managed) c.recovery = Recovery::kAlternate;  // both ways out, in half the time
   runLifecycle(c);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "revoke severs the consumer's reads, and rollback, also after a fault at every action "
+    "boundary, restores every ACL exactly",
+    "[revoke][pg][slow]") {
+  revokeLifecycle(false);
+}
+
+TEST_CASE(
+    "revoke as a managed admin (no superuser) severs the consumer's reads, and rollback, also "
+    "after a fault at every action boundary, restores every ACL exactly",
+    "[revoke][pg][slow][managed]") {
+  revokeLifecycle(true);
 }

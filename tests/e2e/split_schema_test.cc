@@ -138,10 +138,11 @@ TEST_CASE(
   CHECK(all.find("label") == std::string::npos);
 }
 
-TEST_CASE(
-    "split schema mode with the plan's acceptance: move, unqualified application SQL, exact "
-    "rollback, also after a fault at every action boundary",
-    "[split][pg][slow]") {
+namespace {
+
+// The lifecycle below, as the superuser or as a managed admin (support/pg_test.h).
+void splitSchemaLifecycle(bool managed) {
+  if (managed) useAdmin(Admin::kManaged);
   Lifecycle<SplitScenario> c;
   c.step = "split";
   c.build = [] {
@@ -193,8 +194,25 @@ TEST_CASE(
                 "\".events; DELETE FROM \"" + svc + "\".customers");
   };
   c.recovery = Recovery::kAlternate;
-  c.status_tells_committed = true;  // transactional actions in one database
+  c.status_tells_committed = true;                 // transactional actions in one database
+  if (managed) c.recovery = Recovery::kAlternate;  // both ways out, in half the time
   runLifecycle(c);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "split schema mode with the plan's acceptance: move, unqualified application SQL, exact "
+    "rollback, also after a fault at every action boundary",
+    "[split][pg][slow]") {
+  splitSchemaLifecycle(false);
+}
+
+TEST_CASE(
+    "split schema mode as a managed admin (no superuser): move, unqualified application SQL, exact "
+    "rollback, also after a fault at every action boundary",
+    "[split][pg][slow][managed]") {
+  splitSchemaLifecycle(true);
 }
 
 TEST_CASE(

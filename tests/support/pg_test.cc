@@ -268,7 +268,11 @@ std::unique_ptr<pg::Session> connect(const std::string& dsn) {
 // ---- TestDb ----------------------------------------------------------------
 
 namespace {
-Admin g_admin = Admin::kSuperuser;
+// DBSPLIT_TEST_ADMIN=managed runs any test as the managed admin, to try one.
+Admin g_admin = [] {
+  const char* v = std::getenv("DBSPLIT_TEST_ADMIN");
+  return v && std::string(v) == "managed" ? Admin::kManaged : Admin::kSuperuser;
+}();
 }  // namespace
 
 void useAdmin(Admin admin) { g_admin = admin; }

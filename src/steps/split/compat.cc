@@ -2,8 +2,12 @@
 #include "steps/split/compat.h"
 
 #include <map>
+#include <set>
 
+#include "acl/acl.h"
 #include "fmt/format.h"
+#include "relations/admin.h"
+#include "relations/relations.h"
 #include "sql/quote.h"
 #include "sql/template.h"
 #include "util/text.h"
@@ -67,12 +71,18 @@ std::map<std::string, std::string> templateValues(const CompatView& v) {
           {"owner", sql::quoteIdent(v.owner)}, {"comment", sql::quoteLiteral(kCompatComment)}};
 }
 
+std::string compatViewSql(const CompatView& v) {
+  std::string view = sql::renderTemplate("split/compat_view.sql", templateValues(v));
+  if (!v.grant_create) return view;
+  while (!view.empty() && view.back() == '\n') view.pop_back();
+  return acl::withSchemaCreate(sql::quoteIdent(v.view.schema), v.owner, view) + "\n";
+}
+
 }  // namespace
 
 // The move, then the view: one action, so one transaction.
 std::string moveWithViewSql(const CompatView& v) {
-  return sql::renderTemplate("split/move_with_view.sql", templateValues(v)) +
-         sql::renderTemplate("split/compat_view.sql", templateValues(v));
+  return sql::renderTemplate("split/move_with_view.sql", templateValues(v)) + compatViewSql(v);
 }
 
 std::string moveBackSql(const CompatView& v) {
@@ -85,12 +95,16 @@ std::vector<CompatView> readCompatViews(pg::Session& catalog, const plan::Plan& 
   std::vector<std::string> services;
   for (const plan::Service& s : plan.services) services.push_back(s.name);
   std::vector<CompatView> out;
+  const bool superuser = relations::currentUserIsSuperuser(catalog);
+  std::set<std::pair<std::string, std::string>> holders;
+  if (!superuser) holders = relations::createHolders(catalog);
   for (const auto& row :
        catalog.execParams(kCompatViews, util::jsonList(services), std::string(kCompatComment))) {
     CompatView v;
     v.view = {row[0].as<std::string>(), row[1].as<std::string>()};
     v.table = {row[2].as<std::string>(), row[1].as<std::string>()};
     v.owner = row[3].as<std::string>();
+    v.grant_create = !superuser && !holders.count({v.owner, v.view.schema});
     out.push_back(std::move(v));
   }
   return out;
@@ -128,7 +142,7 @@ std::vector<engine::Action> retireActions(const std::vector<CompatView>& views) 
     a.description = fmt::format("drop the compatibility view {} (the table is {})",
                                 v.view.display(), v.table.display());
     a.forward = sql::renderTemplate("split/compat_view_drop.sql", templateValues(v));
-    a.inverse = sql::renderTemplate("split/compat_view.sql", templateValues(v));
+    a.inverse = compatViewSql(v);
     a.lock = {"ACCESS EXCLUSIVE", v.view.display()};
     actions.push_back(std::move(a));
   }

@@ -26,6 +26,9 @@ struct CompatView {
   plan::QualifiedName view;   // where the table was
   plan::QualifiedName table;  // where it is now
   std::string owner;          // the table's owner, and the view's
+  // Not a superuser, and the owner may not create in the view's schema: CREATE
+  // is granted to it around the view's creation (acl::withSchemaCreate).
+  bool grant_create = false;
 };
 
 // SQL of the move that leaves the view, and of its exact inverse (which also

@@ -5,6 +5,8 @@
 #include <set>
 
 #include "fmt/format.h"
+#include "relations/admin.h"
+#include "relations/relations.h"
 #include "sql/quote.h"
 #include "sql/template.h"
 #include "steps/split/compat.h"
@@ -120,6 +122,8 @@ std::optional<std::string> pathSetting(pg::Session& catalog,
 
 SchemaPlan readSchemaPlan(pg::Session& catalog, const plan::Plan& plan) {
   SchemaPlan sp;
+  sp.superuser = relations::currentUserIsSuperuser(catalog);
+  if (!sp.superuser) sp.create_holders = relations::createHolders(catalog);
   sp.database = *catalog.scalar("SELECT current_database()");
   std::vector<std::string> problems;
   std::set<std::string> seen;
@@ -319,7 +323,10 @@ std::vector<engine::Action> schemaActions(const SchemaPlan& sp) {
     a.description =
         fmt::format("move {} {}{} into schema {}, leaving a compatibility view for older sessions",
                     m.partition ? "partition" : "table", m.from.display(), seqs, m.to_schema);
-    CompatView v{m.from, {m.to_schema, m.from.name}, m.owner};
+    CompatView v{m.from,
+                 {m.to_schema, m.from.name},
+                 m.owner,
+                 !sp.superuser && !sp.create_holders.count({m.owner, m.from.schema})};
     a.forward = moveWithViewSql(v);
     a.inverse = moveBackSql(v);
     a.lock = {"ACCESS EXCLUSIVE", m.from.display()};

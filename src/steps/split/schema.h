@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,11 @@ struct SchemaPlan {
   // Functions whose search_path is pinned before the moves (pin_functions.h);
   // they are not in `blocked`.
   std::vector<FunctionPin> pins;
+  // A managed admin (not a superuser) gives the compatibility view to the
+  // table's owner only while the owner may create in the view's schema:
+  // (owner, schema) pairs that hold CREATE already; empty for a superuser.
+  bool superuser = true;
+  std::set<std::pair<std::string, std::string>> create_holders;
 };
 
 // Each service's schema is created by step ownership (it may not exist yet
