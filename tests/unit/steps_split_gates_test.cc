@@ -18,6 +18,8 @@ DatabaseFacts good() {
   t.dbname = "orders";
   t.redacted = "host=/tmp dbname=orders";
   t.superuser = true;
+  t.create_subscription = true;
+  t.server_version = 150000;
   t.same_cluster = true;
   t.slot_name = "dbsplit_shop_orders";
   f.targets.push_back(t);
@@ -79,7 +81,24 @@ TEST_CASE("target databases: not empty, on another server, no superuser", "[spli
   f.targets[0].exists = true;
   CHECK(gate(databaseGates(f), "target_database").passed);  // exists and empty
   f.targets[0].superuser = false;
+  f.targets[0].create_subscription = false;
   CHECK_FALSE(gate(databaseGates(f), "target_database").passed);
+}
+
+TEST_CASE("a managed admin's target: a subscription needs a superuser on 15, the role on 16",
+          "[split][managed]") {
+  DatabaseFacts f = good();
+  f.targets[0].superuser = false;
+  f.targets[0].create_subscription = false;
+  const auto& on15 = gate(databaseGates(f), "target_database");
+  CHECK_FALSE(on15.passed);
+  CHECK(on15.evidence.find("needs a superuser there on PostgreSQL 15") != std::string::npos);
+  CHECK(on15.evidence.find("rds_superuser") != std::string::npos);
+  f.targets[0].server_version = 160002;
+  const auto& on16 = gate(databaseGates(f), "target_database");
+  CHECK(on16.evidence.find("GRANT pg_create_subscription TO") != std::string::npos);
+  f.targets[0].create_subscription = true;  // a member of pg_create_subscription
+  CHECK(gate(databaseGates(f), "target_database").passed);
 }
 
 TEST_CASE("a target on another server names the roles to create there first", "[split]") {

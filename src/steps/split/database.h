@@ -36,6 +36,8 @@ struct TargetFacts {
   bool exists = false;
   bool same_cluster = false;  // same system identifier as the source
   bool superuser = false;
+  int server_version = 0;              // server_version_num there
+  bool create_subscription = false;    // superuser, or pg_create_subscription (16+)
   std::vector<std::string> not_empty;  // what is in it ("schema x", "table public.t", ...)
   // The service's schema is already there, holding only what step 4 put there
   // for the service as a consumer (its projections and relay tables): the copy

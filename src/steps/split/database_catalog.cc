@@ -217,6 +217,15 @@ void readTarget(TargetFacts& t, const plan::Service& service, const std::string&
   t.superuser = session->scalar(
                     "SELECT rolsuper::text FROM pg_catalog.pg_roles "
                     "WHERE rolname = current_user") == std::optional<std::string>("true");
+  t.server_version = std::stoi(
+      session->scalar("SELECT pg_catalog.current_setting('server_version_num')").value_or("0"));
+  t.create_subscription = t.superuser;
+  if (!t.superuser && t.server_version >= 160000) {
+    t.create_subscription =
+        session->scalar(
+            "SELECT pg_catalog.pg_has_role(current_user, 'pg_create_subscription', "
+            "'USAGE')::text") == std::optional<std::string>("true");
+  }
   try {
     std::string id = session->scalar(kSystemId).value_or("");
     t.same_cluster = id == source_system_id;

@@ -119,9 +119,20 @@ std::vector<engine::Gate> databaseGates(const DatabaseFacts& f) {
       g.evidence = fmt::format("{} ({}): {}", t.service, t.redacted, t.error);
     } else if (t.dbname.empty()) {
       g.evidence = fmt::format("{}: the [[service]] database DSN names no dbname", t.service);
-    } else if (!t.superuser) {
-      g.evidence = fmt::format("{}: creating a subscription in {} needs a superuser there",
-                               t.service, t.redacted);
+    } else if (!t.create_subscription) {
+      g.evidence = t.server_version >= 160000
+                       ? fmt::format(
+                             "{}: creating a subscription in {} needs a superuser or a member of "
+                             "pg_create_subscription there: GRANT pg_create_subscription TO "
+                             "<you>; (see docs/managed-postgres.md for the provider's role)",
+                             t.service, t.redacted)
+                       : fmt::format(
+                             "{}: creating a subscription in {} needs a superuser there on "
+                             "PostgreSQL {} (pg_create_subscription comes with 16), unless the "
+                             "provider makes an exception for its admin role (RDS and Aurora: "
+                             "rds_superuser; Cloud SQL: cloudsqlsuperuser with REPLICATION; "
+                             "docs/managed-postgres.md); schema mode needs none of this",
+                             t.service, t.redacted, t.server_version / 10000);
     } else if (t.exists && !t.not_empty.empty()) {
       g.evidence = fmt::format(
           "{}: database {} is not empty ({}): use a new or empty database (dbsplit's own step-4 "
