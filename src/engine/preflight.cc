@@ -4,6 +4,7 @@
 #include <set>
 
 #include "fmt/format.h"
+#include "util/error.h"
 #include "util/text.h"
 
 namespace dbsplit::engine {
@@ -20,26 +21,46 @@ void checkServer(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult
   // Our own session sets default_transaction_read_only (check changes
   // nothing), so look at where a real run would get it from: the database or
   // role settings and the configuration files.
-  std::string db_ro =
-      value(s,
-            "SELECT CASE WHEN EXISTS ("
-            "  SELECT 1 FROM pg_db_role_setting r, unnest(r.setconfig) c"
-            "   WHERE c = 'default_transaction_read_only=on'"
-            "     AND r.setdatabase IN (0, (SELECT oid FROM pg_database"
-            "                               WHERE datname = current_database()))"
-            "     AND r.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user)))"
-            "  OR EXISTS (SELECT 1 FROM pg_file_settings WHERE applied"
-            "              AND name = 'default_transaction_read_only' AND setting = 'on')"
-            " THEN 'on' ELSE 'off' END");
+  // pg_file_settings is for superusers and pg_read_all_settings only: a
+  // managed admin sees the database and role settings, not the files.
+  const bool files = value(s,
+                           "SELECT has_table_privilege('pg_catalog.pg_file_settings', "
+                           "'SELECT')") == "t";
+  std::string db_ro = value(
+      s, std::string("SELECT CASE WHEN EXISTS ("
+                     "  SELECT 1 FROM pg_db_role_setting r, unnest(r.setconfig) c"
+                     "   WHERE c = 'default_transaction_read_only=on'"
+                     "     AND r.setdatabase IN (0, (SELECT oid FROM pg_database"
+                     "                               WHERE datname = current_database()))"
+                     "     AND r.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = "
+                     "current_user)))") +
+             (files ? "  OR EXISTS (SELECT 1 FROM pg_file_settings WHERE applied"
+                      "              AND name = 'default_transaction_read_only' AND setting = "
+                      "'on')"
+                    : "") +
+             " THEN 'on' ELSE 'off' END");
   out.push_back({"writable", standby || db_ro == "on" ? "fail" : "pass",
                  standby         ? "the server is a standby (in recovery): connect to the primary"
                  : db_ro == "on" ? "default_transaction_read_only is on for this database or role"
                                  : "the server accepts writes"});
-  std::string preload = value(s, "SHOW shared_preload_libraries");
-  bool pss_loaded = preload.find("pg_stat_statements") != std::string::npos;
   bool pss_ext = value(s,
                        "SELECT count(*) FROM pg_extension WHERE extname = "
                        "'pg_stat_statements'") == "1";
+  // shared_preload_libraries is for superusers and pg_read_all_settings; a
+  // managed admin may not read it: then reading the view tells (it fails
+  // when the library is not loaded).
+  bool pss_loaded = false;
+  if (value(s, "SELECT pg_has_role(current_user, 'pg_read_all_settings', 'USAGE')") == "t") {
+    pss_loaded =
+        value(s, "SHOW shared_preload_libraries").find("pg_stat_statements") != std::string::npos;
+  } else if (pss_ext) {
+    try {
+      s.exec("SELECT 1 FROM pg_stat_statements LIMIT 1");
+      pss_loaded = true;
+    } catch (const Error&) {
+      pss_loaded = false;
+    }
+  }
   out.push_back({"pg_stat_statements", pss_loaded && pss_ext ? "pass" : "warn",
                  pss_loaded && pss_ext ? "loaded and installed"
                  : !pss_loaded ? "not in shared_preload_libraries: the catalogue step can only "
@@ -76,6 +97,57 @@ void checkPrivileges(const plan::Plan& plan, pg::Session& s, std::vector<CheckRe
                    fmt::format("{} {} create publications and subscriptions", who,
                                super || replication ? "can" : "cannot")});
   }
+}
+
+// Which steps the connected role can run when it is not a superuser (a
+// managed service's admin: docs/managed-postgres.md), and what the others
+// miss. The steps' own gates name the memberships and say the statements.
+void checkManaged(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult>& out) {
+  pg::Result r = s.exec(
+      "SELECT rolsuper, rolcreaterole, rolreplication, current_user,"
+      "       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'),"
+      "       current_setting('server_version_num')::int"
+      "  FROM pg_roles WHERE rolname = current_user");
+  const bool super = r[0][0].as<bool>();
+  const std::string who = r[0][3].c_str();
+  if (super) {
+    out.push_back({"managed", "pass", fmt::format("{} is a superuser: every step", who)});
+    return;
+  }
+  const bool createrole = r[0][1].as<bool>();
+  const bool replication = r[0][2].as<bool>();
+  const bool stats = r[0][4].as<bool>();
+  const int version = r[0][5].as<int>();
+  bool pgss = false;
+  for (const auto& src : plan.catalogue.sources) pgss = pgss || src == "pg_stat_statements";
+  std::vector<std::string> can, cannot;
+  (stats || !pgss ? can : cannot)
+      .push_back(stats || !pgss ? "catalogue" : "catalogue (needs pg_read_all_stats)");
+  for (const char* step : {"ownership", "outbox", "projections", "revoke"}) {
+    (createrole ? can : cannot)
+        .push_back(createrole ? step : std::string(step) + " (needs CREATEROLE)");
+  }
+  if (plan.split.mode == "database") {
+    if (replication && version >= 160000) {
+      can.push_back("split in database mode (with pg_create_subscription on the target)");
+    } else {
+      std::string needs = replication ? "" : "REPLICATION, ";
+      needs += version >= 160000 ? "pg_create_subscription on the target"
+                                 : "a superuser on the target for the subscription "
+                                   "(PostgreSQL " +
+                                       std::to_string(version / 10000) + ")";
+      cannot.push_back("split in database mode (needs " + needs + ")");
+    }
+  } else {
+    (createrole ? can : cannot)
+        .push_back(createrole ? "split (schema mode)" : "split (needs CREATEROLE)");
+  }
+  out.push_back(
+      {"managed", cannot.empty() ? "pass" : "warn",
+       fmt::format("{} is not a superuser (a managed service's admin): can run {}{}; the steps' "
+                   "gates name the role memberships (docs/managed-postgres.md)",
+                   who, can.empty() ? "no step" : util::join(can, ", "),
+                   cannot.empty() ? "" : "; cannot run " + util::join(cannot, ", "))});
 }
 
 void checkObjects(const plan::Plan& plan, pg::Session& s, std::vector<CheckResult>& out) {
@@ -138,6 +210,7 @@ std::vector<CheckResult> preflight(const plan::Plan& plan, pg::Session& session)
   out.push_back({"connection", "pass", "connected to " + session.redactedDsn()});
   checkServer(plan, session, out);
   checkPrivileges(plan, session, out);
+  checkManaged(plan, session, out);
   checkObjects(plan, session, out);
   return out;
 }

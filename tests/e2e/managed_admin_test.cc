@@ -118,3 +118,28 @@ TEST_CASE(
     CHECK(targets() == "0");
   }
 }
+
+TEST_CASE("check prints a managed line: which steps the role can run, and what the others miss",
+          "[check][pg][managed]") {
+  useAdmin(Admin::kManaged);
+  OwnershipScenario s;
+  TestDb& db = s.db();
+  CliResult ok = s.cli({"check"});
+  INFO(ok.out << ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("managed") != std::string::npos);
+  CHECK(ok.out.find("can run catalogue, ownership, outbox, projections, revoke, split (schema "
+                    "mode)") != std::string::npos);
+  connect(db.superDsn())->exec("ALTER ROLE " + quoteIdent(db.adminRole()) + " NOCREATEROLE");
+  CliResult missing = s.cli({"check", "--json"});
+  INFO(missing.out << missing.err);
+  bool seen = false;
+  for (const auto& ev : eventsOf(jsonLines(missing.out), "check")) {
+    if (ev["check"] != "managed") continue;
+    seen = true;
+    CHECK(ev["status"] == "warn");
+    CHECK(ev["detail"].get<std::string>().find("cannot run ownership (needs CREATEROLE)") !=
+          std::string::npos);
+  }
+  CHECK(seen);
+}
