@@ -130,8 +130,8 @@ table_line=$(echo "$out" | grep '"event":"compare_table"')
 queries=$(echo "$table_line" | sed -n 's/.*"queries":\([0-9]*\).*/\1/p')
 chunks=$(echo "$table_line" | sed -n 's/.*"chunks":\([0-9]*\).*/\1/p')
 
-echo "compare_vs_datadiff (compare / data-diff checksum of both sides, $ROWS rows): $(ratio "$compare_ms" "$datadiff_ms") (target <= 0.3; ${compare_ms} ms vs ${datadiff_ms} ms)"
-echo "compare_one_difference_vs_datadiff (finding one differing row / data-diff checksum of both sides): $(ratio "$diff_ms" "$datadiff_ms") (target <= 1.0; ${diff_ms} ms)"
+echo "compare_vs_datadiff (compare / data-diff checksum of both sides): $(ratio "$compare_ms" "$datadiff_ms") (target <= 0.3; ${compare_ms} ms vs ${datadiff_ms} ms, $ROWS rows)"
+echo "compare_one_difference_vs_datadiff (finding one differing row / data-diff checksum of both sides): $(ratio "$diff_ms" "$datadiff_ms") (target <= 1.0; ${diff_ms} ms vs ${datadiff_ms} ms)"
 echo "compare_identical_vs_count (compare/count(*), $ROWS rows): $(ratio "$compare_ms" "$count_ms") (reported; ${compare_ms} ms vs ${count_ms} ms)"
 echo "compare_one_difference: found id=$key in ${diff_ms} ms ($(ratio "$diff_ms" "$count_ms") x count(*)), $chunks chunk hashes, $queries queries (both sides)"
 echo "compare_vs_one_query_hash (compare/the same row hash in one query per side, both at once): $(ratio "$compare_ms" "$floor_ms") (reported: the cost of chunking; ${floor_ms} ms)"

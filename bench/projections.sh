@@ -10,6 +10,13 @@
 #   relay              events/s of `dbsplit relay --once` / events/s of logical replication
 #                      (publication + subscription on the same sandbox, start to zero lag)
 #                      (target >= 1.0)
+#   relay_lag_p99_ms   projection freshness under steady load: pgbench updates the
+#                      source at PROJ_BENCH_LAG_RATE row changes/s (default 2000)
+#                      for PROJ_BENCH_LAG_SECONDS (default 60) while `dbsplit relay`
+#                      runs; per change, (commit of the consumer transaction that
+#                      made it visible in the projection) - (commit of the source
+#                      transaction), both from track_commit_timestamp
+#                      (target p99 <= 500 ms)
 # Usage: DBSPLIT=build/dbsplit bench/projections.sh
 set -euo pipefail
 export PGOPTIONS="-c client_min_messages=warning"
@@ -17,6 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 DBSPLIT=${DBSPLIT:-$here/../build/dbsplit}
 ROWS=${PROJ_BENCH_ROWS:-5000000}
 EVENTS=${PROJ_BENCH_EVENTS:-1000000}
+LAG_SECONDS=${PROJ_BENCH_LAG_SECONDS:-60}
+LAG_RATE=${PROJ_BENCH_LAG_RATE:-2000}
 PORT=${BENCH_PORT:-55451}
 DIR=$(mktemp -d /tmp/projections-bench.XXXXXX)
 chmod 755 "$DIR"
@@ -154,8 +163,60 @@ relay_eps=$(awk -v n="$events" -v ms="$relay_ms" 'BEGIN { printf "%.0f", n * 100
 native_eps=$(awk -v n="$events" -v ms="$native_ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
 drop_roles
 
+# --- relay lag under steady load -----------------------------------------------
+# Commit timestamps on both sides: the source change's transaction (the outbox
+# row's txid) and the relay's consumer transaction, recorded by a trigger on the
+# projection (the bench's instrument: lag_seen gets the applying transaction).
+"$PG_BIN/psql" -X -q -d "$ADMIN" -c "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
+"$DBSPLIT" sandbox stop --dir "$DIR/sandbox" >/dev/null
+"$DBSPLIT" sandbox start --dir "$DIR/sandbox" --port "$PORT" >/dev/null
+LAG_ROWS=100000
+prepare lag "$LAG_ROWS"
+dbs lag run projections >/dev/null
+sql lag -c "CREATE TABLE public.lag_seen (id bigint, updated_at timestamptz,
+              xid xid8 NOT NULL DEFAULT pg_current_xact_id())" \
+  -c "CREATE FUNCTION public.lag_seen() RETURNS trigger LANGUAGE plpgsql AS \$\$
+      BEGIN INSERT INTO public.lag_seen (id, updated_at) VALUES (NEW.id, NEW.updated_at);
+            RETURN NULL; END \$\$" \
+  -c "CREATE TRIGGER lag_seen AFTER INSERT OR UPDATE ON ship_lag.src_view
+      FOR EACH ROW EXECUTE FUNCTION public.lag_seen()" >/dev/null
+cat >"$DIR/lag.sql" <<SQL
+\\set id random(1, $LAG_ROWS)
+UPDATE public.src SET amount = amount + 1, updated_at = clock_timestamp() WHERE id = :id;
+SQL
+dbs lag relay >"$DIR/lag_relay.out" 2>&1 &
+relay_pid=$!
+sleep 2
+"$PG_BIN/pgbench" -n -c 16 -j 2 -R "$LAG_RATE" -T "$LAG_SECONDS" -f "$DIR/lag.sql" "$(dsn lag)" \
+  >"$DIR/lag_pgbench.out" 2>&1
+lag_tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$DIR/lag_pgbench.out")
+# Caught up: every source change is in lag_seen (or the relay stopped).
+written=$(sql lag -Atc "SELECT count(*) FROM own_lag.outbox WHERE op = 'u'")
+for _ in $(seq 300); do
+  [ "$(sql lag -Atc "SELECT count(*) FROM public.lag_seen")" -ge "$written" ] && break
+  kill -0 "$relay_pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM "$relay_pid" 2>/dev/null || true
+wait "$relay_pid" 2>/dev/null || true
+read -r lag_n lag_p50 lag_p99 lag_max < <(sql lag -Atc "
+  WITH src AS (SELECT (payload->>'id')::bigint AS id, (payload->>'updated_at')::timestamptz AS ts,
+                      pg_xact_commit_timestamp(txid::xid) AS committed
+                 FROM own_lag.outbox WHERE op = 'u'),
+       seen AS (SELECT id, updated_at AS ts, pg_xact_commit_timestamp(xid::xid) AS visible
+                  FROM public.lag_seen),
+       lag AS (SELECT extract(epoch FROM visible - committed) * 1000 AS ms
+                 FROM src JOIN seen USING (id, ts))
+  SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)),
+         round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)), round(max(ms))
+    FROM lag" | tr '|' ' ')
+[ "$lag_n" -ge $((written * 95 / 100)) ] ||
+  { echo "relay lag: only $lag_n of $written changes were seen in the projection" >&2; cat "$DIR/lag_relay.out" >&2; exit 1; }
+drop_roles
+
 echo "rows=$ROWS events=$events"
 echo "backfill_same_db (INSERT SELECT ${base_same} ms / dbsplit ${ours_same} ms): $(ratio "$base_same" "$ours_same") (target >= 0.8)"
 echo "backfill_cross_db (psql COPY|COPY ${base_cross} ms / dbsplit ${ours_cross} ms): $(ratio "$base_cross" "$ours_cross") (target >= 0.8)"
 echo "backfill_rss (peak kB at $((ROWS / 5)) rows / at $ROWS rows): ${rss_small} / ${rss_full} (target < 102400, flat)"
+echo "relay_lag_p99_ms: ${lag_p99} (target <= 500; p50 ${lag_p50}, max ${lag_max}; $lag_n changes at $lag_tps/s for ${LAG_SECONDS} s, target rate $LAG_RATE/s)"
 echo "relay (dbsplit ${relay_eps} ev/s / logical replication ${native_eps} ev/s): $(ratio "$relay_eps" "$native_eps") (target >= 1.0; relay peak RSS $(cat "$DIR/rss_relay") kB)"

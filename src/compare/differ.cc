@@ -13,6 +13,11 @@ __extension__ typedef __int128 Wide;  // key arithmetic without overflow at the 
 
 // Rows sampled per top-level chunk boundary (more: chunks of more even size).
 constexpr double kSamplesPerChunk = 50;
+// The first pass cuts a table into chunks of about threshold / this many rows
+// (at least `factor`, at most kMaxTopChunks of them): a differing chunk is then
+// mostly diffed row by row at once, with no level of bisection in between.
+constexpr double kLeavesPerThreshold = 4;
+constexpr int kMaxTopChunks = 1024;
 
 std::vector<Range> rangesBetween(const Range& r, const std::vector<Key>& boundaries) {
   std::vector<Range> out;
@@ -39,13 +44,13 @@ Differ::Differ(const TableSpec& spec, Side& source, Side& target, BisectOptions 
       estimated_rows_(estimated_rows),
       progress_(progress) {}
 
-std::vector<Range> Differ::splitIntegers(const Range& r) {
+std::vector<Range> Differ::splitIntegers(const Range& r, int max_parts) {
   auto [s, t] = both([&] { return source_.minMax(r); }, [&] { return target_.minMax(r); });
   if (!s && !t) return {};
   Wide lo = std::min(s ? s->first : t->first, t ? t->first : s->first);
   Wide hi = Wide(std::max(s ? s->second : t->second, t ? t->second : s->second)) + 1;
   Wide width = hi - lo;
-  Wide parts = std::min<Wide>(options_.factor, width);
+  Wide parts = std::min<Wide>(max_parts, width);
   if (parts < 2) return {};
   std::vector<Key> boundaries;
   for (Wide i = 1; i < parts; ++i) {
@@ -55,23 +60,29 @@ std::vector<Range> Differ::splitIntegers(const Range& r) {
   return rangesBetween(r, boundaries);
 }
 
+int Differ::topParts() const {
+  if (estimated_rows_ < 0) return options_.factor;
+  double want =
+      std::ceil(estimated_rows_ * kLeavesPerThreshold / static_cast<double>(options_.threshold));
+  return static_cast<int>(
+      std::clamp(want, static_cast<double>(options_.factor),
+                 static_cast<double>(std::max(options_.factor, kMaxTopChunks))));
+}
+
 std::vector<Range> Differ::topLevel() {
   Range all;
-  // A small table is one chunk: one query per side when it is equal.
-  if (estimated_rows_ >= 0 && estimated_rows_ <= static_cast<double>(options_.threshold)) {
-    return {all};
-  }
+  int parts = topParts();
   if (spec_.integer_key) {
-    auto ranges = splitIntegers(all);
+    auto ranges = splitIntegers(all, parts);
     if (!ranges.empty()) return ranges;
     return {all};
   }
   // Other keys: boundaries from a sample of the source's keys.
   double rows = std::max(estimated_rows_, 1.0);
-  double percent = std::clamp(100.0 * options_.factor * kSamplesPerChunk / rows, 0.01, 100.0);
+  double percent = std::clamp(100.0 * parts * kSamplesPerChunk / rows, 0.01, 100.0);
   std::vector<Key> sample = source_.sample(percent);
   std::vector<Key> boundaries;
-  size_t per = std::max<size_t>(1, sample.size() / static_cast<size_t>(options_.factor));
+  size_t per = std::max<size_t>(1, sample.size() / static_cast<size_t>(parts));
   for (size_t i = per; i < sample.size(); i += per) boundaries.push_back(sample[i]);
   auto ranges = rangesBetween(all, boundaries);
   if (ranges.empty()) return {all};
@@ -79,7 +90,7 @@ std::vector<Range> Differ::topLevel() {
 }
 
 std::vector<Range> Differ::split(const Range& r, std::int64_t rows, bool source_larger) {
-  if (spec_.integer_key) return splitIntegers(r);
+  if (spec_.integer_key) return splitIntegers(r, options_.factor);
   std::int64_t step = std::max<std::int64_t>(1, (rows + options_.factor - 1) / options_.factor);
   Side& side = source_larger ? source_ : target_;
   return rangesBetween(r, side.quantiles(r, step));
@@ -118,9 +129,13 @@ void Differ::diffRows(const Range& r, DiffResult* out) {
 
 DiffResult Differ::run() {
   DiffResult out;
-  // First the whole table, one (parallel) scan per side: an identical table
-  // costs no more.
-  if (estimated_rows_ < 0 || estimated_rows_ > static_cast<double>(options_.threshold)) {
+  Range all;
+  bool small = estimated_rows_ >= 0 && estimated_rows_ <= static_cast<double>(options_.threshold);
+  // A small table is one chunk: one query per side when it is equal.
+  std::vector<Range> top{all};
+  if (!small) {
+    // First the whole table, one (parallel) scan per side: an identical table
+    // costs no more. (A bucketed scan costs about twice as much here.)
     auto [s, t] = both([&] { return source_.total(); }, [&] { return target_.total(); });
     ++out.chunks;
     if (s == t) {
@@ -129,46 +144,45 @@ DiffResult Differ::run() {
       if (progress_) progress_->advance(s.rows);
       return out;
     }
+    top = topLevel();
   }
-  std::vector<Range> top = topLevel();
-  // The top-level chunks are summed in one scan per side.
-  auto [top_s, top_t] = both([&] { return source_.sums(top); }, [&] { return target_.sums(top); });
+  // The top-level chunks are summed in one scan per side, each differing chunk's
+  // sub-chunks in one query per side: a level costs one round trip whatever
+  // its fan-out.
+  auto [top_s, top_t] =
+      both([&] { return source_.sums(all, top); }, [&] { return target_.sums(all, top); });
   // Depth first, in key order: a stack holding the ranges still to look at,
-  // the next one on top. Top-level chunks come with their sums (their counts
-  // are the table's row counts).
+  // the next one on top, each with both sides' sums.
   struct Item {
     Range range;
-    std::optional<std::pair<ChunkSum, ChunkSum>> sums;
+    ChunkSum s;
+    ChunkSum t;
   };
   std::vector<Item> stack;
   for (size_t i = top.size(); i-- > 0;) {
-    stack.push_back({top[i], std::make_pair(top_s[i], top_t[i])});
+    stack.push_back({top[i], top_s[i], top_t[i]});
+    out.source_rows += top_s[i].rows;
+    out.projection_rows += top_t[i].rows;
   }
   while (!stack.empty()) {
     Item item = std::move(stack.back());
     stack.pop_back();
-    bool is_top = item.sums.has_value();
-    auto [s, t] = is_top ? *item.sums
-                         : both([&] { return source_.sum(item.range); },
-                                [&] { return target_.sum(item.range); });
     ++out.chunks;
-    if (is_top) {
-      out.source_rows += s.rows;
-      out.projection_rows += t.rows;
-    }
-    std::int64_t rows = std::max(s.rows, t.rows);
-    if (s == t) {
+    std::int64_t rows = std::max(item.s.rows, item.t.rows);
+    if (item.s == item.t) {
       if (progress_) progress_->advance(rows);
       continue;
     }
     std::vector<Range> parts;
-    if (rows > options_.threshold) parts = split(item.range, rows, s.rows >= t.rows);
+    if (rows > options_.threshold) parts = split(item.range, rows, item.s.rows >= item.t.rows);
     if (parts.size() < 2) {
       diffRows(item.range, &out);
       if (progress_) progress_->advance(rows);
       continue;
     }
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) stack.push_back({*it, std::nullopt});
+    auto [ps, pt] = both([&] { return source_.sums(item.range, parts); },
+                         [&] { return target_.sums(item.range, parts); });
+    for (size_t i = parts.size(); i-- > 0;) stack.push_back({parts[i], ps[i], pt[i]});
   }
   return out;
 }

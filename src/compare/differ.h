@@ -1,7 +1,11 @@
 // The bisection of one table (data-diff style): key-range chunks are hashed on
 // both sides at once; a chunk whose count or hash differs is split into
 // `factor` sub-chunks, down to chunks of at most `threshold` rows, whose rows
-// (key and row hash) are then fetched from both sides and matched by key. What
+// (key and row hash) are then fetched from both sides and matched by key.
+// The first level is wider (about rows * 4 / threshold chunks, up to 1024) and
+// every level's chunks are hashed in one query per side, so one differing row
+// in a table of a few million costs, per side, the whole-table sum (all an
+// identical table costs), one bucketed scan and one row fetch. What
 // comes out are suspects: keys whose rows differed at the moment they were
 // read. Whether a difference persists is decided later (settle.h).
 //
@@ -39,10 +43,11 @@ class Differ {
   DiffResult run();
 
  private:
+  int topParts() const;
   std::vector<Range> topLevel();
   // Sub-ranges covering `r` exactly; empty when `r` cannot be split.
   std::vector<Range> split(const Range& r, std::int64_t rows, bool source_larger);
-  std::vector<Range> splitIntegers(const Range& r);
+  std::vector<Range> splitIntegers(const Range& r, int max_parts);
   void diffRows(const Range& r, DiffResult* out);
 
   const TableSpec& spec_;

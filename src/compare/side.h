@@ -56,12 +56,15 @@ class Side {
   // server allows (max_parallel_workers_per_gather): what an identical table
   // costs.
   ChunkSum total();
-  // The sums of consecutive ranges that cover the whole key space in order
-  // (ranges[i].hi == ranges[i + 1].lo, the first and last open-ended), in one
-  // scan of the table: rows are put in their range's bucket by a binary search
-  // over the bounds and summed per bucket. A sequential (parallel where the
-  // server allows) scan, cheaper than one key-range query per chunk.
-  std::vector<ChunkSum> sums(const std::vector<Range>& ranges);
+  // The sums of consecutive ranges that cover `within` in order
+  // (ranges[i].hi == ranges[i + 1].lo, ranges.front().lo == within.lo,
+  // ranges.back().hi == within.hi), in one query: rows are put in their range's
+  // bucket (a binary search over the bounds: width_bucket() for a single
+  // integer key, a CASE tree otherwise) and summed per bucket. The whole table
+  // (`within` unbounded) is read by a sequential scan, parallel where the
+  // server allows; a bounded range through the key's index. Either way one
+  // query per side however many ranges, rather than one per chunk.
+  std::vector<ChunkSum> sums(const Range& within, const std::vector<Range>& ranges);
   RowHashes rows(const Range& r);
   RowHashes rowsByKeys(const std::vector<Key>& keys);
   // Every `step`-th key of the range in key order (the range's quantiles).
@@ -79,6 +82,8 @@ class Side {
   std::string keyList() const;
   std::string bucket(const std::vector<Range>& ranges, size_t first, size_t last,
                      std::vector<std::string>* params) const;
+  std::string integerBucket(const std::vector<Range>& ranges,
+                            std::vector<std::string>* params) const;
   // query() with a sequential scan allowed (the session otherwise reads key
   // ranges through the key's index).
   pg::Result scan(const std::string& sql, const std::vector<std::string>& params);

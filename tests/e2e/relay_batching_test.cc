@@ -166,6 +166,43 @@ TEST_CASE("one relay per consumer, and SIGTERM stops it cleanly", "[relay][proje
   CHECK(s.cli({"relay", "--once"}).exit_code == 0);
 }
 
+TEST_CASE("a running relay looks again soon after applying events, not a whole --poll-ms later",
+          "[relay][projections][pg]") {
+  ProjectionsScenario s;
+  s.advanceToProjections();
+  REQUIRE(s.cli({"run", "projections"}).exit_code == 0);
+  // A long idle pause: a relay that slept it after every batch would leave
+  // each of the changes below about 5 s behind.
+  BackgroundCli relay(s.cliArgs({"relay", "--poll-ms", "5000"}));
+  waitForRelayLock(s);
+  using Clock = std::chrono::steady_clock;
+  auto visibleAfter = [&](int id, const std::string& status) {
+    s.db().exec("UPDATE public.orders SET status = '" + status +
+                "' WHERE id = " + std::to_string(id));
+    auto start = Clock::now();
+    while (s.targetScalar("SELECT count(*) FROM " + s.projection() + " WHERE id = " +
+                          std::to_string(id) + " AND status = '" + status + "'") != "1" &&
+           Clock::now() - start < std::chrono::seconds(20)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  };
+  // The first change may wait out an idle pause; the next ones come while
+  // the relay is still looking often.
+  CHECK(visibleAfter(1, "fresh-0") < 10000);
+  for (int i = 1; i <= 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    long ms = visibleAfter(1 + i, "fresh-" + std::to_string(i));
+    INFO("change " << i << " became visible after " << ms << " ms");
+    CHECK(ms < 1500);
+  }
+  ::kill(relay.pid(), SIGTERM);
+  CliResult stopped = relay.wait();
+  INFO(stopped.out << stopped.err);
+  CHECK(stopped.exit_code == 0);
+  CHECK(s.differences() == 0);
+}
+
 TEST_CASE("the relay reconnects after losing its connections", "[relay][projections][pg]") {
   ProjectionsScenario s;
   s.advanceToProjections();
