@@ -13,7 +13,7 @@ case "$mode" in demo|test|build) ;; *) echo "usage: bash scripts/build.sh demo|t
 packages=(g++ cmake ninja-build pkg-config git
           libpqxx-dev libpq-dev libcli11-dev libtomlplusplus-dev libfmt-dev libsqlite3-dev
           catch2 libpg-query-dev nlohmann-json3-dev libssl-dev
-          postgresql-15 clang-format util-linux tmux graphviz pgbouncer ccache)
+          postgresql-15 clang-format util-linux tmux graphviz pgbouncer ccache chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -154,6 +154,11 @@ bool isOutboxTrigger(const std::string& trigger, const std::string& function);
 // folded to lower case, "$user" replaced by `role`).
 std::vector<std::string> parseSearchPath(const std::string& text, const std::string& role);
 
+// The primary key columns, in key order, of each of `tables` (schema.name as
+// in pg_class) that has one.
+std::map<std::string, std::vector<std::string>> readPrimaryKeys(
+    pg::Session& session, const std::set<std::string>& tables);
+
 // Loads the catalog of the session's database.
 // REQUIRES: `session` may be read-only; it is left as it was found.
 Catalog loadCatalog(pg::Session& session);

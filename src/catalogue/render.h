@@ -26,8 +26,12 @@ std::string renderText(const Snapshot& s, const plan::Plan* plan);
 std::string renderCsv(const Snapshot& s);
 std::string renderMermaid(const Snapshot& s, const plan::Plan* plan);
 std::string renderDot(const Snapshot& s, const plan::Plan* plan);
-// A plan fragment: [migration] (from `plan` when given), [[service]] and [[table]].
-std::string renderProposal(const Snapshot& s, const plan::Plan* plan);
+// A draft plan: [migration] (from `plan` when given), [[service]], [[table]],
+// and from the traffic between services [[event]]s, [[projection]]s (their
+// key from `primary_keys`, table -> key columns) and commented [[waiver]]s.
+std::string renderProposal(
+    const Snapshot& s, const plan::Plan* plan,
+    const std::map<std::string, std::vector<std::string>>& primary_keys = {});
 std::string renderDelta(const Delta& d);
 
 }  // namespace dbsplit::catalogue

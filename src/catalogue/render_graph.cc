@@ -216,9 +216,119 @@ std::string verbOf(const std::string& statement) {
   return "UPDATE";
 }
 
+std::string tomlList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + tomlString(items[i]);
+  return out + "]";
+}
+
+// The relation's name without its schema, for a projection's name.
+std::string relname(const std::string& table) {
+  auto dot = table.find('.');
+  return dot == std::string::npos ? table : table.substr(dot + 1);
+}
+
+// The part of the draft that follows from traffic between services: an
+// [[event]] for every table another service reads, a [[projection]] per reader
+// and table with the columns it read plus the key (exactly what step 5's
+// compare_clean gate asks for: a projection of every table a consumer reads),
+// and commented [[waiver]] stubs for writes by a service that does not own
+// the table (step 2's non_owner_writes gate stops on them until decided).
+void renderTraffic(const Snapshot& s, const std::map<std::string, std::string>& owner_of,
+                   std::map<std::string, std::map<std::string, WriterEvidence>>& evidence,
+                   const std::map<std::string, std::vector<std::string>>& primary_keys,
+                   std::ostringstream& out) {
+  std::map<std::string, std::map<std::string, std::set<std::string>>> reads;  // table -> reader
+  std::map<std::string, std::map<std::string, std::int64_t>> read_calls;
+  std::map<std::string, std::set<std::string>> foreign_writers;  // table -> services
+  for (const auto& a : s.accesses) {
+    auto owner = owner_of.find(a.table);
+    if (a.service == kUnassigned || owner == owner_of.end() || a.service == owner->second) continue;
+    if (a.kind == "read") {
+      reads[a.table][a.service].insert(a.columns.begin(), a.columns.end());
+      read_calls[a.table][a.service] += a.calls;
+    } else {
+      foreign_writers[a.table].insert(a.service);
+    }
+  }
+  auto keyOf = [&](const std::string& table) -> const std::vector<std::string>* {
+    auto k = primary_keys.find(table);
+    return k == primary_keys.end() || k->second.empty() ? nullptr : &k->second;
+  };
+  if (!reads.empty()) {
+    out << "\n# Events (step 3): the owner publishes each table another service reads.\n";
+  }
+  for (const auto& [table, readers] : reads) {
+    std::vector<std::string> names;
+    for (const auto& [svc, cols] : readers) names.push_back(svc);
+    out << "\n# " << table << " (owner " << owner_of.at(table) << ") is read by "
+        << util::join(names, ", ") << "\n";
+    const char* c = keyOf(table) ? "" : "# ";
+    if (!keyOf(table)) {
+      out << "# DECIDE: " << table << " has no primary key: events and projections need one; "
+          << "add it, or set aggregate_id and the projections' key.\n";
+    }
+    out << c << "[[event]]\n"
+        << c << "table = " << tomlString(planTableName(table)) << "\n"
+        << c << "aggregate_type = " << tomlString(relname(table)) << "\n";
+  }
+  if (!reads.empty()) {
+    out << "\n# Projections (step 4): per reader and table, the columns it was seen reading\n"
+        << "# plus the key.\n";
+  }
+  // Names in each consumer's schema: after step 6 its own tables live there too.
+  std::map<std::string, std::set<std::string>> names_taken;
+  for (const auto& [table, owner] : owner_of) names_taken[owner].insert(relname(table));
+  for (const auto& [table, readers] : reads) {
+    for (const auto& [svc, cols] : readers) {
+      const std::vector<std::string>* key = keyOf(table);
+      std::vector<std::string> columns = key ? *key : std::vector<std::string>{};
+      for (const auto& col : cols) {
+        if (std::find(columns.begin(), columns.end(), col) == columns.end()) columns.push_back(col);
+      }
+      std::string name = relname(table);
+      if (!names_taken[svc].insert(name).second) {
+        name = table;
+        std::replace(name.begin(), name.end(), '.', '_');
+        names_taken[svc].insert(name);
+      }
+      const char* c = key ? "" : "# ";
+      out << "\n# " << svc << " reads " << table << " (" << read_calls[table][svc] << " calls): "
+          << (cols.empty() ? std::string("no column named")
+                           : util::join(std::vector<std::string>(cols.begin(), cols.end()), ", "))
+          << "\n"
+          << c << "[[projection]]\n"
+          << c << "consumer = " << tomlString(svc) << "\n"
+          << c << "source = " << tomlString(planTableName(table)) << "\n"
+          << c << "name = " << tomlString(name) << "\n"
+          << c << "columns = " << tomlList(columns) << "\n"
+          << c << "key = " << tomlList(key ? *key : std::vector<std::string>{}) << "\n";
+    }
+  }
+  if (!foreign_writers.empty()) {
+    out << "\n# Writes by services that do not own the table (step 2 stops on them): move\n"
+        << "# each to the owner's API, or accept it for now with a [[waiver]] and a reason.\n";
+  }
+  for (const auto& [table, writers] : foreign_writers) {
+    for (const auto& svc : writers) {
+      const WriterEvidence& e = evidence[table][svc];
+      out << "\n# DECIDE: " << svc << " writes " << table << ", owned by " << owner_of.at(table)
+          << ": " << e.describe() << "\n"
+          << "# [[waiver]]\n# service = " << tomlString(svc)
+          << "\n# table = " << tomlString(planTableName(table)) << "\n# reason = \"\"\n";
+      // Only UPDATEs seen: the waiver can be narrowed to their columns.
+      if (e.rowWrites() == 0 && !e.updated.empty()) {
+        out << "# columns = "
+            << tomlList(std::vector<std::string>(e.updated.begin(), e.updated.end())) << "\n";
+      }
+    }
+  }
+}
+
 }  // namespace
 
-std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
+std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan,
+                           const std::map<std::string, std::vector<std::string>>& primary_keys) {
   Snapshot s = snapshot;
   // Without a plan every role becomes a service of its own, named after it.
   std::map<std::string, std::set<std::string>> roles_of;  // service -> roles
@@ -247,7 +357,10 @@ std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
   std::ostringstream out;
   out << "# Draft ownership proposed by `dbsplit catalogue --propose` from " << s.stats.statements
       << " statement(s).\n"
-      << "# The most frequent writer owns each table; review every DECIDE line.\n\n"
+      << "# The most frequent writer owns each table; review every DECIDE line.\n"
+      << "# Each table another service reads gets an [[event]] and, per reader, a\n"
+      << "# [[projection]] of the columns it was seen reading plus the key; writes by\n"
+      << "# a service that does not own the table are commented [[waiver]] stubs.\n\n"
       << "[migration]\nname = " << tomlString(plan ? plan->migration.name : "draft") << "\n";
   if (plan && !plan->migration.database.empty()) {
     out << "database = " << tomlString(util::redactSecrets(plan->migration.database)) << "\n";
@@ -258,6 +371,13 @@ std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
     for (const auto& r : roles) {
       out << (first ? "" : ", ") << tomlString(r);
       first = false;
+    }
+    out << "]\n";
+  }
+  if (plan && !plan->catalogue.sources.empty()) {
+    out << "\n[step.catalogue]\nsources = [";
+    for (size_t i = 0; i < plan->catalogue.sources.size(); ++i) {
+      out << (i ? ", " : "") << tomlString(plan->catalogue.sources[i]);
     }
     out << "]\n";
   }
@@ -278,6 +398,7 @@ std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
     e.calls_by_verb[verb] += a.calls;
     if (verb == "UPDATE") e.updated.insert(a.columns.begin(), a.columns.end());
   }
+  std::map<std::string, std::string> owner_of;  // table -> owner drafted above
   for (auto [table, o] : ownership(s, plan)) {
     // Among several writers, the one that creates and removes rows is the
     // likelier owner than the one with the most calls: the choice is the
@@ -318,7 +439,9 @@ std::string renderProposal(const Snapshot& snapshot, const plan::Plan* plan) {
     }
     out << "[[table]]\nname = " << tomlString(planTableName(table))
         << "\nowner = " << tomlString(o.owner) << "\n";
+    owner_of[table] = o.owner;
   }
+  renderTraffic(s, owner_of, evidence, primary_keys, out);
   return out.str();
 }
 

@@ -2,7 +2,10 @@
 // also kept in the journal as history (`dbsplit run catalogue` stores the same
 // snapshot as the step's record, which its rollback deletes).
 #include <filesystem>
+#include <map>
+#include <set>
 
+#include "catalogue/catalog.h"
 #include "catalogue/collector.h"
 #include "catalogue/delta.h"
 #include "catalogue/render.h"
@@ -107,18 +110,25 @@ Outcome runCatalogue(Context& ctx, const CatalogueOptions& o) {
     }
     return {ExitCode::kOk, {}};
   }
+  std::map<std::string, std::vector<std::string>> keys;
+  if (o.propose) {
+    std::set<std::string> tables;
+    for (const auto& a : snap.accesses) tables.insert(a.table);
+    keys = catalogue::readPrimaryKeys(*session, tables);
+  }
   if (ctx.out.json()) {
     nlohmann::json ev = snap.toJson();
     ev["event"] = "catalogue";
     ev["shared"] = catalogue::sharedSurfaceJson(catalogue::sharedSurface(snap, plan.get()));
     ctx.out.event(ev);
     if (o.propose) {
-      ctx.out.event({{"event", "proposal"}, {"toml", catalogue::renderProposal(snap, plan.get())}});
+      ctx.out.event(
+          {{"event", "proposal"}, {"toml", catalogue::renderProposal(snap, plan.get(), keys)}});
     }
     return {ExitCode::kOk, {}};
   }
   if (o.propose) {
-    ctx.out.say(catalogue::renderProposal(snap, plan.get()));
+    ctx.out.say(catalogue::renderProposal(snap, plan.get(), keys));
   } else if (o.format == "json") {
     nlohmann::json j = snap.toJson();
     j["shared"] = catalogue::sharedSurfaceJson(catalogue::sharedSurface(snap, plan.get()));
@@ -172,7 +182,8 @@ void addCatalogueCommand(CLI::App& app, AppState& state) {
       [o](Context& ctx) -> Outcome { return runCatalogue(ctx, *o); });
   cmd->add_option("--source", o->sources, "Where statements come from (repeatable)")
       ->type_name("SOURCE");
-  cmd->add_flag("--propose", o->propose, "Print a draft [[service]]/[[table]] plan section");
+  cmd->add_flag("--propose", o->propose,
+                "Print a draft plan: services, owners, events, projections, waiver stubs");
   cmd->add_option("--format", o->format, "text (default), json, csv, mermaid or dot")
       ->check(CLI::IsMember({"text", "json", "csv", "mermaid", "dot"}));
   cmd->add_option("--since", o->since, "Delta against a snapshot id or a window (7d)")

@@ -175,8 +175,10 @@ void addReportCommand(CLI::App& app, AppState& state) {
   auto o = std::make_shared<ReportOptions>();
   CLI::App* cmd =
       addCommand(app, state, "report", "One self-contained HTML page about the migration",
-                 "  Writes FILE: the coupling graph before (first catalogue snapshot) and after\n"
-                 "  (accesses still happening since the latest snapshot), the owned-data table,\n"
+                 "  Writes FILE: the coupling graph before (first catalogue snapshot); after,\n"
+                 "  the target the plan describes (tables under their owner's schema, outboxes\n"
+                 "  feeding projections) with the accesses still happening since the latest\n"
+                 "  snapshot to another service's table in red; the owned-data table,\n"
                  "  each step's timeline with its actions, locks and durations, every run,\n"
                  "  compare results and relay lag. The page needs no network. Graphs are SVG\n"
                  "  when Graphviz `dot` is installed, DOT text otherwise.",

@@ -20,6 +20,7 @@
 #include "engine/run_scope.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
+#include "plan/inputs_diff.h"
 #include "util/hash.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -66,21 +67,51 @@ std::string Runner::inputsHash(const Step& step) const {
   return util::sha256Hex(step.inputs(plan_).dump());
 }
 
-std::vector<std::string> Runner::planDrift(const journal::Journal& journal) const {
-  std::vector<std::string> drift;
+std::vector<Runner::StepDrift> Runner::planDriftByStep(const journal::Journal& journal) const {
+  std::vector<StepDrift> drift;
   for (const Step* s : steps_) {
     auto rec = journal.step(s->name());
     if (!rec || rec->status == journal::StepStatus::kPending ||
         rec->status == journal::StepStatus::kRolledBack || rec->actions_applied == 0) {
       continue;
     }
-    if (rec->plan_hash != inputsHash(*s)) {
-      drift.push_back(
-          fmt::format("step {} was applied from a different plan (journal {}, plan now {})",
-                      s->name(), rec->plan_hash.substr(0, 12), inputsHash(*s).substr(0, 12)));
+    nlohmann::json now = s->inputs(plan_);
+    std::string now_hash = util::sha256Hex(now.dump());
+    if (rec->plan_hash == now_hash) continue;
+    StepDrift d;
+    d.step = s->name();
+    // Journals before schema version 2 hold only the hash; inputs that do not
+    // hash to it (edited by hand) explain nothing either.
+    if (!rec->inputs.empty() && util::sha256Hex(rec->inputs) == rec->plan_hash) {
+      auto before = nlohmann::json::parse(rec->inputs, nullptr, false);
+      if (!before.is_discarded()) d.changes = plan::diffInputs(before, now, plan_, s->name());
     }
+    d.lines.push_back(fmt::format(
+        "step {} was applied from a different plan (journal {}, plan now {}){}", s->name(),
+        rec->plan_hash.substr(0, 12), now_hash.substr(0, 12),
+        d.changes.empty() ? ""
+                          : fmt::format(": {} plan entr{} changed since", d.changes.size(),
+                                        d.changes.size() == 1 ? "y" : "ies")));
+    for (const auto& c : d.changes)
+      d.lines.push_back(fmt::format("step {}: {}", s->name(), c.str()));
+    drift.push_back(std::move(d));
   }
   return drift;
+}
+
+std::vector<Runner::StepDrift> Runner::planDriftNow() const {
+  auto journal = openJournal(false);
+  if (!journal) return {};
+  checkJournalOwner(*journal);
+  return planDriftByStep(*journal);
+}
+
+std::vector<std::string> Runner::planDrift(const journal::Journal& journal) const {
+  std::vector<std::string> lines;
+  for (const auto& d : planDriftByStep(journal)) {
+    lines.insert(lines.end(), d.lines.begin(), d.lines.end());
+  }
+  return lines;
 }
 
 std::vector<std::string> Runner::unmetPredecessors(const Step& step,
@@ -404,7 +435,8 @@ util::Outcome Runner::apply(const Step& step) {
   for (size_t i = 0; i < actions.size(); ++i) {
     records.push_back(toRecord(actions[i], name, static_cast<int>(i)));
   }
-  journal->recordStep(name, inputsHash(step), records, journal::StepStatus::kApplying);
+  journal->recordStep(name, inputsHash(step), records, journal::StepStatus::kApplying,
+                      step.inputs(plan_).dump());
   journal->setMeta(noAutoRollbackKey(name), "");
   if (!actions.empty()) {
     // What the journal now holds, witnessed by the database before anything

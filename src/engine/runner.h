@@ -18,6 +18,7 @@
 #include "engine/step.h"
 #include "engine/targets.h"
 #include "journal/journal.h"
+#include "plan/inputs_diff.h"
 #include "plan/plan.h"
 #include "util/outcome.h"
 #include "util/reporter.h"
@@ -53,12 +54,24 @@ class Runner {
   util::Outcome preview(const std::string& step);
   util::Outcome showLog(int limit);
 
+  // Applied steps whose inputs differ from the plan's now: one headline per
+  // step, then one line per plan entry added, removed or changed (when the
+  // journal kept the inputs the step was applied with).
+  struct StepDrift {
+    std::string step;
+    std::vector<std::string> lines;
+    std::vector<plan::InputChange> changes;
+  };
+  // The same from the journal on disk, read-only (empty when there is none yet).
+  std::vector<StepDrift> planDriftNow() const;
+
  private:
   const Step& findStep(const std::string& name) const;
   pg::ConnectOptions connectOptions(const std::string& step, bool read_only) const;
   std::unique_ptr<journal::Journal> openJournal(bool write) const;  // null: none yet (read-only)
   void checkJournalOwner(journal::Journal& journal) const;
   std::string inputsHash(const Step& step) const;
+  std::vector<StepDrift> planDriftByStep(const journal::Journal& journal) const;
   std::vector<std::string> planDrift(const journal::Journal& journal) const;
   std::vector<std::string> unmetPredecessors(const Step& step,
                                              const journal::Journal* journal) const;

@@ -77,7 +77,8 @@ util::Outcome Runner::status() {
                fmt::format("a run is in progress: pid {} ({}) since {}", holder->pid,
                            holder->application_name, holder->since));
   }
-  std::vector<std::string> all_drift = journal ? planDrift(*journal) : std::vector<std::string>{};
+  std::vector<StepDrift> plan_drift =
+      journal ? planDriftByStep(*journal) : std::vector<StepDrift>{};
   std::vector<std::string> next;
   for (const Step* s : steps_) {
     auto rec = journal ? journal->step(s->name()) : std::nullopt;
@@ -122,8 +123,14 @@ util::Outcome Runner::status() {
     }
     if (st == StepStatus::kRollingBack) ev["operation"] = "rollback";
     if (rec && !rec->error.empty()) ev["error"] = rec->error;
-    for (const auto& d : all_drift) {
-      if (d.rfind("step " + s->name() + " ", 0) == 0) drift.push_back(d);
+    for (const auto& d : plan_drift) {
+      if (d.step != s->name()) continue;
+      drift.insert(drift.end(), d.lines.begin(), d.lines.end());
+      if (!d.changes.empty()) {
+        nlohmann::json changes = nlohmann::json::array();
+        for (const auto& c : d.changes) changes.push_back(c.toJson());
+        ev["plan_changes"] = changes;
+      }
     }
     if (!drift.empty()) {
       ev["drift"] = drift;

@@ -20,7 +20,7 @@ namespace dbsplit::journal {
 
 // The schema version this build writes. A journal with a higher user_version was
 // written by a newer dbsplit and is refused.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 enum class StepStatus { kPending, kApplying, kApplied, kFailed, kRolledBack, kRollingBack };
 enum class ActionStatus { kPending, kStarted, kApplied, kFailed, kRollingBack, kRolledBack };
@@ -60,6 +60,7 @@ struct StepRecord {
   int actions_applied = 0;  // actions with status applied
   std::string updated_at;
   std::string error;
+  std::string inputs;  // the inputs plan_hash hashes (canonical JSON); "" before version 2
 };
 
 struct RunRecord {
@@ -133,9 +134,11 @@ class Journal {
   // Records the planned actions of a step, replacing any earlier record of the
   // step, with every action pending and the step set to `status`. Each action's
   // seq is its position in `actions` and its step is `step`; chain_hash is the
-  // sha256 of the last action.
+  // sha256 of the last action. `inputs` is the canonical JSON whose hash is
+  // `plan_hash` (what drift compares the plan with).
   void recordStep(const std::string& step, const std::string& plan_hash,
-                  const std::vector<ActionRecord>& actions, StepStatus status);
+                  const std::vector<ActionRecord>& actions, StepStatus status,
+                  const std::string& inputs = {});
   std::optional<StepRecord> step(const std::string& name) const;
   std::vector<StepRecord> steps() const;
   void setStepStatus(const std::string& step, StepStatus status, const std::string& error = {});

@@ -1,7 +1,7 @@
-// The journal's migrations (version 1 = the schema of the first release; no
-// dbsplit has shipped with another) and the code that applies them. Columns are NOT NULL with '' /
-// 0 defaults so that records read back exactly as they were written; CHECKs keep a bug from storing
-// a status that toString() cannot produce.
+// The journal's migrations (version 1 = the schema of the first release;
+// version 2 keeps each step's canonical inputs) and the code that applies them. Columns are NOT
+// NULL with '' / 0 defaults so that records read back exactly as they were written; CHECKs keep a
+// bug from storing a status that toString() cannot produce.
 #include "journal/schema.h"
 
 #include <iterator>
@@ -86,6 +86,12 @@ CREATE TABLE snapshots (
   body     TEXT NOT NULL
 );
 CREATE INDEX snapshots_by_kind ON snapshots (kind, id);
+)sql"},
+    // The step's canonical inputs themselves, beside their hash (plan_hash), so
+    // that drift can name the plan entries that changed. '' in journals written
+    // before: their drift keeps naming only the hashes.
+    {2, R"sql(
+ALTER TABLE steps ADD COLUMN inputs TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 

@@ -14,7 +14,8 @@ namespace {
 constexpr const char* kStepColumns =
     "SELECT s.name, s.status, s.plan_hash, s.chain_hash, s.updated_at, s.error,"
     "       (SELECT count(*) FROM actions a WHERE a.step = s.name),"
-    "       (SELECT count(*) FROM actions a WHERE a.step = s.name AND a.status = 'applied')"
+    "       (SELECT count(*) FROM actions a WHERE a.step = s.name AND a.status = 'applied'),"
+    "       s.inputs"
     "  FROM steps s";
 
 StepRecord readStep(const internal::Statement& st) {
@@ -27,6 +28,7 @@ StepRecord readStep(const internal::Statement& st) {
   r.error = st.text(5);
   r.actions_total = static_cast<int>(st.integer(6));
   r.actions_applied = static_cast<int>(st.integer(7));
+  r.inputs = st.text(8);
   return r;
 }
 
@@ -61,7 +63,8 @@ bool isTerminal(ActionStatus s) {
 }  // namespace
 
 void Journal::recordStep(const std::string& step, const std::string& plan_hash,
-                         const std::vector<ActionRecord>& actions, StepStatus status) {
+                         const std::vector<ActionRecord>& actions, StepStatus status,
+                         const std::string& inputs) {
   if (mode_ == Mode::kReadOnly) throw internal::readOnlyError(path_);
   internal::atomically(db_, path_, [&] {
     internal::Statement clear(db_, path_, "DELETE FROM actions WHERE step = ?1");
@@ -70,16 +73,17 @@ void Journal::recordStep(const std::string& step, const std::string& plan_hash,
     // An upsert, not INSERT OR REPLACE: replacing the row would be a delete.
     internal::Statement upsert(
         db_, path_,
-        "INSERT INTO steps (name, status, plan_hash, chain_hash, updated_at, error)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, '')"
+        "INSERT INTO steps (name, status, plan_hash, chain_hash, updated_at, error, inputs)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, '', ?6)"
         " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
         "   plan_hash = excluded.plan_hash, chain_hash = excluded.chain_hash,"
-        "   updated_at = excluded.updated_at, error = ''");
+        "   updated_at = excluded.updated_at, error = '', inputs = excluded.inputs");
     upsert.bindText(1, step)
         .bindText(2, toString(status))
         .bindText(3, plan_hash)
         .bindText(4, actions.empty() ? std::string() : actions.back().sha256)
         .bindText(5, util::nowIso8601())
+        .bindText(6, inputs)
         .run();
 
     internal::Statement insert(

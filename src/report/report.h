@@ -54,4 +54,10 @@ std::string dotToSvg(const std::string& dot);
 
 std::string escapeHtml(const std::string& text);
 
+// The "After" graph in DOT: the target architecture of `plan` (per service,
+// under its schema: owned tables, outbox, projections; tables feeding outboxes
+// feeding projections) and, in red, the accesses `after` (may be null) still
+// sees to tables of another service.
+std::string targetDot(const plan::Plan& plan, const catalogue::Snapshot* after);
+
 }  // namespace dbsplit::report

@@ -2,6 +2,10 @@
 // (support/lifecycle.h: dry-run, rehearse, apply, rollback with byte-identical
 // pg_dump and ACLs, a fault at every action boundary), and what the applied
 // step enforces: non-owners cannot write, reads stay, the owner's roles write.
+#include <sqlite3.h>
+
+#include <algorithm>
+
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 #include "sql/quote.h"
@@ -303,4 +307,86 @@ TEST_CASE(
   CHECK(sqlstateAs(db, ful, "UPDATE public.orders SET status = 'x'") == "42501");
   REQUIRE(s.cli({"rollback", "ownership"}).exit_code == 0);
   CHECK(db.schemaDump() == original);
+}
+
+namespace {
+
+// "file:line" of the `[[kind]]` header of the entry whose text starts with
+// `entry` in the plan file.
+std::string entryAt(const OwnershipScenario& s, const std::string& entry) {
+  std::string text = readFile(s.planPath());
+  size_t at = text.find(entry);
+  REQUIRE(at != std::string::npos);
+  return s.planPath() + ":" + std::to_string(1 + std::count(text.begin(), text.begin() + at, '\n'));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "drift names each plan entry added, removed or changed since the step ran, with file:line, "
+    "in status, run and check",
+    "[ownership][pg]") {
+  OwnershipScenario s;
+  const std::string status_write_back = "status write-back until shipped events are consumed";
+  s.writePlan(ownershipTables(), waiverEntry(s.consumer(), "public.orders", status_write_back));
+  s.runCatalogue();
+  s.addSnapshot(statusWriteBack(s));
+  CliResult run = s.cli({"run", "ownership"});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+
+  // The waiver removed, public.events given to the consumer, a service added.
+  std::vector<std::string> tables = ownershipTables();
+  tables.pop_back();
+  REQUIRE(tables.size() == 4);
+  const std::string extra = s.owner() + "_extra";
+  s.writePlan(tables, "[[table]]\nname = \"public.events\"\nowner = \"" + s.consumer() +
+                          "\"\n\n[[service]]\nname = \"" + extra + "\"\nroles = [" +
+                          nlohmann::json(s.role("reporter")).dump() + "]\n");
+  const std::string table_line = "changed [[table]] public.events at " +
+                                 entryAt(s, "[[table]]\nname = \"public.events\"") + " (owner \"" +
+                                 s.owner() + "\" -> \"" + s.consumer() + "\")";
+  const std::string service_line =
+      "added [[service]] " + extra + " at " + entryAt(s, "[[service]]\nname = \"" + extra);
+  const std::string waiver_line = "removed [[waiver]] " + s.consumer() + " on public.orders";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"status"}, {"run", "ownership"}, {"check"}}) {
+    CliResult r = s.cli(args);
+    INFO(args.front() << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 6);
+    const std::string all = r.out + r.err;
+    CHECK(all.find("step ownership was applied from a different plan") != std::string::npos);
+    CHECK(all.find("3 plan entries changed since") != std::string::npos);
+    CHECK(all.find(table_line) != std::string::npos);
+    CHECK(all.find(service_line) != std::string::npos);
+    CHECK(all.find(waiver_line) != std::string::npos);
+  }
+  CliResult json = s.cli({"status", "--json"});
+  INFO(json.out);
+  CHECK(json.exit_code == 6);
+  CHECK(json.out.find(R"("plan_changes":[)") != std::string::npos);
+  CHECK(json.out.find(R"("change":"removed","entry":"[[waiver]] )" + s.consumer() +
+                      " on public.orders\"") != std::string::npos);
+
+  // A journal written before the inputs were kept names only the hashes.
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2(s.journalPath().c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) ==
+            SQLITE_OK);
+    CHECK(sqlite3_exec(raw, "UPDATE steps SET inputs = ''", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+    sqlite3_close_v2(raw);
+  }
+  CliResult old = s.cli({"status"});
+  INFO(old.out << old.err);
+  CHECK(old.exit_code == 6);
+  CHECK(old.out.find("step ownership was applied from a different plan (journal ") !=
+        std::string::npos);
+  CHECK(old.out.find("[[waiver]]") == std::string::npos);
+
+  s.writePlan(ownershipTables(), waiverEntry(s.consumer(), "public.orders", status_write_back));
+  CHECK(s.cli({"status"}).exit_code == 0);
+  CliResult rb = s.cli({"rollback", "ownership"});
+  INFO(rb.out << rb.err);
+  CHECK(rb.exit_code == 0);
 }

@@ -62,6 +62,31 @@ TEST_CASE("a journal runs in WAL mode with synchronous FULL, foreign keys and a 
   CHECK_THROWS_AS(j->pragma("journal_mode; DROP TABLE meta"), Error);
 }
 
+TEST_CASE("a version 1 journal keeps its steps and reads them with no stored inputs", "[journal]") {
+  TempDir dir;
+  std::string path = dir.file("j.db");
+  test::rawExec(path, internal::migration(1).sql);
+  test::rawExec(path, "PRAGMA application_id = " + std::to_string(internal::kApplicationId));
+  test::rawExec(path, "PRAGMA user_version = 1");
+  test::rawExec(path,
+                "INSERT INTO steps (name, status, plan_hash, updated_at)"
+                " VALUES ('ownership', 'applied', 'abc', '2026-01-01T00:00:00Z')");
+  {
+    auto ro = Journal::open(path, Journal::Mode::kReadOnly);
+    auto step = ro->step("ownership");
+    REQUIRE(step.has_value());
+    CHECK(step->plan_hash == "abc");
+    CHECK(step->inputs.empty());
+    CHECK(test::rawScalar(path, "PRAGMA user_version") == "1");  // read-only: untouched
+  }
+  auto j = Journal::open(path, Journal::Mode::kReadWrite);
+  CHECK(test::rawScalar(path, "PRAGMA user_version") == std::to_string(kSchemaVersion));
+  REQUIRE(j->step("ownership").has_value());
+  CHECK(j->step("ownership")->inputs.empty());
+  j->recordStep("ownership", "def", {}, StepStatus::kApplied, R"({"tables":[]})");
+  CHECK(j->step("ownership")->inputs == R"({"tables":[]})");
+}
+
 TEST_CASE("the migrations are numbered 1 to kSchemaVersion in order", "[journal]") {
   for (int v = 1; v <= kSchemaVersion; ++v) CHECK(internal::migration(v).version == v);
 }

@@ -48,6 +48,7 @@ void checkSameStep(const StepRecord& got, const StepRecord& want) {
   CHECK(got.actions_applied == want.actions_applied);
   CHECK(got.updated_at == want.updated_at);
   CHECK(got.error == want.error);
+  CHECK(got.inputs == want.inputs);
 }
 
 void checkSameRun(const RunRecord& got, const RunRecord& want) {
@@ -193,7 +194,8 @@ TEST_CASE("recorded steps and actions round-trip with every field", "[journal]")
   StepRecord want_step;
   {
     auto j = newJournal(dir);
-    j->recordStep("outbox", "plan-hash-1", planned, StepStatus::kApplying);
+    j->recordStep("outbox", "plan-hash-1", planned, StepStatus::kApplying,
+                  R"({"events":[{"table":"public.orders"}]})");
     auto actions = j->actions("outbox");
     REQUIRE(actions.size() == planned.size());
     for (size_t i = 0; i < planned.size(); ++i) checkSameAction(actions[i], planned[i]);
@@ -207,7 +209,8 @@ TEST_CASE("recorded steps and actions round-trip with every field", "[journal]")
                  4,
                  0,
                  step->updated_at,
-                 ""};
+                 "",
+                 R"({"events":[{"table":"public.orders"}]})"};
     checkSameStep(*step, want_step);
     CHECK_FALSE(step->updated_at.empty());
     CHECK_FALSE(j->step("ownership").has_value());
