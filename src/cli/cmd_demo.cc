@@ -36,7 +36,7 @@ void addDemoCommand(CLI::App& app, AppState& state) {
       "  DBSPLIT_DEMO_DROP_EVENT=1 (a testing aid) deletes one outbox event before the\n"
       "  final relay catch-up, so that the check must fail (exit 1).",
       "  dbsplit demo\n"
-      "  dbsplit demo --keep --dir /tmp/dbsplit-demo\n"
+      "  dbsplit demo --keep --dir ~/dbsplit-demo\n"
       "  dbsplit demo --playbook users\n"
       "  dbsplit demo --split database\n"
       "  dbsplit demo --pgbouncer\n"
@@ -46,7 +46,9 @@ void addDemoCommand(CLI::App& app, AppState& state) {
         o->drop_event = drop && std::strcmp(drop, "1") == 0;
         return demo::runDemo(*o, ctx.out);
       });
-  cmd->add_option("--dir", o->dir, "Working folder (default /tmp/dbsplit-demo)");
+  cmd->add_option("--dir", o->dir,
+                  "Working folder, yours and writable only by you (default: a new private "
+                  "folder under $TMPDIR)");
   cmd->add_option("--port", o->port, "Sandbox port (default 54330)");
   cmd->add_option("--server", o->server,
                   "Superuser DSN of an existing server to use instead of a sandbox");

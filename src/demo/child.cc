@@ -47,12 +47,12 @@ std::string selfExe() {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-ChildResult runDbsplit(const std::vector<std::string>& args) {
+ChildResult runDbsplit(const std::vector<std::string>& args, const util::Environment& env) {
   std::vector<std::string> argv = {selfExe()};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--json");
   argv.push_back("--no-progress");
-  util::ProcessResult p = util::runProcessStdout(argv);
+  util::ProcessResult p = util::runProcessStdout(argv, env);
   ChildResult r;
   r.exit_code = p.exit_code;
   r.errors = p.errors;
@@ -69,7 +69,7 @@ ChildResult runDbsplit(const std::vector<std::string>& args) {
 }
 
 BackgroundDbsplit::BackgroundDbsplit(const std::vector<std::string>& args,
-                                     const std::string& log_file) {
+                                     const std::string& log_file, const util::Environment& env) {
   std::vector<std::string> argv = {selfExe()};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--json");
@@ -77,7 +77,12 @@ BackgroundDbsplit::BackgroundDbsplit(const std::vector<std::string>& args,
   std::vector<char*> cargs;
   for (auto& a : argv) cargs.push_back(a.data());
   cargs.push_back(nullptr);
-  int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  // Built before fork(): the demo's services run in threads.
+  const std::vector<std::string> entries = util::environmentWith(env);
+  std::vector<char*> envp;
+  for (const auto& e : entries) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (log < 0) {
     throw Error::stepFailed("demo_log",
                             fmt::format("could not open {}: {}", log_file, std::strerror(errno)));
@@ -93,7 +98,7 @@ BackgroundDbsplit::BackgroundDbsplit(const std::vector<std::string>& args,
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
-    ::execv(cargs[0], cargs.data());
+    ::execve(cargs[0], cargs.data(), envp.data());
     ::_exit(127);
   }
   ::close(log);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
+#include "util/process.h"
 
 namespace dbsplit::demo {
 
@@ -25,14 +26,16 @@ struct ChildResult {
 // The dbsplit binary this process runs from.
 std::string selfExe();
 
-// Runs `dbsplit <args> --json --no-progress` and waits for it.
-ChildResult runDbsplit(const std::vector<std::string>& args);
+// Runs `dbsplit <args> --json --no-progress` and waits for it, with `env`
+// laid over this process's environment (a password: never in `args`).
+ChildResult runDbsplit(const std::vector<std::string>& args, const util::Environment& env = {});
 
 // A long-running dbsplit command (the relay) in the background, stdout and
 // stderr appended to `log_file`. stop() sends SIGTERM (a clean stop) and waits.
 class BackgroundDbsplit {
  public:
-  BackgroundDbsplit(const std::vector<std::string>& args, const std::string& log_file);
+  BackgroundDbsplit(const std::vector<std::string>& args, const std::string& log_file,
+                    const util::Environment& env = {});
   ~BackgroundDbsplit();
   BackgroundDbsplit(const BackgroundDbsplit&) = delete;
   BackgroundDbsplit& operator=(const BackgroundDbsplit&) = delete;

@@ -4,19 +4,11 @@
 // the walk are in walk.h.
 #include "demo/demo.h"
 
-#include <filesystem>
-
+#include "demo/folder.h"
 #include "demo/walk.h"
 #include "util/time.h"
 
 namespace dbsplit::demo {
-namespace {
-
-namespace fs = std::filesystem;
-
-std::string absolute(const std::string& path) { return fs::absolute(path).lexically_normal(); }
-
-}  // namespace
 
 util::Outcome Demo::run() {
   if (Workload::services(o_.playbook).empty()) {
@@ -40,8 +32,7 @@ util::Outcome Demo::run() {
   const bool pooled_by_default = o_.split == "database" && !o_.pgbouncer && o_.server.empty();
   if (pooled_by_default) o_.pgbouncer = true;
   const auto start = Clock::now();
-  work_ = absolute(o_.dir);
-  fs::create_directories(work_);
+  work_ = privateFolder(o_.dir);
   db_ = databaseOf(o_.playbook);
 
   narrate("dbsplit demo: the " + o_.playbook + " playbook",
@@ -53,11 +44,12 @@ util::Outcome Demo::run() {
   }
   startServer();
   dsn_ = pg::buildConninfo(server_dsn_, {{"dbname", db_}});
+  child_ = pg::childConnection(dsn_);
   loadDatabase();
   writePlan();
   say("plan: " + plan_path_ + " (the playbook, deprecation window " + o_.window + ", split " +
       o_.split + ")");
-  ChildResult check = runDbsplit(cmd({"check"}));
+  ChildResult check = dbsplit({"check"});
   requireOk(check, "dbsplit check");
   say("$ dbsplit check   -> plan valid, database ready");
 
@@ -144,7 +136,7 @@ util::Outcome Demo::run() {
   const std::int64_t failed = failedDuringSteps();
 
   narrate("done", fmt::format("in {:.0f} s", secondsSince(start)));
-  ChildResult st = runDbsplit(cmd({"status"}));
+  ChildResult st = dbsplit({"status"});
   for (const auto& e : st.named("step")) {
     std::string status = e.value("status", "");
     // As `dbsplit status` prints it: finalize is run by its own command only.
@@ -155,9 +147,9 @@ util::Outcome Demo::run() {
   std::string look = fmt::format("dbsplit --plan {}", plan_path_);
   std::vector<std::string> next;
   if (o_.keep) {
-    say("the server keeps running: " + dsn_);
+    say("the server keeps running: " + pg::redactDsn(dsn_));
     next = {look + " status", look + " log", look + " report --html " + work_ + "/report.html",
-            "psql \"" + dsn_ + "\""};
+            "psql \"" + pg::redactDsn(dsn_) + "\""};
     if (o_.server.empty()) next.push_back("dbsplit sandbox stop --dir " + sandbox_.dir);
   } else {
     if (o_.server.empty()) {

@@ -16,8 +16,9 @@
 namespace dbsplit::demo {
 
 struct DemoOptions {
-  // Under /tmp: as root the server runs as `postgres`, which must reach it.
-  std::string dir = "/tmp/dbsplit-demo";
+  // Empty: a new private folder under $TMPDIR (folder.h). As root the server
+  // runs as `postgres`, which must reach it.
+  std::string dir;
   int port = 54330;
   std::string server;  // a superuser DSN of an existing server instead of a sandbox
   bool keep = false;

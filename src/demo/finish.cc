@@ -33,7 +33,7 @@ void Demo::dropOneEvent() {
 
 void Demo::finalCatchUp() {
   for (const auto& c : consumers_) {
-    ChildResult r = runDbsplit(cmd({"relay", "--once", "--consumer", c}));
+    ChildResult r = dbsplit({"relay", "--once", "--consumer", c});
     if (o_.drop_event && r.exit_code != 0) {
       // The dropped event may upset the relay too; the check below decides.
       out_.warn("dbsplit relay --once --consumer " + c + ": " + r.errorMessage());

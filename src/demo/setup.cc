@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
+#include "demo/folder.h"
 #include "demo/walk.h"
 #include "pg/session.h"
 #include "sql/quote.h"
@@ -86,7 +88,7 @@ void Demo::addServicePools(const sandbox::Status& st) {
                             "no [databases] section in " + st.pgbouncer_ini);
   }
   ini.insert(at + section.size(), lines);
-  std::ofstream(st.pgbouncer_ini, std::ios::trunc) << ini;
+  writeFileNoFollow(st.pgbouncer_ini, ini);
   pg::ConnectOptions console;
   console.dsn = pooler_console_;
   console.application_name = "dbsplit/demo";
@@ -95,17 +97,18 @@ void Demo::addServicePools(const sandbox::Status& st) {
   // The hook a DBA would write (docs/steps/split.md, "Who repoints"): the
   // pool's [databases] entry now names the service's database, then RELOAD.
   repoint_hook_ = work_ + "/repoint-pool.sh";
-  std::ofstream(repoint_hook_, std::ios::trunc)
-      << "#!/bin/sh\n"
-      << "# Written by dbsplit demo --split database --pgbouncer: the on_cutover hook.\n"
-      << "# dbsplit holds the service's pool paused while it runs.\n"
-      << "set -e\n"
-      << "sed -i \"s|^\\($DBSPLIT_PGBOUNCER_POOL = .*dbname=\\)[^ ]*|\\1" << db_
-      << "_$DBSPLIT_SERVICE|\" " << shellWord(st.pgbouncer_ini) << "\n"
-      << shellWord(sandbox::findBindir(sandbox_.bindir) + "/psql")
-      << " -X -q -d \"$DBSPLIT_PGBOUNCER\" -c RELOAD\n"
-      << "echo \"PgBouncer pool $DBSPLIT_PGBOUNCER_POOL now in front of " << db_
-      << "_$DBSPLIT_SERVICE\"\n";
+  std::ostringstream hook;
+  hook << "#!/bin/sh\n"
+       << "# Written by dbsplit demo --split database --pgbouncer: the on_cutover hook.\n"
+       << "# dbsplit holds the service's pool paused while it runs.\n"
+       << "set -e\n"
+       << "sed -i \"s|^\\($DBSPLIT_PGBOUNCER_POOL = .*dbname=\\)[^ ]*|\\1" << db_
+       << "_$DBSPLIT_SERVICE|\" " << shellWord(st.pgbouncer_ini) << "\n"
+       << shellWord(sandbox::findBindir(sandbox_.bindir) + "/psql")
+       << " -X -q -d \"$DBSPLIT_PGBOUNCER\" -c RELOAD\n"
+       << "echo \"PgBouncer pool $DBSPLIT_PGBOUNCER_POOL now in front of " << db_
+       << "_$DBSPLIT_SERVICE\"\n";
+  writeFileNoFollow(repoint_hook_, hook.str(), 0700);
   say(fmt::format("PgBouncer pools {}: one per service, in front of {} until its cutover",
                   util::join(pools, ", "), db_));
 }
@@ -230,9 +233,9 @@ void Demo::writePlan() {
   }
   plan_path_ = work_ + "/dbsplit.toml";
   fs::remove_all(work_ + "/.dbsplit");
-  std::ofstream(plan_path_) << "# Written by dbsplit demo from playbooks/" << o_.playbook
-                            << ".toml.\n"
-                            << text;
+  // 0600: the plan holds the server's DSN, a password included when it has one.
+  writeFileNoFollow(plan_path_,
+                    "# Written by dbsplit demo from playbooks/" + o_.playbook + ".toml.\n" + text);
   plan_ = std::make_unique<plan::Plan>(plan::loadPlan(plan_path_));
   std::set<std::string> seen;
   for (const auto& p : plan_->projections) {

@@ -23,12 +23,12 @@ void Demo::runStep(const std::string& step, const std::string& story) {
   narrate("step " + step, story);
   auto start = Clock::now();
   workload_->beginWindow();
-  ChildResult r = runDbsplit(cmd({"run", step, "--yes"}));
+  ChildResult r = dbsplit({"run", step, "--yes"});
   const WindowStats w = workload_->window();
   windows_.emplace_back(step, w);
   requireOk(r, "dbsplit run " + step);
   int applied = 0, total = 0;
-  ChildResult st = runDbsplit(cmd({"status"}));
+  ChildResult st = dbsplit({"status"});
   for (const auto& e : st.named("step")) {
     if (e.value("step", "") == step) {
       applied = e.value("actions_applied", 0);
@@ -56,7 +56,7 @@ void Demo::runStep(const std::string& step, const std::string& story) {
 
 void Demo::finalizeSchemaSplit() {
   auto oldSessions = [this]() -> std::int64_t {
-    for (const auto& e : runDbsplit(cmd({"status"})).named("split_compat_views")) {
+    for (const auto& e : dbsplit({"status"}).named("split_compat_views")) {
       return e.value("old_sessions", std::int64_t{0});
     }
     return 0;
@@ -72,7 +72,7 @@ void Demo::finalizeSchemaSplit() {
   narrate("step split finalize",
           "No session needs the compatibility views any more: finalize drops them.");
   workload_->beginWindow();
-  ChildResult r = runDbsplit(cmd({"split", "finalize", "--yes"}));
+  ChildResult r = dbsplit({"split", "finalize", "--yes"});
   const WindowStats w = workload_->window();
   windows_.emplace_back("finalize", w);
   requireOk(r, "dbsplit split finalize");
@@ -84,7 +84,7 @@ void Demo::finalizeSchemaSplit() {
 }
 
 void Demo::showCoupling() {
-  ChildResult r = runDbsplit(cmd({"catalogue"}));
+  ChildResult r = dbsplit({"catalogue"});
   requireOk(r, "dbsplit catalogue");
   std::map<std::string, std::string> owner;
   for (const auto& t : plan_->tables) owner[t.name.display()] = t.owner;
@@ -126,7 +126,7 @@ void Demo::showEvents() {
 // between catalogue snapshots, so the demo stores one when the consumers move
 // to their projections, as a DBA does with `dbsplit catalogue --store`.
 void Demo::storeCatalogueSnapshot(const std::string& why) {
-  ChildResult r = runDbsplit(cmd({"catalogue", "--store"}));
+  ChildResult r = dbsplit({"catalogue", "--store"});
   requireOk(r, "dbsplit catalogue --store");
   for (const auto& ev : r.named("catalogue_stored")) {
     say(fmt::format("$ dbsplit catalogue --store   -> snapshot {} ({})", ev.value("id", 0), why));
@@ -135,8 +135,8 @@ void Demo::storeCatalogueSnapshot(const std::string& why) {
 
 void Demo::startRelays() {
   for (const auto& c : consumers_) {
-    relays_.push_back(std::make_unique<BackgroundDbsplit>(cmd({"relay", "--consumer", c}),
-                                                          work_ + "/relay-" + c + ".log"));
+    relays_.push_back(std::make_unique<BackgroundDbsplit>(
+        cmd({"relay", "--consumer", c}), work_ + "/relay-" + c + ".log", child_.env));
   }
   say(fmt::format("$ dbsplit relay --consumer C   x{} in the background (logs: {}/relay-*.log)",
                   relays_.size(), work_));
@@ -157,7 +157,7 @@ void Demo::compare() {
   for (const auto& c : consumers_) {
     ChildResult r;
     for (int attempt = 0; attempt < 3; ++attempt) {
-      r = runDbsplit(cmd({"compare", "--consumer", c}));
+      r = dbsplit({"compare", "--consumer", c});
       if (r.exit_code != 3) break;
       sleepSeconds(2);  // in flight: let the relay catch up and look again
     }

@@ -69,10 +69,15 @@ class Demo {
   std::map<std::string, ServiceDsn> serviceDsns(bool split_done, bool projected) const;
   std::vector<std::string> databasesOf(const std::string& service) const;
 
+  // The DSN goes on the command line without its password (every local user
+  // may read a command line); the password goes in the child's PGPASSWORD.
   std::vector<std::string> cmd(std::initializer_list<std::string> args) const {
-    std::vector<std::string> v = {"--plan", plan_path_, "--dsn", dsn_};
+    std::vector<std::string> v = {"--plan", plan_path_, "--dsn", child_.conninfo};
     v.insert(v.end(), args);
     return v;
+  }
+  ChildResult dbsplit(std::initializer_list<std::string> args) const {
+    return runDbsplit(cmd(args), child_.env);
   }
   // Runs `dbsplit run STEP --yes` and narrates its gates and actions.
   void runStep(const std::string& step, const std::string& story);
@@ -105,7 +110,8 @@ class Demo {
   std::string pooler_console_;  // --pgbouncer: its admin console
   std::string repoint_hook_;    // pooledSplit(): the on_cutover hook's script
   std::string db_;
-  std::string dsn_;  // superuser, the playbook's database
+  std::string dsn_;            // superuser, the playbook's database
+  pg::ChildConnection child_;  // dsn_ for the dbsplit children: password apart
   std::string plan_path_;
   std::unique_ptr<plan::Plan> plan_;
   std::unique_ptr<Workload> workload_;

@@ -1,6 +1,7 @@
 #include "engine/executor.h"
 
 #include <chrono>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -34,6 +35,25 @@ void requireVerified(pg::Session& s, const Action& action) {
         fmt::format("{} ran but its verify query says the effect is missing", action.id),
         "inspect the object by hand, then `dbsplit resume`");
   }
+}
+
+// CREATE [UNIQUE] INDEX CONCURRENTLY: a failure or a kill half-way leaves an
+// INVALID index under the name, which `IF NOT EXISTS` then takes for done.
+bool buildsIndexConcurrently(const std::string& sql) {
+  static const std::regex kCic(R"(^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b)",
+                               std::regex::icase);
+  return std::regex_search(sql, kCic);
+}
+
+// Whether the journal shows `id` started before this attempt (a failed or
+// killed run, now retried or resumed).
+bool startedBefore(const journal::Journal* journal, const std::string& step,
+                   const std::string& id) {
+  if (journal == nullptr) return false;
+  for (const auto& r : journal->actions(step)) {
+    if (r.id == id) return !r.started_at.empty();
+  }
+  return false;
 }
 
 }  // namespace
@@ -103,9 +123,26 @@ void ApplyExecutor::runTransactional(pg::Session& s, const Action& action, const
 
 void ApplyExecutor::runNonTransactional(pg::Session& s, const Action& action,
                                         const std::string& sql, bool forward) {
+  // An index built concurrently that an earlier attempt left INVALID (its
+  // verify query, false here, checks indisvalid) is dropped by the action's
+  // inverse (DROP INDEX CONCURRENTLY IF EXISTS) before it is built again. Only
+  // after an attempt of dbsplit's own: this run's (a lock timeout) or one
+  // the journal shows started (a failed or killed run).
+  const bool rebuild = forward && !action.inverse.empty() && buildsIndexConcurrently(sql);
+  bool tried = rebuild && started_before_;
   withLockRetries(action, forward ? "forward" : "inverse", [&] {
     s.exec(setLockTimeout(ctx_.lock_timeout_ms, false));
     try {
+      if (tried) {
+        ctx_.out->event({{"event", "action_cleanup"},
+                         {"step", ctx_.step},
+                         {"action", action.id},
+                         {"sql", action.inverse}},
+                        fmt::format("  drop what an earlier attempt of {} left half-built: {}",
+                                    action.id, action.inverse));
+        s.exec(action.inverse);
+      }
+      tried = rebuild;
       s.exec(sql);
     } catch (const Error&) {
       s.exec("RESET lock_timeout");
@@ -178,6 +215,8 @@ void ApplyExecutor::finish() {
 void ApplyExecutor::apply(const Action& action) {
   if (ctx_.lock) ctx_.lock->checkAlive();
   auto start = std::chrono::steady_clock::now();
+  started_before_ = !action.transactional && buildsIndexConcurrently(action.forward) &&
+                    startedBefore(ctx_.journal, ctx_.step, action.id);
   record({{action.id, journal::ActionStatus::kStarted, 0, {}}});
   faultPoint(action.id, FaultPoint::kBefore);
   try {

@@ -78,6 +78,9 @@ class ApplyExecutor : public Executor {
   };
   void record(std::vector<Outcome> changes);
   std::optional<Outcome> deferred_;
+  // The action being applied was started before (journal): what it left
+  // half-built may need clearing (runNonTransactional).
+  bool started_before_ = false;
 
   // Runs `attempt` until it succeeds, retrying on lock timeouts (55P03) with
   // backoff; each retry is reported as a `retry` event.

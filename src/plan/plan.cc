@@ -72,6 +72,19 @@ std::vector<std::string> Plan::publishingServices() const {
 
 QualifiedName outboxOf(const std::string& service) { return {service, "outbox"}; }
 
+std::string primaryKeyNameOf(const std::string& name) {
+  // makeObjectName(): the table name is clipped so that "_pkey" fits in
+  // NAMEDATALEN - 1 = 63 bytes, never inside a UTF-8 sequence.
+  constexpr size_t kRoom = 63 - 5;
+  std::string base = name;
+  if (base.size() > kRoom) {
+    size_t cut = kRoom;
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80) --cut;
+    base.resize(cut);
+  }
+  return base + "_pkey";
+}
+
 const Table* Plan::findTable(const QualifiedName& name) const {
   for (const auto& t : tables) {
     if (t.name == name) return &t;
@@ -121,6 +134,7 @@ Plan parsePlan(const std::string& text, const std::string& path) {
   readPlan(root, ctx, &plan, &positions);
   validateOwnership(plan, positions, &problems);
   validateEvents(plan, positions, &problems);
+  validateGeneratedNames(plan, positions, &problems);
   validateShared(plan, positions, &problems);
   throwIfAny(problems, path);
 

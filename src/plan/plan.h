@@ -3,6 +3,7 @@
 // Error(kUsage, "plan_invalid") so that nothing runs on an invalid plan.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -149,6 +150,17 @@ struct Plan {
 
 // A publishing service's outbox table: <service>.outbox (DESIGN §6).
 QualifiedName outboxOf(const std::string& service);
+
+// The longest migration name: "dbsplit/<name>/outbox-prune", the longest
+// application_name dbsplit gives its sessions, must fit in 63 bytes, or
+// PostgreSQL clips it and dbsplit no longer knows its own sessions (the run
+// lock's holder, the catalogue leaving out its own queries).
+constexpr std::size_t kMaxMigrationNameBytes = 63 - 8 - 13;
+
+// The name PostgreSQL gives the unnamed PRIMARY KEY of table `name`:
+// <name>_pkey, the table name clipped at a character boundary so that the
+// whole fits in 63 bytes (NAMEDATALEN - 1).
+std::string primaryKeyNameOf(const std::string& name);
 
 // Parses and validates. `path` is used for positions and to resolve the default
 // journal path. Throws Error(kUsage, "plan_invalid") with one detail line per

@@ -114,6 +114,12 @@ void readMigration(const toml::table& root, const ReadContext& ctx, Plan* plan,
   Migration& m = plan->migration;
   if (auto name = reader.string("name", true)) {
     checkPlainName(reader, *name);
+    if (name->size() > kMaxMigrationNameBytes) {
+      reader.problem("name", fmt::format("\"{}\" is {} bytes, longer than {}: dbsplit names its "
+                                         "sessions dbsplit/<name>/<step> and PostgreSQL clips "
+                                         "that at 63 bytes",
+                                         *name, name->size(), kMaxMigrationNameBytes));
+    }
     m.name = *name;
   }
   if (auto database = reader.string("database", false)) m.database = *database;

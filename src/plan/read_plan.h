@@ -70,5 +70,9 @@ bool checkEnum(EntryReader& reader, const std::string& key, const std::string& v
 void validateOwnership(const Plan& plan, const PlanPositions& pos, Problems* problems);
 void validateEvents(const Plan& plan, const PlanPositions& pos, Problems* problems);
 void validateShared(const Plan& plan, const PlanPositions& pos, Problems* problems);
+// validate_names.cc: the relations dbsplit makes in a service's schema (outbox,
+// cursor, backfill progress, projections and their keys, tables the split
+// moves there) never take one another's name.
+void validateGeneratedNames(const Plan& plan, const PlanPositions& pos, Problems* problems);
 
 }  // namespace dbsplit::plan

@@ -55,18 +55,7 @@ std::vector<std::string> names(const std::vector<ColumnSpec>& cols) {
 
 }  // namespace
 
-std::string ProjectionSpec::primaryKeyName() const {
-  // makeObjectName(): the table name is clipped so that "_pkey" fits in
-  // NAMEDATALEN - 1 = 63 bytes, never inside a UTF-8 sequence.
-  constexpr size_t kRoom = 63 - 5;
-  std::string base = target.name;
-  if (base.size() > kRoom) {
-    size_t cut = kRoom;
-    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80) --cut;
-    base.resize(cut);
-  }
-  return base + "_pkey";
-}
+std::string ProjectionSpec::primaryKeyName() const { return plan::primaryKeyNameOf(target.name); }
 
 const ColumnSpec& ProjectionSpec::column(const std::string& name) const {
   for (const auto& c : columns) {

@@ -27,6 +27,8 @@ connection_lost 1 the connection to the server broke while a statement ran
 consumer_database_unreachable 3 a consumer's own [[service]] database cannot be connected to or created
 cutover_not_converged 1 after the fence the new database did not reach the source's rows (counts and hashes) within the bound; the source is unfenced
 database_taken 3 the service's new database exists and was not created by this migration (no dbsplit mark on it): it is never resumed into or dropped
+demo_dir 1 the demo could not make, inspect or write its working folder or a file in it
+demo_dir_untrusted 3 the demo's --dir is a symbolic link, not a directory, not yours, or writable by others: it would write its plan and hook there
 demo_drop_event 1 the demo could not remove the event it drops on purpose to show compare finding it
 demo_failed_transactions 1 an application transaction of the demo's services failed while dbsplit ran a step
 demo_log 1 the demo could not open the log file of one of its child processes

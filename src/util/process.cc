@@ -60,9 +60,6 @@ ProcessResult runProcessStdout(const std::vector<std::string>& argv, const Envir
   return r;
 }
 
-namespace {
-
-// This process's environment with `env` laid over it, as execvpe wants it.
 std::vector<std::string> environmentWith(const Environment& env) {
   std::vector<std::string> out;
   for (char** e = environ; e && *e; ++e) {
@@ -72,6 +69,8 @@ std::vector<std::string> environmentWith(const Environment& env) {
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
 }
+
+namespace {
 
 ProcessResult spawn(const std::vector<std::string>& argv, const std::string& cwd, int err_fd,
                     const Environment& env) {

@@ -21,6 +21,10 @@ struct ProcessResult {
 // line (ps, /proc/PID/cmdline), only the same user a process's environment.
 using Environment = std::map<std::string, std::string>;
 
+// This process's environment with `env` laid over it ("KEY=value" entries),
+// for a caller that execs by itself: build it before fork().
+std::vector<std::string> environmentWith(const Environment& env);
+
 // Runs argv[0] (searched in PATH when it holds no '/') with stdin from
 // /dev/null, in `cwd` when not empty, and waits for it. Throws dbsplit::Error
 // when the program cannot be started at all.

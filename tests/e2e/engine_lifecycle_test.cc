@@ -143,3 +143,35 @@ TEST_CASE("plan shows forward SQL, inverse SQL, lock and status of every action"
   CHECK(log.exit_code == 0);
   CHECK(log.out.find("run selftest (apply)  exit 0") != std::string::npos);
 }
+
+TEST_CASE("a resumed CREATE INDEX CONCURRENTLY replaces the invalid index a failed attempt left",
+          "[engine][security][pg]") {
+  Scenario s("CREATE TABLE public.t (id int, v int);\nINSERT INTO public.t VALUES (1, 1), (1, 2);",
+             {"public.t"}, "[step.selftest]\nkinds = [\"index\"]\n");
+  CliResult killed =
+      s.cli({"run", "selftest", "--yes"}, {{"DBSPLIT_FAULT", "selftest/index/public.t:before"}});
+  REQUIRE(killed.exit_code == 137);
+  // What a CREATE INDEX CONCURRENTLY that dies half-way leaves: an INVALID
+  // index under the action's name (made here by a UNIQUE build over duplicates).
+  const std::string idx =
+      s.db().scalar("SELECT 'dbsplit_selftest_' || left(encode(sha256('public.t'), 'hex'), 12)");
+  bool failed = false;
+  try {
+    s.db().exec("CREATE UNIQUE INDEX CONCURRENTLY " + idx + " ON public.t (id)");
+  } catch (const std::exception&) {
+    failed = true;
+  }
+  REQUIRE(failed);
+  const std::string valid =
+      "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = "
+      "i.indexrelid WHERE c.relname = '" +
+      idx + "'";
+  REQUIRE(s.db().scalar(valid) == "f");
+
+  CliResult resume = s.cli({"resume"});
+  INFO(resume.out << resume.err);
+  CHECK(resume.exit_code == 0);
+  CHECK(s.db().scalar(valid) == "t");
+  CHECK(s.db().scalar("SELECT indisunique FROM pg_index WHERE indexrelid = '" + idx +
+                      "'::regclass") == "f");  // dbsplit's own definition, built again
+}

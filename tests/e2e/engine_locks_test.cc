@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
+#include "engine/run_lock.h"
+#include "support/ownership_fixture.h"
 #include "support/scenario.h"
 
 using namespace dbsplit::test;
@@ -140,4 +142,22 @@ TEST_CASE("a second concurrent run exits 4 naming the first, and after kill -9 t
   CHECK(resume.exit_code == 0);
   CHECK(s.db().scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.t'::regclass"
                       " AND attname = 'dbsplit_selftest'") == "1");
+}
+
+TEST_CASE("rollback takes the run lock before it looks at the step order",
+          "[engine][locks][security][pg]") {
+  OwnershipScenario s;
+  s.runCatalogue();
+  REQUIRE(s.cli({"run", "ownership", "--yes"}).exit_code == 0);
+  // Another run holds the migration's lock (the advisory lock a dbsplit run takes).
+  auto holder = connect(s.db().dsn());
+  const dbsplit::engine::LockKey key = dbsplit::engine::lockKeyFor("t");
+  holder->exec("SELECT pg_advisory_lock(" + std::to_string(key.classid) + ", " +
+               std::to_string(key.objid) + ")");
+  // The order alone refuses this (ownership is applied after catalogue, exit
+  // 3): read without the lock, it could change under the rollback.
+  CliResult r = s.cli({"rollback", "catalogue", "--yes"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 4);
+  CHECK(r.err.find("cannot roll back catalogue while ownership") == std::string::npos);
 }

@@ -187,3 +187,17 @@ TEST_CASE(
   CHECK(fileSize(dir.file("blank.png")) > 0);
   CHECK(fileSize(dir.file("report.png")) > 20 * fileSize(dir.file("blank.png")));
 }
+
+TEST_CASE("report --html escapes the names it prints", "[report][security][pg]") {
+  // A name is data: markup in it must show as text, never run in the page.
+  Scenario s("CREATE TABLE public.\"<img src=x onerror=alert(1)>\" (id int PRIMARY KEY);",
+             {"public.\"<img src=x onerror=alert(1)>\""});
+  TempDir out;
+  CliResult r = s.cli({"report", "--html", out.file("r.html")});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string html = readFile(out.file("r.html"));
+  INFO(html.substr(0, std::min<size_t>(html.size(), 6000)));
+  CHECK(html.find("<img") == std::string::npos);
+  CHECK(html.find("&lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
+}

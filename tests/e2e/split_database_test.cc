@@ -442,4 +442,9 @@ TEST_CASE("the cutover fence tells a role named PUBLIC from PUBLIC by its grante
   CHECK(dry.out.find(".\"orders\" FROM \"PUBLIC\";") != std::string::npos);
   CHECK(dry.out.find(".\"items\" FROM PUBLIC;") != std::string::npos);
   CHECK(dry.out.find(".\"orders\" FROM PUBLIC;") == std::string::npos);
+  // The gate's list of roles that lose access shows the role quoted, PUBLIC bare.
+  const std::string all = dry.out + dry.err;
+  CHECK(all.find("role \"PUBLIC\" has INSERT on public.orders") != std::string::npos);
+  CHECK(all.find("role PUBLIC has UPDATE on public.items") != std::string::npos);
+  CHECK(all.find("role PUBLIC has INSERT") == std::string::npos);
 }

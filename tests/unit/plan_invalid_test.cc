@@ -41,6 +41,9 @@ source = "public.orders"
 name = "order_view"
 )";
 
+// Ends a [[projection]] entry after its name: 2 lines.
+const std::string kTail = "columns = [\"id\", \"status\"]\nkey = [\"id\"]\n";
+
 // The detail lines of the plan_invalid error `text` raises.
 std::vector<std::string> problemsOf(const std::string& text) {
   try {
@@ -58,7 +61,7 @@ struct Case {
   const char* what;
   std::string text;
   const char* position;  // "line:column"
-  const char* message;   // substring of the message
+  std::string message;   // substring of the message
 };
 
 }  // namespace
@@ -74,6 +77,37 @@ TEST_CASE("each kind of invalid plan is reported at the offending line and colum
        "[migration]: missing required key \"name\""},
       {"bad migration name", "[migration]\nname = \"Shop Breakup\"\n", "2:8",
        "[migration] name: \"Shop Breakup\" must match [a-z0-9_-]+"},
+      {"migration name too long for dbsplit's application_name",
+       "[migration]\nname = \"" + std::string(43, 'm') + "\"\n", "2:8",
+       "is 43 bytes, longer than 42"},
+      {"projection named like the consumer's cursor table",
+       kBase + kEvent + kProjectionHead.substr(0, kProjectionHead.find("name")) +
+           "name = \"dbsplit_cursor\"\n" + kTail,
+       "19:8", "fulfillment.dbsplit_cursor, which is already the relay's cursor table"},
+      {"projection named outbox in a publishing consumer",
+       kBase + "[[table]]\nname = \"public.shipments\"\nowner = \"fulfillment\"\n" + kEvent +
+           "[[event]]\ntable = \"public.shipments\"\naggregate_type = \"shipment\"\n" +
+           kProjectionHead.substr(0, kProjectionHead.find("name")) + "name = \"outbox\"\n" + kTail,
+       "25:8", "fulfillment.outbox, which is already the outbox dbsplit makes"},
+      {"projection whose primary key takes another projection's name",
+       kBase + kEvent + kProjectionHead + kTail +
+           kProjectionHead.substr(0, kProjectionHead.find("name")) +
+           "name = \"order_view_pkey\"\n" + kTail,
+       "25:8",
+       "projection order_view_pkey would be fulfillment.order_view_pkey, which is already "
+       "the primary key index of projection order_view (at plan.toml:19:8)"},
+      {"two long projection names whose primary keys clip to one name",
+       kBase + kEvent + kProjectionHead.substr(0, kProjectionHead.find("name")) + "name = \"" +
+           std::string(58, 'p') + "a\"\n" + kTail +
+           kProjectionHead.substr(0, kProjectionHead.find("name")) + "name = \"" +
+           std::string(58, 'p') + "b\"\n" + kTail,
+       "25:8", "(clipped to 63 bytes) would be fulfillment." + std::string(58, 'p') + "_pkey"},
+      {"a table moved by split onto its owner's projection",
+       kBase + "[[table]]\nname = \"public.order_view\"\nowner = \"fulfillment\"\n" + kEvent +
+           kProjectionHead + kTail,
+       "22:8",
+       "projection order_view would be fulfillment.order_view, which is already table "
+       "public.order_view (moved by split)"},
       {"empty journal path", "[migration]\nname = \"shop\"\njournal = \"\"\n", "3:11",
        "[migration] journal: must not be empty"},
       {"unknown top-level key", kBase + "[[tables]]\nname = \"public.x\"\nowner = \"orders\"\n",
@@ -257,6 +291,9 @@ TEST_CASE("each kind of invalid plan is reported at the offending line and colum
     SECTION(c.what) {
       std::vector<std::string> problems = problemsOf(c.text);
       INFO(c.what);
+      std::string all;
+      for (const auto& p : problems) all += p + "\n";
+      INFO(all);
       REQUIRE(problems.size() == 1);
       CHECK_THAT(problems[0], Catch::StartsWith(std::string("plan.toml:") + c.position + ": "));
       CHECK_THAT(problems[0], Catch::Contains(c.message));

@@ -80,9 +80,11 @@ SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid
 
 // Roles other than the owner group (and its members, and superusers) holding
 // a privilege on a moving relation: they lose it unqualified, and without
-// USAGE on the owner's schema at all.
+// USAGE on the owner's schema at all. PUBLIC is grantee 0, shown bare; every
+// role is shown as an identifier, so a role named "PUBLIC" reads apart.
 constexpr const char* kReaders = R"SQL(
-SELECT coalesce(ge.rolname, 'PUBLIC'), n.nspname || '.' || c.relname,
+SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(ge.rolname) END,
+       n.nspname || '.' || c.relname,
        string_agg(DISTINCT x.privilege_type, ', ')
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
