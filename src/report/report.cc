@@ -98,6 +98,17 @@ std::string statusClass(const std::string& s) {
   return out;
 }
 
+// `html` with the graph drawn as SVG, or, without Graphviz, its DOT text and how to draw it.
+std::string withGraph(const std::string& html, const std::string& dot,
+                      const std::function<std::string(const std::string&)>& dot_to_svg) {
+  std::string svg = dot_to_svg ? dot_to_svg(dot) : std::string();
+  if (!svg.empty()) return html + svg + "</div>";
+  return html +
+         "<p>Graphviz <code>dot</code> is not installed: the graph in DOT form "
+         "(<code>apt-get install graphviz</code>, or paste it into any DOT viewer).</p><pre>" +
+         escapeHtml(dot) + "</pre></div>";
+}
+
 std::string graph(const std::optional<catalogue::Snapshot>& snap, const plan::Plan& plan,
                   const std::string& title, const std::string& note,
                   const std::function<std::string(const std::string&)>& dot_to_svg) {
@@ -106,12 +117,7 @@ std::string graph(const std::optional<catalogue::Snapshot>& snap, const plan::Pl
   if (!snap) return html + "<p>No catalogue snapshot.</p></div>";
   if (snap->accesses.empty()) return html + "<p>No table access recorded.</p></div>";
   std::string dot = catalogue::renderDot(*snap, &plan);
-  std::string svg = dot_to_svg ? dot_to_svg(dot) : std::string();
-  if (!svg.empty()) return html + svg + "</div>";
-  return html +
-         "<p>Graphviz <code>dot</code> is not installed: the graph in DOT form "
-         "(<code>apt-get install graphviz</code>, or paste it into any DOT viewer).</p><pre>" +
-         escapeHtml(dot) + "</pre></div>";
+  return withGraph(html, dot, dot_to_svg);
 }
 
 std::string afterGraph(const ReportInputs& in,
@@ -123,12 +129,7 @@ std::string afterGraph(const ReportInputs& in,
       escapeHtml(in.after_note) + "</p>";
   if (in.plan.tables.empty()) return html + "<p>The plan declares no table yet.</p></div>";
   std::string dot = targetDot(in.plan, in.after ? &*in.after : nullptr);
-  std::string svg = dot_to_svg ? dot_to_svg(dot) : std::string();
-  if (!svg.empty()) return html + svg + "</div>";
-  return html +
-         "<p>Graphviz <code>dot</code> is not installed: the graph in DOT form "
-         "(<code>apt-get install graphviz</code>, or paste it into any DOT viewer).</p><pre>" +
-         escapeHtml(dot) + "</pre></div>";
+  return withGraph(html, dot, dot_to_svg);
 }
 
 std::string ownedData(const plan::Plan& plan) {

@@ -5,7 +5,6 @@
 //
 // The playbooks' roles are cluster-wide, so each playbook has one test case
 // (they run in parallel without meeting).
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
+#include "support/proc.h"
 #include "support/scenario.h"
 
 using namespace dbsplit::test;
@@ -137,7 +137,6 @@ TEST_CASE(
   // Its own sandbox (PgBouncer runs beside a sandbox only), on ports of this
   // suite's range: another cluster, so the playbook's roles meet no other test's.
   TempDir dir;
-  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);  // the server's user
   const std::string port = std::to_string(sandboxPort() + 20);
   // No --pgbouncer: database mode turns it on by itself.
   CliResult r = runCli({"demo", "--dir", dir.path(), "--port", port, "--split", "database",
@@ -175,40 +174,6 @@ TEST_CASE(
     CHECK(ini.find(std::string("\n") + svc + " = ") != std::string::npos);
     CHECK(ini.find(std::string("dbname=shop_") + svc + " ") != std::string::npos);
   }
-}
-
-// A /proc file read with read(2): a process may vanish while it is read.
-std::string procFile(const std::string& path) {
-  std::string out;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
-
-// The command lines of every process now, NULs made spaces.
-std::vector<std::string> commandLines() {
-  std::vector<std::string> out;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return out;
-  while (dirent* e = ::readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::string line = procFile(std::string("/proc/") + e->d_name + "/cmdline");
-    for (char& c : line) c = c == '\0' ? ' ' : c;
-    if (!line.empty()) out.push_back(line);
-  }
-  ::closedir(proc);
-  return out;
-}
-
-// Alive and not a zombie (wait() reaps it later).
-bool running(int pid) {
-  std::string stat = procFile("/proc/" + std::to_string(pid) + "/stat");
-  auto paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
 TEST_CASE("the users playbook passes check and a dropped event makes its demo fail",

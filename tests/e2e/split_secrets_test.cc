@@ -1,7 +1,6 @@
 // A password in a DSN never reaches a command line: dbsplit's children
 // (pg_dump, pg_restore, psql) get it through their environment, which only
 // the same OS user can read, while `ps` shows every command line to everyone.
-#include <dirent.h>
 
 #include <chrono>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include "catch2/catch.hpp"
 #include "pg/conninfo.h"
 #include "sql/quote.h"
+#include "support/proc.h"
 #include "support/split_fixture.h"
 
 using namespace dbsplit::test;
@@ -29,34 +29,6 @@ const char* kPlan = R"TOML(
 name = "public.orders"
 owner = "@orders@"
 )TOML";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The command lines of every process now, NULs made spaces.
-std::vector<std::string> commandLines() {
-  std::vector<std::string> out;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return out;
-  while (dirent* e = ::readdir(proc)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::string line = slurp(std::string("/proc/") + e->d_name + "/cmdline");
-    for (char& c : line) c = c == '\0' ? ' ' : c;
-    if (!line.empty()) out.push_back(line);
-  }
-  ::closedir(proc);
-  return out;
-}
-
-bool running(int pid) {
-  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  auto paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
-}
 
 }  // namespace
 

@@ -90,7 +90,7 @@ TEST_CASE("walk applies the next step and rolls it back through a terminal", "[w
   CHECK(first.find("next step: ownership") != std::string::npos);
   CHECK(first.find("action(s): ") != std::string::npos);
   CHECK(first.find("gates, evaluated now:") != std::string::npos);
-  CHECK(first.find("pass superuser") != std::string::npos);
+  CHECK(first.find("pass memberships") != std::string::npos);
   CHECK(first.find("ALTER TABLE") == std::string::npos);
   CHECK(first.find("[a]pply ownership") != std::string::npos);
   CHECK(std::count(first.begin(), first.end(), '\n') <= 80);
