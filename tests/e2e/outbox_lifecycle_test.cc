@@ -125,7 +125,9 @@ void outboxLifecycle(bool managed) {
     CHECK(s.db().schemaDump() == applied);
     CHECK(s.events("orders").size() == 3);
   };
-  if (managed) c.recovery = Recovery::kAlternate;  // both ways out, in half the time
+  // Their SQL is the same for both admins: the fault loop runs as the superuser
+  // (the suite's 15 minutes); ownership and revoke, whose SQL differs, run it as both.
+  if (managed) c.faults = false;
   runLifecycle(c);
 }
 
@@ -138,9 +140,7 @@ TEST_CASE(
   outboxLifecycle(false);
 }
 
-TEST_CASE(
-    "outbox as a managed admin (no superuser) through dry-run, rehearse, apply, rollback and a "
-    "fault at every action boundary",
-    "[outbox][pg][slow][managed]") {
+TEST_CASE("outbox as a managed admin (no superuser) through dry-run, rehearse, apply and rollback",
+          "[outbox][pg][slow][managed]") {
   outboxLifecycle(true);
 }

@@ -70,7 +70,9 @@ void projectionsLifecycle(bool managed) {
     }
     return faults;
   };
-  if (managed) c.recovery = Recovery::kAlternate;  // both ways out, in half the time
+  // Their SQL is the same for both admins: the fault loop runs as the superuser
+  // (the suite's 15 minutes); ownership and revoke, whose SQL differs, run it as both.
+  if (managed) c.faults = false;
   runLifecycle(c);
 }
 
@@ -84,8 +86,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "projections as a managed admin (no superuser) through dry-run, rehearse, apply, rollback and "
-    "a fault at every action boundary and inside the movers",
+    "projections as a managed admin (no superuser) through dry-run, rehearse, apply and rollback",
     "[projections][pg][slow][managed]") {
   projectionsLifecycle(true);
 }

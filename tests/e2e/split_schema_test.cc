@@ -194,8 +194,11 @@ void splitSchemaLifecycle(bool managed) {
                 "\".events; DELETE FROM \"" + svc + "\".customers");
   };
   c.recovery = Recovery::kAlternate;
-  c.status_tells_committed = true;                 // transactional actions in one database
-  if (managed) c.recovery = Recovery::kAlternate;  // both ways out, in half the time
+  c.status_tells_committed = true;  // transactional actions in one database
+  // As the managed admin only the CREATE granted around each compatibility view
+  // differs, inside the same action: the fault loop runs as the superuser (the
+  // suite's 15 minutes).
+  if (managed) c.faults = false;
   runLifecycle(c);
 }
 
@@ -210,7 +213,7 @@ TEST_CASE(
 
 TEST_CASE(
     "split schema mode as a managed admin (no superuser): move, unqualified application SQL, exact "
-    "rollback, also after a fault at every action boundary",
+    "rollback",
     "[split][pg][slow][managed]") {
   splitSchemaLifecycle(true);
 }
