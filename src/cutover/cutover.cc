@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -31,6 +32,7 @@ using replication::connectSource;
 using replication::connectTarget;
 using replication::MoverArgs;
 using replication::parseArgs;
+using replication::publishedTables;
 
 constexpr auto kInflightBound = std::chrono::seconds(10);
 constexpr auto kConvergeBound = std::chrono::seconds(30);
@@ -47,24 +49,48 @@ SELECT string_agg(a.pid::text || ' (' || a.usename || ')', ', ')
    AND a.backend_xid IS NOT NULL AND a.xact_start < $1::timestamptz
    AND NOT r.rolsuper AND pg_catalog.pg_has_role(a.usesysid, $2::name, 'MEMBER'))SQL";
 
+// Equal rows print alike on both sides whatever the servers' defaults.
+void pinOutputSettings(pg::Session& s) {
+  s.exec(
+      "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';\n"
+      "SET extra_float_digits = 3; SET bytea_output = hex");
+}
+
 TableDigest digest(pg::Session& s, const std::string& table) {
   pg::Result r = s.exec(
-      "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint), "
-      "0)::text FROM " +
+      "SELECT count(*), coalesce(sum(pg_catalog.hashtextextended(t::text, 0)), 0)::text FROM " +
       table + " AS t");
   return {r[0][0].as<long long>(), r[0][1].c_str()};
 }
 
-std::vector<std::string> publishedTables(pg::Session& source, const std::string& pub) {
-  std::vector<std::string> out;
-  for (const auto& row :
-       source.execParams("SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables "
-                         "WHERE pubname = $1 ORDER BY 1, 2",
-                         pub)) {
-    out.push_back(sql::quoteQualified(row[0].c_str(), row[1].c_str()));
+// The source's digests, read on a thread of their own while the caller reads
+// the target's: the fenced writers wait for the slower side only.
+class SourceDigests {
+ public:
+  SourceDigests(pg::Session& source, const std::vector<std::string>& tables)
+      : thread_([this, &source, &tables] {
+          try {
+            for (const std::string& t : tables) digests_[t] = digest(source, t);
+          } catch (...) {
+            error_ = std::current_exception();
+          }
+        }) {}
+  ~SourceDigests() {
+    if (thread_.joinable()) thread_.join();
   }
-  return out;
-}
+  SourceDigests(const SourceDigests&) = delete;
+  SourceDigests& operator=(const SourceDigests&) = delete;
+  std::map<std::string, TableDigest> get() {
+    thread_.join();
+    if (error_) std::rethrow_exception(error_);
+    return digests_;
+  }
+
+ private:
+  std::map<std::string, TableDigest> digests_;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
 
 void runHook(const engine::MoverContext& ctx, const MoverArgs& a) {
   const std::string& hook = ctx.plan.split.on_cutover;
@@ -200,17 +226,23 @@ void cutover(engine::MoverContext& ctx) {
 
   // 2. Lag zero, proven by content: the source no longer changes.
   std::vector<std::string> tables = publishedTables(*source, a.name);
+  pinOutputSettings(*source);
+  pinOutputSettings(*target);
   std::map<std::string, TableDigest> want;
-  long long rows = 0;
-  for (const std::string& t : tables) {
-    want[t] = digest(*source, t);
-    rows += want[t].rows;
+  std::map<std::string, TableDigest> have;
+  {
+    SourceDigests reading(*source, tables);
+    for (const std::string& t : tables) have[t] = digest(*target, t);
+    want = reading.get();
   }
+  long long rows = 0;
+  for (const auto& [t, d] : want) rows += d.rows;
   std::vector<std::string> differ;
-  for (;;) {
+  for (bool first = true;; first = false) {
     differ.clear();
     for (const std::string& t : tables) {
-      if (!(digest(*target, t) == want[t])) differ.push_back(t);
+      if (!first) have[t] = digest(*target, t);
+      if (!(have[t] == want[t])) differ.push_back(t);
     }
     if (differ.empty()) break;
     if (Clock::now() - fenced_at > kConvergeBound) {
@@ -262,7 +294,7 @@ void cutover(engine::MoverContext& ctx) {
       runHook(ctx, a);
     } catch (...) {
       // The hook says it did not switch: no relay may follow the outbox there.
-      commentSubscription(*target, a.name, "");
+      commentSubscription(*target, a.name, replication::kCaughtUpComment);
       target->exec("DROP TABLE IF EXISTS " + sql::quoteQualified(a.schema, kCutoverTable));
       throw;
     }

@@ -75,9 +75,11 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
   std::map<std::string, std::string> params = {
       {"application_name", options.application_name},
       {"connect_timeout", std::to_string(options.connect_timeout_s)}};
-  if (!options.console) params["options"] = pgoptions;
+  const bool raw = options.console || options.replication;
+  if (!raw) params["options"] = pgoptions;
+  if (options.replication) params["replication"] = "database";
   std::string conninfo = buildConninfo(options.dsn, params);
-  if (options.console) {
+  if (raw) {
     PGconn* raw = PQconnectdb(conninfo.c_str());
     auto conn = std::make_unique<Conn>(raw);  // owns it, even when it failed
     if (raw == nullptr || PQstatus(raw) != CONNECTION_OK) {
@@ -202,7 +204,8 @@ bool Session::ping() {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 std::int64_t Session::copyInto(const std::string& select_sql, Session& into,
-                               const std::string& table, const std::string& column_list) {
+                               const std::string& table, const std::string& column_list,
+                               const std::function<void(std::int64_t)>& on_rows) {
   const std::string out_sql = "COPY (" + select_sql + ") TO STDOUT";
   const std::string in_sql = "COPY " + table + " (" + column_list + ") FROM STDIN";
   std::int64_t rows = 0;
@@ -219,7 +222,7 @@ std::int64_t Session::copyInto(const std::string& select_sql, Session& into,
       if (!reader.get_raw_line(line)) break;
       reading = false;
       writer.write_raw_line(line);
-      ++rows;
+      if (++rows % 8192 == 0 && on_rows) on_rows(rows);
     }
     reader.complete();
     reading = false;

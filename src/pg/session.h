@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ struct ConnectOptions {
   bool application = false;
   // PgBouncer's admin console: no startup options, no SET (it refuses both).
   bool console = false;
+  // A logical replication connection (replication=database) for walsender
+  // commands such as CREATE_REPLICATION_SLOT: simple queries only, like a console.
+  bool replication = false;
 };
 
 // SQLSTATEs the engine reacts to.
@@ -100,8 +104,11 @@ class Session {
   // Each side runs in whatever transaction its session has open. Returns the rows.
   // REQUIRES: `into` has a transaction open (pg::Transaction): a copy that
   // fails part-way may leave the rows sent so far, which its rollback removes.
+  // `on_rows`, when given, is called every few thousand rows with the rows sent
+  // so far; what it throws aborts the copy.
   std::int64_t copyInto(const std::string& select_sql, Session& into, const std::string& table,
-                        const std::string& column_list);
+                        const std::string& column_list,
+                        const std::function<void(std::int64_t)>& on_rows = {});
 
   int backendPid() const;
   int serverVersion() const;  // e.g. 150018

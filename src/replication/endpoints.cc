@@ -1,5 +1,7 @@
 #include "replication/endpoints.h"
 
+#include "sql/quote.h"
+
 namespace dbsplit::replication {
 
 MoverArgs parseArgs(const engine::MoverContext& ctx) {
@@ -24,6 +26,17 @@ std::unique_ptr<pg::Session> connectSource(const engine::MoverContext& ctx) {
 }
 std::unique_ptr<pg::Session> connectTarget(const engine::MoverContext& ctx) {
   return connect(ctx, ctx.target_dsn);
+}
+
+std::vector<std::string> publishedTables(pg::Session& source, const std::string& publication) {
+  std::vector<std::string> out;
+  for (const auto& row :
+       source.execParams("SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables "
+                         "WHERE pubname = $1 ORDER BY 1, 2",
+                         publication)) {
+    out.push_back(sql::quoteQualified(row[0].c_str(), row[1].c_str()));
+  }
+  return out;
 }
 
 }  // namespace dbsplit::replication

@@ -10,7 +10,7 @@ void registerMovers() {
   std::call_once(once, [] {
     engine::registerMover("split.create_database", createDatabase);
     engine::registerMover("split.copy_schema", copySchema);
-    engine::registerMover("split.subscribe", subscribe);
+    engine::registerMover("split.subscribe", subscribe, unsubscribe);
     engine::registerMover("split.catchup", catchUp);
   });
 }

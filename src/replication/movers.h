@@ -16,6 +16,8 @@ void registerMovers();
 void createDatabase(engine::MoverContext& ctx);
 void copySchema(engine::MoverContext& ctx);
 void subscribe(engine::MoverContext& ctx);
+// The undo of split.subscribe: drops the subscription, then the slot.
+void unsubscribe(engine::MoverContext& ctx);
 void catchUp(engine::MoverContext& ctx);
 
 }  // namespace dbsplit::replication

@@ -1,36 +1,82 @@
-// split.subscribe and split.catchup: the target subscribes to the source's
-// publication through the slot made beforehand (CREATE SUBSCRIPTION cannot
-// create a slot on its own cluster without waiting for itself), then catch-up
-// shows tables synced and lag until every table is ready.
+// split.subscribe and split.catchup: the slot and the initial copy
+// (initial_copy.h), then the target's subscription to the source's publication
+// through that slot (made by dbsplit: CREATE SUBSCRIPTION cannot create a slot
+// on its own cluster without waiting for itself); catch-up shows tables synced
+// and lag until every table is ready and the target has streamed past the
+// source's position at its start.
 #include <chrono>
 #include <thread>
 
+#include "engine/fault.h"
 #include "fmt/format.h"
 #include "pg/conninfo.h"
 #include "replication/endpoints.h"
+#include "replication/initial_copy.h"
 #include "replication/movers.h"
 #include "sql/quote.h"
+#include "sql/template.h"
 #include "util/reporter.h"
 
 namespace dbsplit::replication {
 
+namespace {
+
+bool subscribed(pg::Session& target, const std::string& name) {
+  return target
+      .scalar(
+          "SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = "
+          "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())",
+          name)
+      .has_value();
+}
+
+}  // namespace
+
 void subscribe(engine::MoverContext& ctx) {
   MoverArgs a = parseArgs(ctx);
   auto target = connectTarget(ctx);
-  if (target->scalar("SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1 AND subdbid = "
-                     "(SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())",
-                     a.name)) {
-    return;
+  if (subscribed(*target, a.name)) return;
+  auto source = connectSource(ctx);
+  // dbsplit copies the rows itself when it may load them as the
+  // subscription's workers do (initial_copy.h); otherwise the subscription
+  // copies them, from a slot of its own starting point.
+  const bool copy_here = canLoadAsReplica(*target);
+  if (copy_here) {
+    createSlotAndCopy(ctx, a, publishedTables(*source, a.name));
+    // Testing aid: dies with every row copied and no subscription.
+    engine::faultPoint(ctx.action.id + "#2", engine::FaultPoint::kAfter);
+  } else {
+    dropSlotIfExists(*source, a.name);
+    source->execParams("SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')",
+                       a.name);
+    ctx.out.say(
+        fmt::format("  the subscription copies the rows itself ({} cannot load them with "
+                    "session_replication_role = replica)",
+                    pg::redactDsn(ctx.target_dsn)));
   }
   const std::string q = sql::quoteIdent(a.name);
   // The connection string reaches the server's own apply worker: built here,
   // never journaled (it may hold a password).
-  target->exec(fmt::format(
-      "CREATE SUBSCRIPTION {}\n  CONNECTION {}\n  PUBLICATION {}\n"
-      "  WITH (create_slot = false, slot_name = {}, copy_data = true)",
-      q, sql::quoteLiteral(pg::buildConninfo(ctx.main_dsn, {})), q, sql::quoteLiteral(a.name)));
+  target->exec(
+      fmt::format("CREATE SUBSCRIPTION {}\n  CONNECTION {}\n  PUBLICATION {}\n"
+                  "  WITH (create_slot = false, slot_name = {}, copy_data = {})",
+                  q, sql::quoteLiteral(pg::buildConninfo(ctx.main_dsn, {})), q,
+                  sql::quoteLiteral(a.name), copy_here ? "false" : "true"));
   ctx.out.say(
       fmt::format("  {} subscribed to publication {}", pg::redactDsn(ctx.target_dsn), a.name));
+}
+
+void unsubscribe(engine::MoverContext& ctx) {
+  MoverArgs a = parseArgs(ctx);
+  {
+    auto target = connectTarget(ctx);
+    if (subscribed(*target, a.name)) {
+      target->exec(
+          sql::renderTemplate("split/drop_subscription.sql", {{"name", sql::quoteIdent(a.name)}}));
+    }
+  }
+  auto source = connectSource(ctx);
+  dropSlotIfExists(*source, a.name);
 }
 
 void catchUp(engine::MoverContext& ctx) {
@@ -42,6 +88,9 @@ void catchUp(engine::MoverContext& ctx) {
   auto last_event = start - std::chrono::seconds(10);
   auto last_worker = start;
   long long last_synced = -1;
+  // The rows copied before the subscription started are as old as the copy:
+  // caught up means streamed past where the source stood when this began.
+  const std::string want_lsn = *source->scalar("SELECT pg_catalog.pg_current_wal_lsn()::text");
   for (;;) {
     if (ctx.check_alive) ctx.check_alive();
     pg::Result r = target->execParams(
@@ -55,10 +104,11 @@ void catchUp(engine::MoverContext& ctx) {
     long long total = r[0][1].as<long long>();
     pg::Result slot = source->execParams(
         "SELECT coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),\n"
-        "                                           confirmed_flush_lsn), 0)::bigint, active\n"
+        "                                           confirmed_flush_lsn), 0)::bigint, active,\n"
+        "       coalesce(confirmed_flush_lsn >= $2::pg_lsn, false)\n"
         "  FROM pg_catalog.pg_replication_slots\n"
         " WHERE slot_name = $1 AND database = current_database()",
-        a.name);
+        a.name, want_lsn);
     long long lag_bytes = slot.empty() ? 0 : slot[0][0].as<long long>();
     // A worker that cannot stream (its slot taken, the source unreachable)
     // is restarted every few seconds and shows up between failures: only a
@@ -76,7 +126,8 @@ void catchUp(engine::MoverContext& ctx) {
     if (!bar) bar = ctx.out.progress("catch-up " + a.service, total, "tables");
     bar->set(synced);
     bar->note(fmt::format("lag {} bytes, {} s", lag_bytes, lag_s.value_or("?")));
-    bool done = total > 0 && synced == total;
+    const bool streamed_past = !slot.empty() && slot[0][2].as<bool>();
+    bool done = total > 0 && synced == total && streamed_past;
     if (done || synced != last_synced || now - last_event > std::chrono::seconds(5)) {
       ctx.out.event({{"event", "split_catchup"},
                      {"service", a.service},
@@ -102,6 +153,8 @@ void catchUp(engine::MoverContext& ctx) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   bar->finish();
+  target->exec(fmt::format("COMMENT ON SUBSCRIPTION {} IS {}", sql::quoteIdent(a.name),
+                           sql::quoteLiteral(kCaughtUpComment)));
 }
 
 }  // namespace dbsplit::replication

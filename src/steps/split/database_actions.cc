@@ -6,6 +6,7 @@
 
 #include "fmt/format.h"
 #include "pgbouncer/movers.h"
+#include "replication/endpoints.h"
 #include "sql/quote.h"
 #include "sql/template.h"
 #include "steps/split/database.h"
@@ -206,33 +207,31 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
     }
     {
       engine::Action a;
-      a.id = "split/slot/" + svc;
-      a.description = "logical replication slot " + name + " (pgoutput) on the source";
-      a.forward =
-          "SELECT pg_catalog.pg_create_logical_replication_slot(" + lname + ", 'pgoutput');";
-      a.inverse = sql::renderTemplate("split/drop_slot.sql", {{"slot", lname}});
-      a.transactional = false;
-      // Slots are cluster-wide: only the one of this database is ours.
-      a.verify = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
-                 lname + "\n   AND database = pg_catalog.current_database())";
-      a.lock = {"none", ""};
-      actions.push_back(std::move(a));
-    }
-    {
-      engine::Action a;
       carriedOutBy("split.subscribe", svc, args, a);
       a.id = "split/subscription/" + svc;
-      a.description = fmt::format("subscribe {} to the source's publication {} (initial copy)",
-                                  t.redacted, name);
+      a.description = fmt::format(
+          "slot {} on the source, initial copy from its snapshot, and {}'s subscription to it",
+          name, t.redacted);
       a.forward = fmt::format(
-          "-- mover split.subscribe:\nCREATE SUBSCRIPTION {}\n  CONNECTION '<source DSN>'\n"
-          "  PUBLICATION {}\n  WITH (create_slot = false, slot_name = {}, copy_data = true);",
-          qname, qname, lname);
+          "-- mover split.subscribe: a slot with an exported snapshot (replication protocol):\n"
+          "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export');\n"
+          "-- every published table, up to 4 at once, in that snapshot (the target emptied "
+          "first;\n-- session_replication_role = replica there, as the subscription's workers):\n"
+          "--   COPY (SELECT <columns> FROM <table>) TO STDOUT  ->  COPY <table> FROM STDIN\n"
+          "CREATE SUBSCRIPTION {}\n  CONNECTION '<source DSN>'\n"
+          "  PUBLICATION {}\n  WITH (create_slot = false, slot_name = {}, copy_data = false);\n"
+          "-- (a target role that is not a superuser: a slot without snapshot, copy_data = true)",
+          qname, qname, qname, lname);
       a.verify =
           "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = " + lname +
           "\n   AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
           "current_database()))";
-      a.inverse = sql::renderTemplate("split/drop_subscription.sql", {{"name", qname}});
+      // Undone by the mover's undo (drop the subscription, then the slot on
+      // the source); this only shows it.
+      a.inverse = "-- mover split.subscribe, undone:\n" +
+                  sql::renderTemplate("split/drop_subscription.sql", {{"name", qname}}) +
+                  "\n-- then on the source:\n" +
+                  sql::renderTemplate("split/drop_slot.sql", {{"slot", lname}});
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }
@@ -242,8 +241,11 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
       a.id = "split/catchup/" + svc;
       a.description = "wait until every table of " + svc + " is copied and streaming";
       a.forward =
-          "-- mover split.catchup: waits for pg_subscription_rel to show every table "
-          "ready, showing tables synced and lag";
+          "-- mover split.catchup: waits for pg_subscription_rel to show every table ready\n"
+          "-- and the slot to have streamed past the source's position at its start, showing\n"
+          "-- tables synced and lag; then marks the subscription:\n"
+          "COMMENT ON SUBSCRIPTION " +
+          qname + " IS " + sql::quoteLiteral(replication::kCaughtUpComment) + ";";
       a.verify = fmt::format(
           "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = {0}\n"
           "                 AND subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
@@ -252,9 +254,14 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
           "                     JOIN pg_catalog.pg_subscription s ON s.oid = r.srsubid\n"
           "                    WHERE s.subname = {0} AND r.srsubstate <> 'r'\n"
           "                      AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
-          "                                        WHERE datname = current_database()))",
+          "                                        WHERE datname = current_database()))\n"
+          "   AND EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s WHERE s.subname = {0}\n"
+          "                 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database\n"
+          "                                   WHERE datname = current_database())\n"
+          "                 AND starts_with(pg_catalog.obj_description(s.oid, "
+          "'pg_subscription'), 'dbsplit '))",
           lname);
-      a.inverse = "SELECT 'catch-up changed nothing';";
+      a.inverse = "COMMENT ON SUBSCRIPTION " + qname + " IS NULL;";
       a.lock = {"none", ""};
       actions.push_back(std::move(a));
     }
@@ -295,7 +302,8 @@ std::vector<engine::Action> databaseActions(const plan::Plan& plan, const Databa
           lname);
       // The outbox's cutover position (src/cutover/cutover.h) goes with the mark.
       a.inverse = "DROP TABLE IF EXISTS " + sql::quoteQualified(svc, "dbsplit_cutover") +
-                  ";\nCOMMENT ON SUBSCRIPTION " + qname + " IS NULL;";
+                  ";\nCOMMENT ON SUBSCRIPTION " + qname + " IS " +
+                  sql::quoteLiteral(replication::kCaughtUpComment) + ";";
       a.lock = {"none", "writes to " + svc + "'s tables are fenced"};
       actions.push_back(std::move(a));
     }
