@@ -68,7 +68,42 @@ void Console::command(const std::string& verb, const std::string& pool) {
   s_->exec(commandText(verb, pool));
 }
 
-void Console::reconnect(const std::string& pool) { command("RECONNECT", pool); }
+int Console::serversLoggingIn(const std::string& pool) {
+  int n = 0;
+  for (const auto& row : s_->exec("SHOW POOLS")) {
+    if (row["database"].as<std::string>() == pool) n += row["sv_login"].as<int>();
+  }
+  return n;
+}
+
+// RECONNECT tags the pool's server connections to close once released, but
+// closes those still logging in at once ("connect string changed"), and
+// PgBouncer (1.18 to 1.25 at least: tag_pool_dirty, disconnect_server) counts
+// a login closed that way as a failed one: it opens no server connection for
+// the pool until server_login_retry (15 s by default) has passed, and
+// check_fast_fail turns away every client that needs one once the tagged
+// connections are released and closed ("server login has been failing, try
+// again later (server_login_retry)"). So a RECONNECT that lands during a
+// login fails application transactions.
+// PAUSE is no way around it: while a pool is paused PgBouncer closes its
+// logins the same way ("pause mode"), and it waits for open transactions.
+// The console has no conditional command and runs one statement a query, so
+// the look and the RECONNECT cannot be one step: it is sent right after a
+// look that saw no login, on the same session. A login PgBouncer starts in
+// between (within one console round trip, against a login's whole length
+// before) is the window that is left: PgBouncer logs in one server connection
+// of a pool at a time, mostly when a client finds no idle one.
+bool Console::reconnect(const std::string& pool, std::chrono::milliseconds bound,
+                        const std::function<void()>& check_alive) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (serversLoggingIn(pool) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (check_alive) check_alive();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  command("RECONNECT", pool);
+  return true;
+}
 
 void Console::pause(const std::string& pool, std::chrono::milliseconds bound) {
   // The answer comes once the pool is idle; the waiting is done on a thread

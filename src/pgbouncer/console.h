@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,9 +32,16 @@ class Console {
   // another name for it, or the `*` fallback, which lists each used name).
   std::vector<std::string> poolsFor(const std::string& database);
 
-  // Every server connection of `pool` closes once released and is opened
-  // again on demand: the new connection gets the roles' current settings.
-  void reconnect(const std::string& pool);
+  // Server connections PgBouncer is opening for `pool` and has not finished
+  // logging in (SHOW POOLS' sv_login, over the pool's users).
+  int serversLoggingIn(const std::string& pool);
+  // RECONNECT: every server connection of `pool` closes once released and is
+  // opened again on demand, with the roles' current settings. Sent only at a
+  // moment `pool` has no server connection logging in (console.cc says why),
+  // waiting for one at most `bound` and calling `check_alive` (when set)
+  // between looks; false, and nothing sent, when the bound ran out.
+  bool reconnect(const std::string& pool, std::chrono::milliseconds bound,
+                 const std::function<void()>& check_alive);
   // Holds new transactions of `pool` at once (clients wait, they see no
   // error) and waits until its server connections are idle. PgBouncer's PAUSE
   // has no timeout of its own: when the pool is not idle within `bound`, it

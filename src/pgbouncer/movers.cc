@@ -74,13 +74,37 @@ void reconnectPools(engine::MoverContext& ctx) {
       nlohmann::json::parse(ctx.action.mover_args).at("database").get<std::string>();
   auto console = openConsole(ctx);
   std::vector<std::string> pools = console->poolsFor(database);
-  for (const std::string& pool : pools) console->reconnect(pool);
-  ctx.out.event({{"event", "pgbouncer_reconnect"}, {"database", database}, {"pools", pools}},
-                pools.empty()
-                    ? fmt::format("pgbouncer: no pool serves database {}", database)
-                    : fmt::format("pgbouncer: RECONNECT {} (server connections are replaced as "
-                                  "they are released)",
-                                  util::join(pools, ", ")));
+  std::vector<std::string> sent, skipped;
+  for (const std::string& pool : pools) {
+    // Never while the pool logs a server connection in: see Console::reconnect.
+    if (console->reconnect(pool, kLoginQuietBound, ctx.check_alive)) {
+      sent.push_back(pool);
+    } else {
+      skipped.push_back(pool);
+    }
+  }
+  std::vector<std::string> lines;
+  if (pools.empty())
+    lines.push_back(fmt::format("pgbouncer: no pool serves database {}", database));
+  if (!sent.empty()) {
+    lines.push_back(fmt::format(
+        "pgbouncer: RECONNECT {} (server connections are replaced as they are released)",
+        util::join(sent, ", ")));
+  }
+  if (!skipped.empty()) {
+    lines.push_back(fmt::format(
+        "pgbouncer: no RECONNECT of {}: it was logging server connections in throughout {} ms, "
+        "and a RECONNECT then turns clients away for server_login_retry. Its old server "
+        "connections serve on through the views until server_lifetime and `split finalize` "
+        "waits for them; to retire them sooner, send RECONNECT on the console when SHOW POOLS "
+        "shows sv_login 0",
+        util::join(skipped, ", "), kLoginQuietBound.count()));
+  }
+  ctx.out.event({{"event", "pgbouncer_reconnect"},
+                 {"database", database},
+                 {"pools", sent},
+                 {"skipped", skipped}},
+                util::join(lines, "\n"));
 }
 
 void pausePools(engine::MoverContext& ctx) {

@@ -1,6 +1,7 @@
 // The PgBouncer movers of the split step, registered with the engine.
 //   split.pgbouncer_reconnect  RECONNECT every pool in front of the migration's
-//                              database ({"database": name}); repeatable.
+//                              database ({"database": name}), each once it
+//                              logs no server connection in; repeatable.
 //   split.pgbouncer_pause      database mode, before the fence: PAUSE the
 //                              service's pools (bounded); its undo RESUMEs them.
 //   split.pgbouncer_resume     database mode, after the cutover: RESUME them.
@@ -22,6 +23,9 @@ namespace dbsplit::pgbouncer {
 // How long PAUSE may wait for a pool's server connections to go idle; the
 // clients of the pool wait meanwhile (docs/steps/split.md).
 inline constexpr std::chrono::milliseconds kPauseBound{5000};
+// How long RECONNECT may wait for a moment a pool logs no server connection
+// in; past it the pool is not reconnected (docs/steps/split.md#pgbouncer).
+inline constexpr std::chrono::milliseconds kLoginQuietBound{5000};
 
 void reconnectPools(engine::MoverContext& ctx);
 void pausePools(engine::MoverContext& ctx);

@@ -5,6 +5,7 @@
 // the views; pgbench holding its connections through run, a crash and resume,
 // and rollback sees no failed transaction and no write longer than the lock
 // timeout plus 200 ms (DESIGN §5.2).
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -15,8 +16,10 @@
 
 #include "catch2/catch.hpp"
 #include "pg/transaction.h"
+#include "support/bouncer.h"
 #include "support/pgbench_log.h"
 #include "support/scenario.h"
+#include "support/slow_link.h"
 #include "support/split_fixture.h"
 
 using namespace dbsplit::test;
@@ -289,4 +292,102 @@ TEST_CASE(
   INFO(transactions << " transactions, longest " << max_us / 1000 << " ms");
   CHECK(transactions > 500);
   CHECK(max_us <= (lock_timeout_ms + 200) * 1000LL);
+}
+
+// PgBouncer's RECONNECT closes a server connection still logging in at once,
+// and PgBouncer 1.18 counts that as a failed login: it opens no server for
+// server_login_retry (15 s) and turns away every client of a pool left with no
+// server ("server login has been failing"). A slow link holds one login open
+// while the split's RECONNECT runs (resumed after a crash just before it).
+TEST_CASE(
+    "split schema mode through PgBouncer: RECONNECT waits for a server connection still logging "
+    "in, so no client is turned away by server_login_retry, and the old ones are retired",
+    "[split][pg][pgbouncer]") {
+  SplitScenario s({"orders"}, kSetup, kPlan, {{"orders", {"app"}}});
+  const std::string db = s.db().name();
+  const std::string app = s.role("app");
+  SlowLink link;
+  TestBouncer bouncer(db + " = host=127.0.0.1 port=" + std::to_string(link.port()) +
+                      " dbname=" + db + " auth_user=postgres");
+  s.setPlanExtra("[step.split]\npgbouncer = \"" + bouncer.consoleDsn() + "\"\n");
+  s.advanceTo("split");
+
+  // Three clients of the pool share one server connection, opened before the
+  // step: an old session.
+  auto a = connect(bouncer.dsn(db, app));
+  auto b = connect(bouncer.dsn(db, app));
+  auto c = connect(bouncer.dsn(db, app));
+  for (auto* cl : {a.get(), b.get(), c.get()}) cl->exec("SELECT count(*) FROM orders");
+
+  CliResult crashed =
+      s.cli({"run", "split"}, {{"DBSPLIT_FAULT", "split/pgbouncer_reconnect:before"}});
+  INFO(crashed.out << crashed.err);
+  REQUIRE(crashed.exit_code != 0);
+
+  // a holds the server connection in a transaction, so b's query makes
+  // PgBouncer open another, which the link keeps logging in.
+  a->exec("BEGIN");
+  a->exec("SELECT 1");
+  link.hold();
+  std::string b_error;
+  long long b_ms = -1;
+  std::thread bq([&] {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      b->exec("SELECT count(*) FROM orders");
+    } catch (const std::exception& e) {
+      b_error = e.what();
+    }
+    b_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start)
+               .count();
+  });
+  for (int i = 0; i < 100 && bouncer.serversLoggingIn(db) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const int logging_in = bouncer.serversLoggingIn(db);
+
+  // The reconnect, while that login is held: once dbsplit is on the console,
+  // an unguarded RECONNECT is sent within milliseconds.
+  CliResult resumed;
+  std::atomic<bool> done{false};
+  std::thread rq([&] {
+    resumed = s.cli({"resume", "--json"});
+    done = true;
+  });
+  for (int i = 0; i < 250 && !done && bouncer.consoleClients("dbsplit/") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  link.release();
+  rq.join();
+
+  // a's transaction ends, its server connection closes (RECONNECT), and c
+  // needs a server of the pool: a new one, with the owner's search_path.
+  a->exec("COMMIT");
+  std::string c_error, c_schema;
+  try {
+    c_schema = c->exec("SELECT (current_schemas(false))[1]")[0][0].as<std::string>();
+  } catch (const std::exception& e) {
+    c_error = e.what();
+  }
+  bq.join();  // b waited for the login the link held, no longer
+  std::string old_sessions;
+  for (int i = 0; i < 25; ++i) {
+    CliResult st = s.cli({"status", "--json"});
+    const size_t at = st.out.find("\"old_sessions\":");
+    old_sessions = at == std::string::npos ? "" : st.out.substr(at, 17);
+    if (old_sessions == "\"old_sessions\":0,") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  INFO(resumed.out << resumed.err);
+  CHECK(logging_in == 1);
+  CHECK(b_error == "");
+  CHECK(b_ms < 10000);  // server_login_retry would hold it 15 s
+  CHECK(c_error == "");
+  CHECK(resumed.exit_code == 0);
+  CHECK(resumed.out.find("\"event\":\"pgbouncer_reconnect\",\"pools\":[\"" + db +
+                         "\"],\"skipped\":[]}") != std::string::npos);
+  CHECK(c_schema == s.service("orders"));
+  CHECK(old_sessions == "\"old_sessions\":0,");
 }

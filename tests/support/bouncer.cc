@@ -125,4 +125,23 @@ bool TestBouncer::paused(const std::string& pool) const {
   throw std::runtime_error("PgBouncer has no pool " + pool);
 }
 
+int TestBouncer::serversLoggingIn(const std::string& pool) const {
+  int n = 0;
+  for (const auto& row : console(consoleDsn())->exec("SHOW POOLS")) {
+    if (row["database"].as<std::string>() == pool) n += row["sv_login"].as<int>();
+  }
+  return n;
+}
+
+int TestBouncer::consoleClients(const std::string& prefix) const {
+  int n = 0;
+  for (const auto& row : console(consoleDsn())->exec("SHOW CLIENTS")) {
+    if (row["database"].as<std::string>() == "pgbouncer" &&
+        row["application_name"].as<std::string>("").rfind(prefix, 0) == 0) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 }  // namespace dbsplit::test

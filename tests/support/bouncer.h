@@ -27,6 +27,10 @@ class TestBouncer {
   void setDatabases(const std::string& databases);
   // SHOW DATABASES' `paused` of `pool`.
   bool paused(const std::string& pool) const;
+  // SHOW POOLS' sv_login of `pool`, over its users: server connections logging in.
+  int serversLoggingIn(const std::string& pool) const;
+  // Sessions on the console whose application_name starts with `prefix`.
+  int consoleClients(const std::string& prefix) const;
 
  private:
   std::string dir_;
