@@ -96,6 +96,7 @@ class Worker {
             "SELECT " + job.columns + " FROM " + job.table, *target, job.table, job.columns,
             [&](std::int64_t n) {
               if (stop_) {
+                halted_ = true;
                 throw Error::stepFailed("copy_stopped", "the initial copy stopped with the run");
               }
               rows_ += n - reported;
@@ -106,7 +107,9 @@ class Worker {
       }
       reading.commit();
     } catch (...) {
-      error_ = std::current_exception();
+      // Halted because another connection failed or the run stopped: that
+      // one's error is the one to report.
+      if (!halted_) error_ = std::current_exception();
       stop_ = true;
     }
     ++finished_;
@@ -123,6 +126,7 @@ class Worker {
   std::atomic<bool>& stop_;
   std::atomic<size_t>& finished_;
   std::exception_ptr error_;
+  bool halted_ = false;
 };
 
 }  // namespace

@@ -25,6 +25,7 @@ confirmation_needed 5 a destructive or irreversible action needs --yes and there
 connection_failed 3 the server cannot be reached or refuses the connection (host, port, password, pg_hba.conf)
 connection_lost 1 the connection to the server broke while a statement ran
 consumer_database_unreachable 3 a consumer's own [[service]] database cannot be connected to or created
+copy_stopped 1 split's initial copy stopped because the run did (its lock was lost, or another copy connection failed); `resume` starts the copy over
 cutover_not_converged 1 after the fence the new database did not reach the source's rows (counts and hashes) within the bound; the source is unfenced
 database_taken 3 the service's new database exists and was not created by this migration (no dbsplit mark on it): it is never resumed into or dropped
 demo_dir 1 the demo could not make, inspect or write its working folder or a file in it
