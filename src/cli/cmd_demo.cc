@@ -59,6 +59,10 @@ void addDemoCommand(CLI::App& app, AppState& state) {
       ->check(CLI::IsMember({"schema", "database"}));
   cmd->add_option("--window", o->window, "Deprecation window of the demo (default 15s)");
   cmd->add_option("--rate", o->rate, "Transactions per second, all services (default 50)");
+  cmd->add_option("--pace", o->pace,
+                  "Multiplies the pauses in which the services run between steps (default 1; "
+                  "0.2 walks faster, with less traffic to show)")
+      ->check(CLI::Range(0.05, 10.0));
   cmd->add_flag("--pgbouncer", o->pgbouncer,
                 "The services connect through PgBouncer (transaction pooling) beside the sandbox; "
                 "the split RECONNECTs its pools, and in database mode pauses and repoints each "

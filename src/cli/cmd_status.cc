@@ -26,18 +26,41 @@ void reportRelayLag(Context& ctx, const plan::Plan& plan) {
   }
 }
 
+// One read-only session for the reports below, opened by the first that needs
+// it; nullptr when the database is not reachable (status has said so already).
+class ReportSession {
+ public:
+  ReportSession(Context& ctx, const plan::Plan& plan) : ctx_(ctx), plan_(plan) {}
+  pg::Session* get() {
+    if (tried_) return session_.get();
+    tried_ = true;
+    pg::ConnectOptions o;
+    o.dsn = resolveDsn(ctx_, plan_);
+    o.application_name = "dbsplit/" + plan_.migration.name + "/status";
+    o.read_only = true;
+    try {
+      session_ = pg::Session::connect(o);
+    } catch (const Error&) {
+    }
+    return session_.get();
+  }
+
+ private:
+  Context& ctx_;
+  const plan::Plan& plan_;
+  bool tried_ = false;
+  std::unique_ptr<pg::Session> session_;
+};
+
 // Partitions added after step 3 have no TRUNCATE trigger (docs/steps/outbox.md).
-void reportUnguardedPartitions(Context& ctx, const plan::Plan& plan) {
-  pg::ConnectOptions o;
-  o.dsn = resolveDsn(ctx, plan);
-  o.application_name = "dbsplit/" + plan.migration.name + "/status";
-  o.read_only = true;
+void reportUnguardedPartitions(Context& ctx, ReportSession& reports) {
   std::vector<steps::outbox::UnguardedPartition> unguarded;
   try {
-    auto session = pg::Session::connect(o);
+    pg::Session* session = reports.get();
+    if (!session) return;  // the database is not reachable: status has said so already
     unguarded = steps::outbox::unguardedPartitions(*session);
   } catch (const Error&) {
-    return;  // the database is not reachable: status has said so already
+    return;
   }
   for (const auto& u : unguarded) {
     ctx.out.event({{"event", "outbox_partition_unguarded"},
@@ -53,16 +76,13 @@ void reportUnguardedPartitions(Context& ctx, const plan::Plan& plan) {
 
 // Schema mode's compatibility views and the sessions still using them
 // (docs/steps/split.md): finalize drops the views once that count is 0.
-void reportCompatViews(Context& ctx, const plan::Plan& plan) {
+void reportCompatViews(Context& ctx, const plan::Plan& plan, ReportSession& reports) {
   if (!journal::Journal::exists(plan.migration.journal)) return;
-  pg::ConnectOptions o;
-  o.dsn = resolveDsn(ctx, plan);
-  o.application_name = "dbsplit/" + plan.migration.name + "/status";
-  o.read_only = true;
   std::vector<steps::split::CompatView> views;
   std::vector<steps::split::OldSessions> old;
   try {
-    auto session = pg::Session::connect(o);
+    pg::Session* session = reports.get();
+    if (!session) return;  // the database is not reachable: status has said so already
     views = steps::split::readCompatViews(*session, plan);
     if (views.empty()) return;
     auto journal =
@@ -113,8 +133,9 @@ void addStatusCommand(CLI::App& app, AppState& state) {
                auto ws = openSession(ctx);
                Outcome outcome = ws->runner->status();
                if (!ws->plan.projections.empty()) reportRelayLag(ctx, ws->plan);
-               if (!ws->plan.events.empty()) reportUnguardedPartitions(ctx, ws->plan);
-               if (!ws->plan.tables.empty()) reportCompatViews(ctx, ws->plan);
+               ReportSession reports(ctx, ws->plan);
+               if (!ws->plan.events.empty()) reportUnguardedPartitions(ctx, reports);
+               if (!ws->plan.tables.empty()) reportCompatViews(ctx, ws->plan, reports);
                return outcome;
              });
 }

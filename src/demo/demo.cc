@@ -59,8 +59,8 @@ util::Outcome Demo::run() {
           fmt::format("{} simulated services, one connection each as their own role, {} tx/s:\n"
                       "their own writes plus direct reads of each other's tables.",
                       Workload::services(o_.playbook).size(), o_.rate));
-  sleepSeconds(5);
-  showServices("after 5 s");
+  pause(5);
+  showServices(fmt::format("after {:g} s", 5 * o_.pace));
 
   runStep("catalogue",
           "Who reads and writes what, from pg_stat_statements (per role = per service).");
@@ -74,14 +74,14 @@ util::Outcome Demo::run() {
           "Owners publish: triggers write one event per row change into <owner>.outbox,\n"
           "in the same transaction as the change.");
   outbox_epoch_ = workload_->ledger().nextEpoch();
-  sleepSeconds(3);
+  pause(3);
   showEvents();
   createConsumerDatabases();
   runStep("projections",
           "Consumers get their own copies: projection tables backfilled from one\n"
           "snapshot, then kept current by the relay from the outboxes.");
   startRelays();
-  sleepSeconds(2);
+  pause(2);
   workload_->pause();
   // The waived write-back stops with the direct reads: step 5 revokes it too
   // (orders marks its orders shipped from the shipment events itself).
@@ -91,7 +91,7 @@ util::Outcome Demo::run() {
   say("consumers now read their projections; fulfillment's waived write-back stops");
   storeCatalogueSnapshot("the consumers' direct reads stop here");
   switched_at_ = Clock::now();
-  sleepSeconds(3);
+  pause(3);
   showServices("on projections");
   compare();
   waitDeprecationWindow();
@@ -126,7 +126,7 @@ util::Outcome Demo::run() {
             "sessions opened before it.");
     finalizeSchemaSplit();
   }
-  sleepSeconds(3);
+  pause(3);
   workload_->stop();
   showServices("at the end");
   stopRelays();

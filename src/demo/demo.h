@@ -26,8 +26,11 @@ struct DemoOptions {
   std::string split = "schema";  // [step.split] mode
   std::string window = "15s";    // [step.revoke] deprecation_window in the demo
   double rate = 50;              // transactions per second, all services together
-  bool drop_event = false;       // DBSPLIT_DEMO_DROP_EVENT
-  bool pgbouncer = false;        // the services connect through PgBouncer (sandbox only)
+  // Multiplies the pauses in which the services run between steps (5 s before
+  // the catalogue, 3 s after the outbox, ...); the test suite shortens them.
+  double pace = 1;
+  bool drop_event = false;  // DBSPLIT_DEMO_DROP_EVENT
+  bool pgbouncer = false;   // the services connect through PgBouncer (sandbox only)
 };
 
 util::Outcome runDemo(const DemoOptions& options, util::Reporter& out);

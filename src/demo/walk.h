@@ -94,6 +94,8 @@ class Demo {
   void compare();
   void waitDeprecationWindow();
   void showServices(const std::string& when);
+  // The services run on for `seconds` (times --pace) before the walk goes on.
+  void pause(double seconds) const { sleepSeconds(seconds * o_.pace); }
   void dropOneEvent();
   void finalCatchUp();
   bool nothingLost();

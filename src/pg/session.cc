@@ -98,14 +98,15 @@ std::unique_ptr<Session> Session::connect(const ConnectOptions& options) {
     // step reads it).
     // And dbsplit's own statements are not the applications': kept out of
     // pg_stat_statements, which the catalogue reads, where the role may say so
-    // (a superuser; the setting is superuser-only).
+    // (a superuser; the setting is superuser-only). Asked of the session's
+    // own settings, not of pg_settings and pg_roles: on every connection, and
+    // those views cost a fresh backend several times more.
     if (!options.application && !options.console) {
       session->exec(
           "SET search_path = pg_catalog, pg_temp;\n"
           "SELECT pg_catalog.set_config('pg_stat_statements.track', 'none', false)\n"
-          "  FROM pg_catalog.pg_settings\n"
-          " WHERE name = 'pg_stat_statements.track'\n"
-          "   AND (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)");
+          " WHERE pg_catalog.current_setting('is_superuser') = 'on'\n"
+          "   AND pg_catalog.current_setting('pg_stat_statements.track', true) IS NOT NULL");
     }
     return session;
   } catch (const std::exception& e) {

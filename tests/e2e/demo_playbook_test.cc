@@ -23,6 +23,13 @@ using namespace dbsplit::test;
 
 namespace {
 
+// The demo's walk at the suite's speed: the services run a fifth as long
+// between steps (--pace) and the deprecation window is 3 s. What the checks
+// count (writes, events, projection rows, failed transactions) comes from
+// the steps themselves, during which the services keep writing.
+const char* const kWindow = "3s";
+const char* const kPace = "0.2";
+
 // Loads playbooks/<name>/schema.sql into a fresh database and runs
 // `dbsplit check` with playbooks/<name>.toml against it.
 void checkPlaybook(const std::string& name) {
@@ -46,9 +53,9 @@ DemoRun demo(const TempDir& dir, const std::string& playbook,
              const std::map<std::string, std::string>& env, bool keep = false,
              const std::string& split = "schema") {
   DemoRun d;
-  std::vector<std::string> args = {"demo",     "--server",   sandboxDsn(),   "--dir",
-                                   dir.path(), "--playbook", playbook,       "--window",
-                                   "5s",       "--json",     "--no-progress"};
+  std::vector<std::string> args = {"demo",       "--server", sandboxDsn(),   "--dir", dir.path(),
+                                   "--playbook", playbook,   "--window",     kWindow, "--pace",
+                                   kPace,        "--json",   "--no-progress"};
   if (keep) args.push_back("--keep");
   if (split != "schema") args.insert(args.end(), {"--split", split});
   d.cli = runCli(args, env);
@@ -140,7 +147,7 @@ TEST_CASE(
   const std::string port = std::to_string(sandboxPort() + 20);
   // No --pgbouncer: database mode turns it on by itself.
   CliResult r = runCli({"demo", "--dir", dir.path(), "--port", port, "--split", "database",
-                        "--window", "5s", "--json", "--no-progress"});
+                        "--window", kWindow, "--pace", kPace, "--json", "--no-progress"});
   // A failed demo leaves its sandbox running for a look: stop it either way.
   runCli({"sandbox", "stop", "--dir", dir.path() + "/sandbox"});
   INFO(r.out << r.err);
@@ -183,9 +190,10 @@ TEST_CASE("the users playbook passes check and a dropped event makes its demo fa
   // --server with a password (unused over the trusted socket, but in the DSN):
   // the demo's dbsplit children must never show it on their command lines.
   const std::string secret = "s3cret-demo-" + std::to_string(::getpid());
-  BackgroundCli run({"demo", "--server", sandboxDsn() + " password=" + secret, "--dir", dir.path(),
-                     "--playbook", "users", "--window", "5s", "--json", "--no-progress"},
-                    {{"DBSPLIT_DEMO_DROP_EVENT", "1"}});
+  BackgroundCli run(
+      {"demo", "--server", sandboxDsn() + " password=" + secret, "--dir", dir.path(), "--playbook",
+       "users", "--window", kWindow, "--pace", kPace, "--json", "--no-progress"},
+      {{"DBSPLIT_DEMO_DROP_EVENT", "1"}});
   std::set<std::string> leaks;
   int children_seen = 0;
   const auto bound = std::chrono::steady_clock::now() + std::chrono::minutes(4);

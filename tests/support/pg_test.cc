@@ -254,7 +254,11 @@ std::string secondSandboxDsn(const std::string& dbname, const std::string& user)
          " dbname=" + pg::quoteConninfoValue(dbname);
 }
 
-std::string pgBindir() { return sandbox::findBindir(); }
+// Found once: findBindir may run pg_config, and every schemaDump asks.
+std::string pgBindir() {
+  static const std::string dir = sandbox::findBindir();
+  return dir;
+}
 
 // pg::Session also keeps NOTICEs quiet ("role does not exist, skipping").
 std::unique_ptr<pg::Session> connect(const std::string& dsn) {
@@ -299,6 +303,7 @@ TestDb::TestDb() : name_(uniqueName()) {
 }
 
 TestDb::~TestDb() {
+  session_.reset();
   auto warn = [this](const std::string& what, const std::exception& e) {
     std::cerr << "warning: TestDb " << name_ << " cleanup: " << what << ": " << e.what() << "\n";
   };
@@ -367,17 +372,48 @@ std::unique_ptr<pg::Session> asAdmin(const TestDb& db) {
 }
 }  // namespace
 
-void TestDb::exec(const std::string& sql) const { asAdmin(*this)->exec(sql); }
+// DISCARD ALL resets everything a session can carry (settings and role,
+// temporary tables, prepared statements, advisory locks, LISTEN), and fails
+// when the connection is gone (a step or a test may end backends) or a
+// transaction is left open: then the session is dropped, which rolls that
+// transaction back as closing a connection of its own did. Run before each
+// use (also the liveness check) and after it (nothing lingers between calls).
+pg::Result TestDb::query(const std::string& sql) const {
+  std::unique_lock<std::mutex> lock(session_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return asAdmin(*this)->exec(sql);
+  auto discard = [this] {
+    if (!session_) return;
+    try {
+      session_->exec("DISCARD ALL");
+    } catch (const std::exception&) {
+      session_.reset();
+    }
+  };
+  discard();
+  if (!session_) session_ = connect(superDsn());
+  pg::Result r;
+  try {
+    if (managed()) session_->exec("SET ROLE " + dbsplit::sql::quoteIdent(admin_));
+    r = session_->exec(sql);
+  } catch (...) {
+    discard();
+    throw;
+  }
+  discard();
+  return r;
+}
+
+void TestDb::exec(const std::string& sql) const { query(sql); }
 
 // No rows reads like NULL: "".
 std::string TestDb::scalar(const std::string& sql) const {
-  pg::Result r = asAdmin(*this)->exec(sql);
+  pg::Result r = query(sql);
   if (r.empty() || r.columns() == 0 || r[0][0].is_null()) return {};
   return r[0][0].c_str();
 }
 
 std::vector<std::vector<std::string>> TestDb::rows(const std::string& sql) const {
-  pg::Result r = asAdmin(*this)->exec(sql);
+  pg::Result r = query(sql);
   std::vector<std::vector<std::string>> out;
   for (const auto& row : r) {
     std::vector<std::string> cells;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,10 @@ class TestDb {
 
   // As adminRole() (what it creates, it owns), in a superuser's session: the
   // SQL may SET ROLE to any role to act as it, and SET ROLE adminRole() back.
+  // Each call sees a session as good as new and leaves nothing behind (no
+  // setting, lock, temporary table or open transaction), as if it had
+  // connected for itself; the connection is reused, since a backend costs
+  // more than most test queries.
   void exec(const std::string& sql) const;           // autocommit, may hold several statements
   std::string scalar(const std::string& sql) const;  // first column of the first row, "" for NULL
   std::vector<std::vector<std::string>> rows(const std::string& sql) const;
@@ -89,9 +94,15 @@ class TestDb {
   void dropsRole(const std::string& name) { roles_.push_back(name); }
 
  private:
+  pg::Result query(const std::string& sql) const;
+
   std::string name_;
   std::string admin_ = "postgres";
   std::vector<std::string> roles_;
+  // The session query() reuses; a call made while another thread's runs
+  // connects for itself.
+  mutable std::mutex session_mu_;
+  mutable std::unique_ptr<pg::Session> session_;
 };
 
 class TempDir {
