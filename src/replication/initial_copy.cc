@@ -60,83 +60,67 @@ std::vector<TableJob> plannedJobs(pg::Session& source, pg::Session& target,
   return jobs;
 }
 
-// The copies of one connection pair: every table it takes, read in the
-// slot's snapshot, each committed on the target as it ends.
-class Worker {
- public:
-  Worker(const engine::MoverContext& ctx, const std::string& snapshot,
-         const std::vector<TableJob>& jobs, std::atomic<size_t>& next, std::atomic<long long>& rows,
-         std::atomic<bool>& stop, std::atomic<size_t>& finished)
-      : ctx_(ctx),
-        snapshot_(snapshot),
-        jobs_(jobs),
-        next_(next),
-        rows_(rows),
-        stop_(stop),
-        finished_(finished) {}
-
-  void run() {
-    try {
-      auto source = connectSource(ctx_);
-      auto target = connectTarget(ctx_);
-      pg::TransactionOptions in_snapshot;
-      in_snapshot.isolation = pg::TransactionOptions::Isolation::kRepeatableRead;
-      in_snapshot.read_only = true;
-      in_snapshot.snapshot = snapshot_;
-      pg::Transaction reading(*source, in_snapshot);
-      // As the subscription's workers load rows: the target's triggers and
-      // foreign-key checks do not fire (the rows were checked on the source,
-      // and tables referencing each other load in any order).
-      target->exec("SET session_replication_role = replica");
-      for (size_t i = next_++; i < jobs_.size() && !stop_; i = next_++) {
-        const TableJob& job = jobs_[i];
-        pg::Transaction writing(*target);
-        long long reported = 0;
-        const std::int64_t copied = source->copyInto(
-            "SELECT " + job.columns + " FROM " + job.table, *target, job.table, job.columns,
-            [&](std::int64_t n) {
-              if (stop_) {
-                halted_ = true;
-                throw Error::stepFailed("copy_stopped", "the initial copy stopped with the run");
-              }
-              rows_ += n - reported;
-              reported = n;
-            });
-        writing.commit();
-        rows_ += copied - reported;
-      }
-      reading.commit();
-    } catch (...) {
-      // Halted because another connection failed or the run stopped: that
-      // one's error is the one to report.
-      if (!halted_) error_ = std::current_exception();
-      stop_ = true;
-    }
-    ++finished_;
-  }
-
-  std::exception_ptr error() const { return error_; }
-
- private:
-  const engine::MoverContext& ctx_;
-  const std::string& snapshot_;
-  const std::vector<TableJob>& jobs_;
-  std::atomic<size_t>& next_;
-  std::atomic<long long>& rows_;
-  std::atomic<bool>& stop_;
-  std::atomic<size_t>& finished_;
-  std::exception_ptr error_;
-  bool halted_ = false;
+// What the copy connections share: the jobs they take in turn, the rows
+// copied so far (the progress bar's) and the flag that halts them all.
+struct CopyRun {
+  CopyRun(const engine::MoverContext& c, std::string s, std::vector<TableJob> j)
+      : ctx(c), snapshot(std::move(s)), jobs(std::move(j)) {}
+  const engine::MoverContext& ctx;
+  std::string snapshot;
+  std::vector<TableJob> jobs;
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> finished{0};
+  std::atomic<long long> rows{0};
+  std::atomic<bool> stop{false};
 };
+
+// The copies of one connection pair: every table it takes, read in the
+// slot's snapshot, each committed on the target as it ends. Returns its
+// failure; none when it was halted because another connection failed or the
+// run stopped (that one's error is the one to report).
+std::exception_ptr copyTables(CopyRun& run) {
+  bool halted = false;
+  try {
+    auto source = connectSource(run.ctx);
+    auto target = connectTarget(run.ctx);
+    pg::TransactionOptions in_snapshot;
+    in_snapshot.isolation = pg::TransactionOptions::Isolation::kRepeatableRead;
+    in_snapshot.read_only = true;
+    in_snapshot.snapshot = run.snapshot;
+    pg::Transaction reading(*source, in_snapshot);
+    // As the subscription's workers load rows: the target's triggers and
+    // foreign-key checks do not fire (the rows were checked on the source,
+    // and tables referencing each other load in any order).
+    target->exec("SET session_replication_role = replica");
+    for (size_t i = run.next++; i < run.jobs.size() && !run.stop; i = run.next++) {
+      const TableJob& job = run.jobs[i];
+      pg::Transaction writing(*target);
+      long long reported = 0;
+      const std::int64_t copied = source->copyInto(
+          "SELECT " + job.columns + " FROM " + job.table, *target, job.table, job.columns,
+          [&](std::int64_t n) {
+            if (run.stop) {
+              halted = true;
+              throw Error::stepFailed("copy_stopped", "the initial copy stopped with the run");
+            }
+            run.rows += n - reported;
+            reported = n;
+          });
+      writing.commit();
+      run.rows += copied - reported;
+    }
+    reading.commit();
+    return nullptr;
+  } catch (...) {
+    run.stop = true;
+    return halted ? nullptr : std::current_exception();
+  }
+}
 
 }  // namespace
 
 bool canLoadAsReplica(pg::Session& target) {
-  return target
-             .scalar(
-                 "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = "
-                 "pg_catalog.current_user()")
-             .value_or("f") == "t";
+  return target.scalar("SELECT pg_catalog.current_setting('is_superuser')").value_or("off") == "on";
 }
 
 void dropSlotIfExists(pg::Session& source, const std::string& name) {
@@ -172,37 +156,36 @@ CopyTotals createSlotAndCopy(engine::MoverContext& ctx, const MoverArgs& a,
   engine::faultPoint(ctx.action.id + "#1", engine::FaultPoint::kAfter);
 
   const size_t n = std::max<size_t>(1, std::min(kMaxConnections, jobs.size()));
-  std::atomic<size_t> next{0};
-  std::atomic<long long> rows{0};
-  std::atomic<bool> stop{false};
-  std::atomic<size_t> finished{0};
-  std::vector<std::unique_ptr<Worker>> workers;
+  CopyRun run{ctx, snapshot, std::move(jobs)};
+  std::vector<std::exception_ptr> errors(n);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < n; ++i) {
-    workers.push_back(std::make_unique<Worker>(ctx, snapshot, jobs, next, rows, stop, finished));
-    threads.emplace_back([w = workers.back().get()] { w->run(); });
+    threads.emplace_back([&run, &error = errors[i]] {
+      error = copyTables(run);
+      ++run.finished;
+    });
   }
   auto bar = ctx.out.progress("initial copy " + a.service, estimate, "rows");
   std::exception_ptr failure;
-  while (finished.load() < n) {
+  while (run.finished.load() < n) {
     if (!failure && ctx.check_alive) {
       try {
         ctx.check_alive();
       } catch (...) {
         failure = std::current_exception();
-        stop = true;
+        run.stop = true;
       }
     }
-    bar->set(rows.load());
+    bar->set(run.rows.load());
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (std::thread& t : threads) t.join();
-  for (const auto& w : workers) {
-    if (!failure && w->error()) failure = w->error();
+  for (const std::exception_ptr& e : errors) {
+    if (!failure && e) failure = e;
   }
   if (failure) std::rethrow_exception(failure);
   bar->finish();
-  CopyTotals totals{rows.load(), static_cast<int>(jobs.size()), static_cast<int>(n)};
+  CopyTotals totals{run.rows.load(), static_cast<int>(run.jobs.size()), static_cast<int>(n)};
   ctx.out.event({{"event", "split_initial_copy"},
                  {"service", a.service},
                  {"tables", totals.tables},
